@@ -1,0 +1,335 @@
+"""The one "rate a book" path that the command line, the ribbon and the tests share.
+
+Input: the book's sheets as plain grids. Output: either the problems that stop
+the rating, or the cell blocks to write. No I/O happens here; each shell reads
+grids its own way (a file on disk, or a live Excel book) and applies the blocks.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from . import __version__
+from .grid import Grid, Value, cell_at, find_header, is_blank, text
+from .problems import ERROR, Problem, WARNING
+from .rules.rating import OrgInput, Rating, rate_organizations
+from .scheme import PENDING, STARS, Scheme
+from .sheets import forms as F
+from .sheets import params as P
+from .sheets import summary as S
+
+LOG_SHEET = "定星记录"
+LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "程序版本")
+RECTIFY_SHEET = "整改名单"
+RECTIFY_COLUMNS = ("序号", "党组织名称", "类别", "综合得分", "等次", "星级", "列入原因")
+STATS_SHEET = "定星统计"
+STATS_ANCHOR = "星级分布"
+
+
+@dataclass(frozen=True)
+class CellBlock:
+    """Values for a rectangle whose top-left cell is (row, col), both 1-based."""
+
+    sheet: str
+    row: int
+    col: int
+    values: tuple[tuple[Value, ...], ...]
+
+
+@dataclass(frozen=True)
+class ClearRows:
+    """Empty every row from `row` (1-based) down before blocks rewrite the area."""
+
+    sheet: str
+    row: int
+
+
+Edit = CellBlock | ClearRows
+
+
+@dataclass
+class Outcome:
+    problems: list[Problem]
+    edits: list[Edit] = field(default_factory=list)
+    scheme: Scheme | None = None
+    rating: Rating | None = None
+    names: list[str] = field(default_factory=list)
+    summary_row: Mapping[str, int] = field(default_factory=dict)  # org name → 1-based 汇总表 row
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
+def rate_book(
+    grids: Mapping[str, Grid],
+    *,
+    now: datetime | None = None,
+    user: str = "",
+    with_edits: bool = True,
+) -> Outcome:
+    """Validate and rate a whole book given as {sheet name: grid}."""
+    problems: list[Problem] = []
+    for needed in (P.SHEET, S.SHEET):
+        if needed not in grids:
+            problems.append(Problem(needed, "", f"工作簿中没有“{needed}”工作表", "请用 starbook new 或模板生成的工作簿，不要改动工作表名称"))
+    if problems:
+        return Outcome(problems)
+    scheme, problems = P.parse_params(grids[P.SHEET])
+    if scheme is None:
+        return Outcome(problems)
+
+    forms: list[F.FormResult] = []
+    for sheet in F.form_sheets(list(grids)):
+        form, found = F.parse_form(sheet, grids[sheet], scheme)
+        problems += found
+        if form is not None:
+            forms.append(form)
+    by_name: dict[str, F.FormResult] = {}
+    for form in forms:
+        if form.name in by_name:
+            other = by_name[form.name]
+            problems.append(
+                Problem(form.sheet, form.name_cell, f"党组织名称“{form.name}”与“{other.sheet}”{other.name_cell} 重复", "每个党组织只能有一张评分表，请改正名称或删除多余的表")
+            )
+        by_name[form.name] = form
+
+    summary, found = S.parse_summary(grids[S.SHEET], scheme, form_names=set(by_name))
+    problems += found
+    if summary is None or any(p.severity == ERROR for p in problems):
+        return Outcome(problems, scheme=scheme)
+
+    orgs, rows = _merge(summary, by_name, scheme)
+    if not orgs:
+        problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
+        return Outcome(problems, scheme=scheme)
+    rating = rate_organizations(scheme, orgs)
+    outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
+    outcome.summary_row = {o.name: r + 1 for o, r in zip(orgs, rows)}
+    if with_edits:
+        outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, by_name, rating, scheme)
+        outcome.edits += _rectify_edits(grids, orgs, rating)
+        outcome.edits += _stats_edits(grids, rating)
+        outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user)
+        if LOG_SHEET not in grids:
+            outcome.problems.append(Problem(LOG_SHEET, "", "工作簿中没有“定星记录”表，本次定星不会留下记录", "请从模板复制“定星记录”表", WARNING))
+    return outcome
+
+
+def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -> tuple[list[OrgInput], list[int]]:
+    """汇总表 rows in their order, then organizations that only have a form."""
+    orgs: list[OrgInput] = []
+    rows: list[int] = []
+    listed = set()
+    for row in summary.rows:
+        listed.add(row.name)
+        form = forms.get(row.name)
+        orgs.append(_org_input(row.name, row, form, scheme))
+        rows.append(row.row)
+    next_row = summary.last_row + 1
+    for name, form in forms.items():
+        if name in listed:
+            continue
+        orgs.append(_org_input(name, None, form, scheme))
+        rows.append(next_row)
+        next_row += 1
+    return orgs, rows
+
+
+def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, scheme: Scheme) -> OrgInput:
+    if form is not None:
+        dims = form.dimension_scores
+        return OrgInput(
+            name=name,
+            scores=dict(form.scores),
+            category=form.category or (row.category if row else None),
+            last_star=form.last_star or (row.last_star if row else None),
+            vetoes=tuple(dict.fromkeys((*form.vetoes, *(row.vetoes if row else ())))),
+            dimension_scores=dims,
+            satisfaction=form.satisfaction,
+            notes=tuple(form.notes),
+        )
+    assert row is not None
+    return OrgInput(
+        name=name,
+        scores=dict(row.scores),
+        category=row.category,
+        last_star=row.last_star,
+        vetoes=row.vetoes,
+        dimension_scores=tuple(row.dimension_scores[d.name] for d in scheme.dimensions if d.name in row.dimension_scores),
+    )
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of sorted 0-based rows as (first, count)."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if out and out[-1][0] + out[-1][1] == r:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((r, 1))
+    return out
+
+
+def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, scheme: Scheme) -> list[Edit]:
+    sheet = S.SHEET
+    columns = dict(summary.columns)
+    edits: list[Edit] = []
+    width = summary.width
+    for title in S.output_columns(scheme):
+        if title not in columns:
+            edits.append(CellBlock(sheet, summary.header_row + 1, width + 1, ((title,),)))
+            columns[title] = width
+            width += 1
+    first, last = min(rows), max(rows)
+    by_row = {r: (o, res) for r, o, res in zip(rows, orgs, rating.results)}
+
+    def column(title: str, value_of) -> None:
+        values = []
+        for r in range(first, last + 1):
+            hit = by_row.get(r)
+            values.append((value_of(*hit) if hit else None,))
+        edits.append(CellBlock(sheet, first + 1, columns[title] + 1, tuple(values)))
+
+    column(S.O_FINAL, lambda o, r: r.final)
+    column(S.O_GRADE, lambda o, r: r.grade or "")
+    column(S.O_BASE, lambda o, r: r.base_star)
+    column(S.O_STAR, lambda o, r: r.star)
+    column(S.O_NOTE, lambda o, r: r.note_text)
+    column(S.O_BODY, lambda o, r: r.approving)
+    column(S.O_MOVE, lambda o, r: r.movement)
+    if S.O_SAT in columns:
+        column(S.O_SAT, lambda o, r: o.satisfaction)
+    if S.O_HONOR in columns:
+        column(S.O_HONOR, lambda o, r: r.honor)
+    if S.O_REACHED in columns:
+        column(S.O_REACHED, lambda o, r: "、".join(r.reached))
+
+    # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
+    existing = {row.row: row for row in summary.rows}
+    position = {r: i + 1 for i, r in enumerate(rows)}
+    fills: dict[str, dict[int, Value]] = {}
+
+    def fill(title: str, r: int, value: Value) -> None:
+        if title in columns:
+            fills.setdefault(title, {})[r] = value
+
+    for r, org in zip(rows, orgs):
+        row = existing.get(r)
+        if row is None or is_blank(row.number):
+            fill(S.S_NO, r, position[r])
+        form = forms.get(org.name)
+        if form is None:
+            continue
+        fill(S.S_NAME, r, org.name)
+        if form.category:
+            fill(S.S_KIND, r, form.category)
+        if form.last_star:
+            fill(S.S_LAST, r, form.last_star)
+        if form.vetoes:
+            fill(S.S_VETO, r, "、".join(org.vetoes))
+        for e in scheme.evaluators:
+            fill(e.column, r, org.scores[e.name])
+        for d, value in zip(scheme.dimensions, org.dimension_scores):
+            fill(S.dimension_column(d.name), r, value)
+    for title, values in fills.items():
+        for start, count in _runs(list(values)):
+            block = tuple((values[r],) for r in range(start, start + count))
+            edits.append(CellBlock(sheet, start + 1, columns[title] + 1, block))
+    return edits
+
+
+def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
+    if RECTIFY_SHEET not in grids:
+        return []
+    found = find_header(grids[RECTIFY_SHEET], RECTIFY_COLUMNS[0], RECTIFY_COLUMNS[1], max_rows=20)
+    if found is None:
+        return []
+    hr, cols = found
+    lines = []
+    for org, res in zip(orgs, rating.results):
+        if res.rectify:
+            lines.append((len(lines) + 1, res.name, org.category or "", res.final, res.grade or "", res.star, "；".join(res.rectify)))
+    edits: list[Edit] = [ClearRows(RECTIFY_SHEET, hr + 2)]
+    if lines:
+        edits.append(CellBlock(RECTIFY_SHEET, hr + 2, cols[RECTIFY_COLUMNS[0]] + 1, tuple(lines)))
+    return edits
+
+
+def _stats_edits(grids, rating: Rating) -> list[Edit]:
+    if STATS_SHEET not in grids:
+        return []
+    from .grid import find_cell
+
+    anchor = find_cell(grids[STATS_SHEET], STATS_ANCHOR, max_rows=20)
+    if anchor is None:
+        return []
+    r0, c0 = anchor
+    total = len(rating.results)
+    lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
+    for star in (*STARS, PENDING):
+        n = rating.counts.get(star, 0)
+        if star == PENDING and not n:
+            continue
+        lines.append((star, n, Decimal(n) / total if total else None, "", "", ""))
+    lines.append(("合计", total, Decimal(1) if total else None, "", "", ""))
+    lines.append(("", "", "", "", "", ""))
+    lines.append(("星级分布目标", "", "", "", "", ""))
+    lines.append(("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))
+    for t in rating.distribution:
+        lines.append((t.label, t.requirement, t.count, t.base, t.ratio_text, "达到" if t.met else "未达到"))
+    lines.append(("", "", "", "", "", ""))
+    lines.append(("晋位升级目标", "", "", "", "", ""))
+    lines.append(("目标", "要求", "升级个数", "上年个数", "实际比例", "是否达到"))
+    for t in rating.upgrades:
+        lines.append((t.label, t.requirement, t.count, t.base, t.ratio_text, ("达到" if t.met else "未达到") if t.base else "无此类"))
+    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
+
+
+def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
+    """SHA-256 of the rules and every organization's inputs, as rated."""
+    payload = {
+        "scheme": repr(scheme),
+        "orgs": [
+            [o.name, {k: str(v) for k, v in sorted(o.scores.items())}, o.last_star, list(o.vetoes), [str(d) for d in o.dimension_scores]]
+            for o in orgs
+        ],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:
+    if LOG_SHEET not in grids:
+        return []
+    grid = grids[LOG_SHEET]
+    found = find_header(grid, LOG_COLUMNS[0], LOG_COLUMNS[1], max_rows=20)
+    if found is None:
+        return []
+    hr, cols = found
+    last = hr
+    for r in range(hr + 1, len(grid)):
+        if any(not is_blank(v) for v in grid[r]):
+            last = r
+    changed = sum(1 for res in rating.results if res.star != res.base_star)
+    values = {
+        "定星时间": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "操作人": user,
+        "方案": scheme.preset,
+        "党组织数": len(rating.results),
+        **{s: rating.counts.get(s, 0) for s in (*STARS, PENDING)},
+        "调整个数": changed,
+        "输入摘要": input_digest(scheme, orgs),
+        "程序版本": f"starbook {__version__}",
+    }
+    placed = {cols[t]: values[t] for t in LOG_COLUMNS if t in cols}
+    left, right = min(placed), max(placed)
+    row = tuple(placed.get(c) for c in range(left, right + 1))
+    return [CellBlock(LOG_SHEET, last + 2, left + 1, (row,))]

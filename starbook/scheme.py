@@ -1,0 +1,156 @@
+"""The scheme in force: every rule the documents fix, and every reading they leave open.
+
+A ``Scheme`` is what the 参数 sheet says. Presets (``starbook/presets/*.toml``) are
+only the starting values written into a new workbook; rating always reads the
+workbook's own 参数 sheet, because the workbook is the system of record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+STARS: tuple[str, ...] = ("五星级", "四星级", "三星级", "二星级", "一星级", "无星")
+PENDING = "待定"
+
+METHOD_ITEMS = "逐项评分"
+METHOD_VOTE = "票决"
+METHOD_DIRECT = "直接录入"
+METHODS = (METHOD_ITEMS, METHOD_VOTE, METHOD_DIRECT)
+
+STAR_BY_SCORE = "按分数"
+STAR_BY_DIMENSIONS = "按维度达标"
+STAR_MODES = (STAR_BY_SCORE, STAR_BY_DIMENSIONS)
+
+BASE_ALL = "所辖党组织总数"
+BASE_TOP_GRADE = "最高等次党组织数"
+CAP_BASES = (BASE_ALL, BASE_TOP_GRADE)
+
+ROUND_HALF_UP = "四舍五入"
+ROUND_HALF_EVEN = "四舍六入五成双"
+ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN)
+
+TURNOUT_WARN = "提示"
+TURNOUT_ERROR = "报错"
+TURNOUT_ACTIONS = (TURNOUT_WARN, TURNOUT_ERROR)
+
+
+def star_rank(star: str) -> int:
+    """5 for 五星级 … 0 for 无星; higher is better."""
+    return len(STARS) - 1 - STARS.index(star)
+
+
+def star_of_rank(rank: int) -> str:
+    return STARS[len(STARS) - 1 - rank]
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    name: str
+    weight: Decimal
+    method: str
+    tie_order: int | None = None  # 平局比较顺序: 1 is compared first
+
+    @property
+    def column(self) -> str:
+        """The 汇总表 column title, as CONTRACT.md fixes it."""
+        return f"{self.name}得分"
+
+
+@dataclass(frozen=True)
+class Grade:
+    name: str
+    min_score: Decimal
+
+
+@dataclass(frozen=True)
+class StarRule:
+    star: str
+    min_score: Decimal
+    grade: str | None = None  # the star is only reachable with this grade
+
+
+@dataclass(frozen=True)
+class Veto:
+    name: str
+    max_star: str
+
+
+@dataclass(frozen=True)
+class DistributionTarget:
+    label: str
+    stars: tuple[str, ...]
+    at_least: bool  # True: ≥ ratio; False: ≤ ratio
+    ratio: Decimal
+
+
+@dataclass(frozen=True)
+class UpgradeTarget:
+    label: str  # the group's name, e.g. 较好
+    stars: tuple[str, ...]  # last year's stars forming the group
+    ratio: Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    content: str
+    standard: str
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    points: Decimal
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    preset: str
+    preset_id: str
+    evaluators: tuple[Evaluator, ...]
+    grades: tuple[Grade, ...]
+    star_mode: str
+    star_rules: tuple[StarRule, ...]
+    vote_options: tuple[tuple[str, Decimal], ...]
+    approving: tuple[tuple[str, str], ...]
+    vetoes: tuple[Veto, ...] = ()
+    decimals: int = 2
+    rounding: str = ROUND_HALF_UP
+    five_star_cap: Decimal | None = None
+    five_star_base: str = BASE_ALL
+    cap_fallback_star: str = "四星级"
+    bottom_grade: str | None = None
+    bottom_floor: Decimal | None = None
+    turnout_min: Decimal = Decimal("0.30")
+    full_roll_below: int = 20
+    turnout_action: str = TURNOUT_WARN
+    satisfied_options: tuple[str, ...] = ("好", "较好")
+    satisfaction_min: Decimal | None = Decimal("0.80")
+    honor_min_star: str | None = None
+    dimension_pass_ratio: Decimal | None = None
+    distribution_targets: tuple[DistributionTarget, ...] = ()
+    upgrade_targets: tuple[UpgradeTarget, ...] = ()
+    dimensions: tuple[Dimension, ...] = field(default=(), compare=False)
+
+    def evaluator(self, name: str) -> Evaluator:
+        for e in self.evaluators:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    @property
+    def tie_break(self) -> tuple[Evaluator, ...]:
+        ordered = [e for e in self.evaluators if e.tie_order is not None]
+        return tuple(sorted(ordered, key=lambda e: e.tie_order))
+
+    @property
+    def lowest_grade(self) -> str | None:
+        return min(self.grades, key=lambda g: g.min_score).name if self.grades else None
+
+    @property
+    def top_grade(self) -> str | None:
+        return max(self.grades, key=lambda g: g.min_score).name if self.grades else None
+
+    def approving_body(self, star: str) -> str:
+        return dict(self.approving).get(star, "")

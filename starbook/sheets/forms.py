@@ -1,0 +1,355 @@
+"""The 量化评分表: one organization's form, read by its titles.
+
+A form has a header (党组织名称, 类别, 年度, 上年星级), the item table (one score
+column per item-scoring evaluator), the ballot table, the veto table and the
+direct-entry table. Its formulas are a live preview for the cadre; the official
+scores are computed here in decimal arithmetic and written to the 汇总表.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..grid import Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, shown_value, text
+from ..numbers import percent_text
+from ..problems import ERROR, Problem, WARNING
+from ..rules.scoring import (
+    Turnout,
+    dimension_subtotal,
+    evaluator_total,
+    required_turnout,
+    satisfaction,
+    shown,
+    vote_score,
+)
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Scheme
+
+PREFIX = "量化评分表"
+F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
+I_DIM, I_DIM_POINTS, I_NO, I_CONTENT, I_STANDARD, I_POINTS = "维度", "维度分值", "序号", "评分内容", "评分标准", "分值"
+V_ITEM, V_ROLL, V_VOTED, V_SCORE, V_SAT = "测评项目", "应参评人数", "实际参评人数", "测评得分", "满意率"
+X_VETO, X_HIT = "否决事项", "是否存在"
+D_WHO, D_WEIGHT, D_SCORE, D_WEIGHTED = "评价主体", "权重", "得分", "加权得分"
+TOTAL = "合计"
+FINAL_PREVIEW = "综合得分（预览）"
+CATEGORIES = ("农村", "城市社区", "非公企业", "机关事业单位", "高等院校", "国有企业", "社会组织")
+YES, NO = "是", "否"
+
+
+def is_form(sheet_name: str) -> bool:
+    return sheet_name.startswith(PREFIX)
+
+
+@dataclass
+class FormResult:
+    sheet: str
+    name: str
+    name_cell: str
+    category: str | None
+    last_star: str | None
+    scores: dict[str, Decimal] = field(default_factory=dict)
+    dimension_scores: tuple[Decimal, ...] = ()
+    vetoes: tuple[str, ...] = ()
+    satisfaction: Decimal | None = None
+    notes: list[str] = field(default_factory=list)
+    subtotals: dict[str, list[Decimal]] = field(default_factory=dict)  # evaluator → per dimension
+    dimensions: list[str] = field(default_factory=list)
+
+
+class _Form:
+    def __init__(self, sheet: str, grid: Grid, scheme: Scheme) -> None:
+        self.sheet, self.grid, self.scheme = sheet, grid, scheme
+        self.problems: list[Problem] = []
+
+    def add(self, row: int, col: int, message: str, fix: str, severity: str = ERROR) -> None:
+        self.problems.append(Problem(self.sheet, cell_name(row, col), message, fix, severity))
+
+    def right_of(self, label: str) -> tuple[int, int, object] | None:
+        """The value cell of a header field: the first cell right of its label."""
+        pos = find_cell(self.grid, label, max_rows=12)
+        if pos is None:
+            return None
+        r, c = pos
+        for cc in range(c + 1, c + 6):
+            v = cell_at(self.grid, r, cc)
+            if not is_blank(v):
+                return r, cc, v
+        return r, c + 1, None
+
+    def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
+        """A score cell: a number in [0, top]; text and blanks are reported."""
+        v = cell_at(self.grid, r, c)
+        if is_blank(v):
+            self.add(r, c, f"{what}未填写", "请填写得分（没有得分请填 0）")
+            return None
+        d = as_number(v)
+        if d is None:
+            hint = "这是文本格式的数字，请把单元格设为“数值”格式后重新输入" if _numeric_text(v) else "请填写数字"
+            self.add(r, c, f"{what}「{shown_value(v)}」{'是文本，' if isinstance(v, str) else ''}不是数字", hint)
+            return None
+        if d < 0 or (top is not None and d > top):
+            self.add(r, c, f"{what} {_n(d)} 超出范围 0～{_n(top)}", f"请改为 0 到 {_n(top)} 之间的分数")
+            return None
+        return d
+
+    def count(self, r: int, c: int, what: str, *, required: bool = True) -> int | None:
+        v = cell_at(self.grid, r, c)
+        if is_blank(v):
+            if required:
+                self.add(r, c, f"{what}未填写", "请填写人数（没有请填 0）")
+            return None
+        d = as_number(v)
+        if d is None:
+            self.add(r, c, f"{what}「{shown_value(v)}」不是数字", "请填写整数人数")
+            return None
+        if d < 0 or d != d.to_integral_value():
+            self.add(r, c, f"{what} {_n(d)} 不是非负整数", "请填写整数人数")
+            return None
+        return int(d)
+
+
+def _n(d: Decimal | None) -> str:
+    if d is None:
+        return ""
+    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
+
+
+def _numeric_text(v: object) -> bool:
+    try:
+        float(str(v).strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _has_input(form: _Form) -> bool:
+    """A blank form (from the template) has no name and no scores: it is skipped."""
+    name = form.right_of(F_NAME)
+    if name and not is_blank(name[2]):
+        return True
+    header = find_header(form.grid, I_DIM, I_CONTENT, I_POINTS)
+    if header is None:
+        return False
+    hr, cols = header
+    score_cols = [c for t, c in cols.items() if t not in (I_DIM, I_DIM_POINTS, I_NO, I_CONTENT, I_STANDARD, I_POINTS)]
+    for r in range(hr + 1, len(form.grid)):
+        if any(not is_blank(cell_at(form.grid, r, c)) for c in score_cols):
+            return True
+    return False
+
+
+def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | None, list[Problem]]:
+    """One form's scores, or its problems; (None, []) for a blank form."""
+    form = _Form(sheet, grid, scheme)
+    if not _has_input(form):
+        return None, []
+    name_at = form.right_of(F_NAME)
+    if name_at is None:
+        return None, [Problem(sheet, "", f"找不到“{F_NAME}”栏", "请从模板复制一张新的量化评分表")]
+    nr, nc, name_v = name_at
+    name = text(name_v)
+    if not name:
+        form.add(nr, nc, "党组织名称未填写，但表中已有得分", "请填写党组织名称")
+    kind = form.right_of(F_KIND)
+    category = text(kind[2]) or None if kind else None
+    last = form.right_of(F_LAST)
+    last_star = text(last[2]) or None if last else None
+    if last and last_star and last_star not in STARS:
+        form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
+        last_star = None
+    result = FormResult(sheet, name, cell_name(nr, nc), category, last_star)
+
+    item_evaluators = [e for e in scheme.evaluators if e.method == METHOD_ITEMS]
+    if item_evaluators:
+        _items(form, result, item_evaluators)
+    votes = [e for e in scheme.evaluators if e.method == METHOD_VOTE]
+    if votes:
+        _votes(form, result, votes)
+    direct = [e for e in scheme.evaluators if e.method == METHOD_DIRECT]
+    if direct:
+        _direct(form, result, direct)
+    _vetoes(form, result)
+    if any(p.severity == ERROR for p in form.problems):
+        return None, form.problems
+    return result, form.problems
+
+
+def _items(form: _Form, result: FormResult, evaluators) -> None:
+    scheme = form.scheme
+    header = find_header(form.grid, I_DIM, I_CONTENT, I_POINTS)
+    if header is None:
+        form.problems.append(Problem(form.sheet, "", "找不到评分表表头（维度、评分内容、分值）", "请从模板复制一张新的量化评分表"))
+        return
+    hr, cols = header
+    if I_DIM_POINTS not in cols:
+        form.add(hr, cols[I_DIM], "评分表缺少“维度分值”列", "请按模板补回这一列")
+        return
+    ecols = {}
+    for e in evaluators:
+        col = cols.get(e.name, cols.get(e.column))
+        if col is None:
+            form.add(hr, max(cols.values()) + 1, f"评分表缺少“{e.name}”得分列", f"请在表头加一列“{e.name}”")
+        else:
+            ecols[e.name] = col
+    if len(ecols) != len(evaluators):
+        return
+    c_dim, c_dp, c_pts, c_content = cols[I_DIM], cols[I_DIM_POINTS], cols[I_POINTS], cols[I_CONTENT]
+    dims: list[tuple[str, Decimal | None, int]] = []  # name, points, first row
+    per_dim: dict[str, dict[str, list[Decimal]]] = {}
+    dim_name, r = "", hr + 1
+    while r < len(form.grid):
+        head = text(cell_at(form.grid, r, c_dim))
+        if head == TOTAL:
+            break
+        row_blank = all(is_blank(cell_at(form.grid, r, c)) for c in (c_dim, c_pts, c_content, *ecols.values()))
+        if row_blank:
+            break
+        if head:
+            dim_name = head
+            pts = form.score(r, c_dp, f"维度“{head}”的维度分值", None)
+            if pts is not None and pts <= 0:
+                form.add(r, c_dp, f"维度“{head}”的维度分值应大于 0", "请填写该维度的满分")
+            if any(d[0] == head for d in dims):
+                form.add(r, c_dim, f"维度“{head}”重复出现", "同一维度的各项请连续排列，维度名只在第一行填写")
+            dims.append((head, pts, r))
+            per_dim[head] = {e: [] for e in ecols}
+        elif not dim_name:
+            form.add(r, c_dim, "第一项评分内容没有维度", "请在该行填写维度名称")
+            dim_name = "?"
+            dims.append((dim_name, None, r))
+            per_dim[dim_name] = {e: [] for e in ecols}
+        item_pts = form.score(r, c_pts, "分值", None)
+        if item_pts is not None and item_pts <= 0:
+            form.add(r, c_pts, "分值应大于 0", "请填写该项的满分")
+            item_pts = None
+        for e, c in ecols.items():
+            s = form.score(r, c, f"{e}得分", item_pts)
+            if s is not None:
+                per_dim[dim_name][e].append(s)
+        r += 1
+    if not dims:
+        form.add(hr + 1, c_dim, "评分表没有任何评分项", "请填写评分项或从模板复制评分表")
+        return
+    total_points = sum((d[1] for d in dims if d[1] is not None), Decimal(0))
+    if all(d[1] is not None for d in dims) and total_points != 100:
+        form.add(dims[0][2], c_dp, f"各维度分值合计为 {_n(total_points)}，不是 100", f"请调整“{I_DIM_POINTS}”列，使合计为 100")
+    if any(p.severity == ERROR for p in form.problems):
+        return
+    result.dimensions = [d[0] for d in dims]
+    for e in ecols:
+        subs = [dimension_subtotal(per_dim[name][e], pts, scheme) for name, pts, _ in dims]
+        result.subtotals[e] = subs
+        result.scores[e] = evaluator_total(subs, scheme)
+    if scheme.star_mode == "按维度达标":
+        wanted = [d.name for d in scheme.dimensions]
+        if result.dimensions != wanted:
+            form.add(hr, c_dim, f"评分表的维度（{'、'.join(result.dimensions)}）与参数表“达标维度”（{'、'.join(wanted)}）不一致", "请让两处维度名称和顺序一致")
+            return
+        weight = sum(scheme.evaluator(e).weight for e in ecols)
+        result.dimension_scores = tuple(
+            shown(sum(scheme.evaluator(e).weight * result.subtotals[e][i] for e in ecols) / weight, scheme)
+            for i in range(len(dims))
+        )
+
+
+def _votes(form: _Form, result: FormResult, evaluators) -> None:
+    scheme = form.scheme
+    options = [name for name, _ in scheme.vote_options]
+    header = find_header(form.grid, V_ITEM, V_ROLL)
+    if header is None:
+        form.problems.append(Problem(form.sheet, "", "找不到测评表表头（测评项目、应参评人数）", "请从模板复制一张新的量化评分表"))
+        return
+    hr, cols = header
+    missing = [o for o in options if o not in cols]
+    if missing:
+        form.add(hr, cols[V_ITEM], f"测评表缺少选项列：{'、'.join(missing)}", "请按参数表“测评计分”的选项补回这些列")
+        return
+    rows = {}
+    r = hr + 1
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[V_ITEM])):
+        rows[text(cell_at(form.grid, r, cols[V_ITEM]))] = r
+        r += 1
+    happy: list[Decimal] = []
+    for e in evaluators:
+        if e.name not in rows:
+            form.add(hr, cols[V_ITEM], f"测评表中没有“{e.name}”这一行", f"请在“{V_ITEM}”列加一行“{e.name}”")
+            continue
+        row = rows[e.name]
+        roll = form.count(row, cols[V_ROLL], f"{e.name}应参评人数")
+        counts = {o: form.count(row, cols[o], f"{e.name}“{o}”票数") for o in options}
+        voted_col = cols.get(V_VOTED)
+        voted = form.count(row, voted_col, f"{e.name}实际参评人数", required=False) if voted_col is not None else None
+        if roll is None or any(v is None for v in counts.values()):
+            continue
+        valid = sum(counts.values())
+        voted = valid if voted is None else voted
+        if valid > voted:
+            form.add(row, cols[options[0]], f"{e.name}有效票合计 {valid} 多于实际参评人数 {voted}", "请核对票数和参评人数")
+            continue
+        if voted > roll:
+            where = voted_col if voted_col is not None and not is_blank(cell_at(form.grid, row, voted_col)) else cols[options[0]]
+            form.add(row, where, f"{e.name}参评 {voted} 人，多于应参评人数 {roll}", "票数不能超过应参评人数，请核对")
+            continue
+        if valid == 0:
+            form.add(row, cols[options[0]], f"{e.name}没有有效票", "请填写各选项票数")
+            continue
+        t = Turnout(roll, voted, required_turnout(roll, scheme))
+        if not t.ok:
+            rule = "应参评人数少于{}人须全员参评".format(scheme.full_roll_below) if roll < scheme.full_roll_below else f"参评人数不少于{percent_text(scheme.turnout_min)}"
+            msg = f"{e.name}参评 {voted}/{roll} 人，未达到要求（{rule}，至少 {t.required} 人）"
+            if scheme.turnout_action == TURNOUT_ERROR:
+                form.add(row, cols[V_ROLL], msg, "请重新组织测评后填写")
+                continue
+            form.add(row, cols[V_ROLL], msg, "已照常计分并在调整说明中注明，请重新组织测评", WARNING)
+            result.notes.append(msg)
+        result.scores[e.name] = vote_score(counts, scheme)
+        happy.append(satisfaction(counts, scheme))
+    if happy:
+        result.satisfaction = min(happy)
+
+
+def _direct(form: _Form, result: FormResult, evaluators) -> None:
+    header = find_header(form.grid, D_WHO, D_SCORE)
+    if header is None:
+        form.problems.append(Problem(form.sheet, "", "找不到“评价主体、得分”表", "请从模板复制一张新的量化评分表"))
+        return
+    hr, cols = header
+    r = hr + 1
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[D_WHO])):
+        who = text(cell_at(form.grid, r, cols[D_WHO]))
+        for e in evaluators:
+            if e.name == who:
+                s = form.score(r, cols[D_SCORE], f"{who}得分", Decimal(100))
+                if s is not None:
+                    result.scores[who] = shown(s, form.scheme)
+        r += 1
+    for e in evaluators:
+        if e.name not in result.scores and not any(p.severity == ERROR for p in form.problems):
+            form.add(hr, cols[D_WHO], f"没有“{e.name}”的得分行", f"请在“{D_WHO}”列加一行“{e.name}”并填写得分")
+
+
+def _vetoes(form: _Form, result: FormResult) -> None:
+    header = find_header(form.grid, X_VETO, X_HIT)
+    if header is None:
+        return
+    hr, cols = header
+    known = {v.name for v in form.scheme.vetoes}
+    hits = []
+    r = hr + 1
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[X_VETO])):
+        name = text(cell_at(form.grid, r, cols[X_VETO]))
+        answer = text(cell_at(form.grid, r, cols[X_HIT]))
+        if answer not in ("", YES, NO):
+            form.add(r, cols[X_HIT], f"“是否存在”应填“是”或“否”，现为「{answer}」", "请从下拉列表选择")
+        elif answer == YES:
+            if name not in known:
+                form.add(r, cols[X_VETO], f"否决事项“{name}”不在参数表的否决事项中", "请在参数表“否决事项”表中加上它，或改用参数表中的名称")
+            else:
+                hits.append(name)
+        r += 1
+    result.vetoes = tuple(hits)
+
+
+def form_sheets(names: Sequence[str]) -> list[str]:
+    return [n for n in names if is_form(n)]

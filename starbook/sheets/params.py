@@ -1,0 +1,491 @@
+"""The 参数 sheet: its content (for building) and its parser (for rating).
+
+Both sides live here so the titles the builder writes are the titles the parser
+looks for. The parser finds every setting by its title, never by address.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
+from ..numbers import parse_percent, percent_text, to_decimal
+from ..problems import Problem
+from ..scheme import (
+    CAP_BASES,
+    METHODS,
+    ROUNDINGS,
+    STAR_BY_DIMENSIONS,
+    STAR_MODES,
+    STARS,
+    TURNOUT_ACTIONS,
+    Dimension,
+    DistributionTarget,
+    Evaluator,
+    Grade,
+    Scheme,
+    StarRule,
+    UpgradeTarget,
+    Veto,
+)
+
+SHEET = "参数"
+KEY, VALUE, HELP = "设置项", "值", "说明"
+NONE_WORDS = ("", "不限", "无", "不适用", "—", "-")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    attr: str
+    kind: str  # text | int | percent | opt_percent | choice | opt_star | star | list
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("方案名称", "preset", "text", "预设方案名；下列各表可按本地规定修改"),
+    Setting("方案代码", "preset_id", "text", "预设方案的英文代码，命令行 --scheme 可用"),
+    Setting("星级判定方式", "star_mode", "choice", "按分数：由综合得分和等次定星；按维度达标：每达标一个维度得一星", STAR_MODES),
+    Setting("小数位数", "decimals", "int", "每个显示的得分（测评得分、小计、各方总分、综合得分）都先按此位数舍入，下一步用舍入后的数"),
+    Setting("舍入方式", "rounding", "choice", "四舍五入（默认）或四舍六入五成双", ROUNDINGS),
+    Setting("五星级名额上限", "five_star_cap", "opt_percent", "seed 001：五星级不超过20%；名额=向下取整(比例×基数)；留空为不限"),
+    Setting("五星级名额基数", "five_star_base", "choice", "所辖党组织总数（默认，Reading）或评为最高等次的党组织数", CAP_BASES),
+    Setting("超出名额降为", "cap_fallback_star", "star", "名额外的五星级调整为此星级"),
+    Setting("末位等次最低比例", "bottom_floor", "opt_percent", "seed 001：较差不低于5%；个数=向上取整(比例×总数)，不足时得分最低者调为末位等次；留空为不执行"),
+    Setting("测评参与率下限", "turnout_min", "percent", "seed 001：参加测评人数不少于应参评人数的30%"),
+    Setting("全员参评人数线", "full_roll_below", "int", "seed 001：应参评人数少于此数时须全员参评"),
+    Setting("参与率不足时", "turnout_action", "choice", "提示：照常计分并在调整说明中注明；报错：不予定星", TURNOUT_ACTIONS),
+    Setting("满意票选项", "satisfied_options", "list", "计入满意率的测评选项，用顿号分隔"),
+    Setting("满意率整改线", "satisfaction_min", "opt_percent", "seed 004：满意率低于此线列入整改名单；留空为不检查"),
+    Setting("可评先进最低星级", "honor_min_star", "opt_star", "seed 002：三星级以下（含三星级，Reading）不得评为先进；留空为不判断"),
+    Setting("维度达标比例", "dimension_pass_ratio", "opt_percent", "按维度达标时，维度得分不低于其分值的此比例即得一星（Reading）"),
+)
+
+# Tables: (section label, header titles). The first two titles identify the table.
+T_EVALUATORS = ("评价主体与权重", ("评价主体", "权重", "评分方式", "平局比较顺序"))
+T_GRADES = ("等次", ("等次", "最低分"))
+T_STARS = ("星级", ("星级", "最低分", "对应等次"))
+T_DIMENSIONS = ("达标维度", ("达标维度", "维度分值"))
+T_VOTES = ("测评计分", ("测评选项", "每票分值"))
+T_VETOES = ("否决事项", ("否决事项", "最高星级"))
+T_APPROVING = ("审定机关", ("星级", "审定机关"))
+T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
+T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
+TABLES = (T_EVALUATORS, T_GRADES, T_STARS, T_DIMENSIONS, T_VOTES, T_VETOES, T_APPROVING, T_DISTRIBUTION, T_UPGRADES)
+TOTAL_ROW = "合计"
+
+
+def _percent_cell(value: Decimal | None) -> Value:
+    return None if value is None else value
+
+
+def _setting_value(scheme: Scheme, s: Setting) -> Value:
+    v = getattr(scheme, s.attr)
+    if s.kind == "list":
+        return "、".join(v)
+    if s.kind in ("percent", "opt_percent"):
+        return _percent_cell(v)
+    return v
+
+
+def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]]]]:
+    """The sheet's sections as (label, header, rows), in order, for the builder."""
+    sections: list[tuple[str, tuple[str, ...], list[list[Value]]]] = [
+        ("基本设置", (KEY, VALUE, HELP), [[s.key, _setting_value(scheme, s), s.help] for s in SETTINGS]),
+        (
+            T_EVALUATORS[0],
+            T_EVALUATORS[1],
+            [[e.name, e.weight, e.method, e.tie_order] for e in scheme.evaluators],
+        ),
+        (T_GRADES[0], T_GRADES[1], [[g.name, g.min_score] for g in scheme.grades]),
+        (T_STARS[0], T_STARS[1], [[r.star, r.min_score, r.grade] for r in scheme.star_rules]),
+    ]
+    if scheme.star_mode == STAR_BY_DIMENSIONS:
+        sections.append((T_DIMENSIONS[0], T_DIMENSIONS[1], [[d.name, d.points] for d in scheme.dimensions]))
+    sections += [
+        (T_VOTES[0], T_VOTES[1], [[n, p] for n, p in scheme.vote_options]),
+        (T_VETOES[0], T_VETOES[1], [[v.name, v.max_star] for v in scheme.vetoes]),
+        (T_APPROVING[0], T_APPROVING[1], [[s, b] for s, b in scheme.approving]),
+        (
+            T_DISTRIBUTION[0],
+            T_DISTRIBUTION[1],
+            [[t.label, "、".join(t.stars), "不低于" if t.at_least else "不高于", t.ratio] for t in scheme.distribution_targets],
+        ),
+        (
+            T_UPGRADES[0],
+            T_UPGRADES[1],
+            [[t.label, "、".join(t.stars), t.ratio] for t in scheme.upgrade_targets],
+        ),
+    ]
+    return sections
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _Reader:
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+        self.problems: list[Problem] = []
+
+    def problem(self, row: int, col: int, message: str, fix: str) -> None:
+        self.problems.append(Problem(SHEET, cell_name(row, col), message, fix))
+
+    def number(self, row: int, col: int, what: str, *, required: bool = True) -> Decimal | None:
+        v = cell_at(self.grid, row, col)
+        if is_blank(v):
+            if required:
+                self.problem(row, col, f"{what}未填写", "请填写一个数")
+            return None
+        if isinstance(v, str):
+            try:
+                return Decimal(v.strip())
+            except InvalidOperation:
+                pass
+        if isinstance(v, (str, bool)):
+            self.problem(row, col, f"{what}「{v}」不是数字", "请填写一个数（如 90）")
+            return None
+        return to_decimal(v)
+
+    def percent(self, row: int, col: int, what: str, *, optional: bool = False) -> Decimal | None:
+        v = cell_at(self.grid, row, col)
+        if optional and (is_blank(v) or (isinstance(v, str) and v.strip() in NONE_WORDS)):
+            return None
+        try:
+            p = parse_percent(v)
+        except (ValueError, TypeError, InvalidOperation):
+            self.problem(row, col, f"{what}「{'' if v is None else v}」不是百分比", "请填写如 20% 的百分比")
+            return None
+        if not Decimal(0) <= p <= Decimal(1):
+            self.problem(row, col, f"{what}为{percent_text(p)}，超出 0%～100%", "请填写 0% 到 100% 之间的比例")
+            return None
+        return p
+
+    def star(self, row: int, col: int, what: str, *, optional: bool = False) -> str | None:
+        v = text(cell_at(self.grid, row, col))
+        if optional and v in NONE_WORDS:
+            return None
+        if v not in STARS:
+            self.problem(row, col, f"{what}「{v}」不是星级", f"请填写{'、'.join(STARS)}之一")
+            return None
+        return v
+
+    def stars(self, row: int, col: int, what: str) -> tuple[str, ...]:
+        raw = text(cell_at(self.grid, row, col))
+        names = tuple(n.strip() for n in raw.replace("，", "、").replace(",", "、").split("、") if n.strip())
+        bad = [n for n in names if n not in STARS]
+        if bad or not names:
+            self.problem(row, col, f"{what}「{raw}」含有不是星级的内容", f"请填写{'、'.join(STARS)}中的一个或几个，用顿号分隔")
+        return names
+
+    def table(self, spec: tuple[str, tuple[str, ...]]) -> tuple[int, dict[str, int], list[int]] | None:
+        """Header row, its title columns, and the rows below until a blank or 合计."""
+        found = find_header(self.grid, *spec[1][:2])
+        if found is None:
+            return None
+        header_row, cols = found
+        first = cols[spec[1][0]]
+        rows = []
+        r = header_row + 1
+        while r < len(self.grid):
+            head = cell_at(self.grid, r, first)
+            if is_blank(head) or text(head) == TOTAL_ROW or text(head).startswith("【"):
+                break
+            rows.append(r)
+            r += 1
+        return header_row, cols, rows
+
+
+def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
+    """The Scheme the 参数 sheet states, or the problems that stop it."""
+    rd = _Reader(grid)
+    header = find_header(grid, KEY, VALUE)
+    if header is None:
+        return None, [Problem(SHEET, "", "找不到“设置项”“值”表头，参数表已损坏", "请从模板重新复制参数表，或用 starbook new 生成新工作簿")]
+    hr, hcols = header
+    kcol, vcol = hcols[KEY], hcols[VALUE]
+    values: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    r = hr + 1
+    while r < len(grid) and not is_blank(cell_at(grid, r, kcol)):
+        seen[text(cell_at(grid, r, kcol))] = r
+        r += 1
+    for s in SETTINGS:
+        if s.key not in seen:
+            rd.problems.append(Problem(SHEET, cell_name(hr, kcol), f"缺少设置项“{s.key}”", "请从模板补回这一行"))
+            continue
+        row = seen[s.key]
+        raw = cell_at(grid, row, vcol)
+        what = s.key
+        if s.kind == "text":
+            values[s.attr] = text(raw)
+        elif s.kind == "int":
+            n = rd.number(row, vcol, what)
+            if n is not None:
+                if n != n.to_integral_value() or n < 0 or n > 100000:
+                    rd.problem(row, vcol, f"{what}应为非负整数", "请填写整数")
+                else:
+                    values[s.attr] = int(n)
+        elif s.kind in ("percent", "opt_percent"):
+            values[s.attr] = rd.percent(row, vcol, what, optional=s.kind == "opt_percent")
+        elif s.kind == "choice":
+            t = text(raw)
+            if t not in s.choices:
+                rd.problem(row, vcol, f"{what}「{t}」不是可选值", f"请选择{'、'.join(s.choices)}之一")
+            values[s.attr] = t
+        elif s.kind == "star":
+            values[s.attr] = rd.star(row, vcol, what)
+        elif s.kind == "opt_star":
+            values[s.attr] = rd.star(row, vcol, what, optional=True)
+        elif s.kind == "list":
+            values[s.attr] = tuple(n.strip() for n in text(raw).replace("，", "、").split("、") if n.strip())
+    if values.get("decimals") is not None and values["decimals"] > 4:
+        rd.problem(seen["小数位数"], vcol, "小数位数最多为 4", "请填写 0～4")
+
+    evaluators = _evaluators(rd)
+    grades = _grades(rd)
+    star_rules = _star_rules(rd, grades)
+    dims = _dimensions(rd) if values.get("star_mode") == STAR_BY_DIMENSIONS else ()
+    votes = _vote_options(rd)
+    vetoes = _vetoes(rd)
+    approving = _approving(rd)
+    distribution = _distribution(rd)
+    upgrades = _upgrades(rd)
+
+    option_names = {n for n, _ in votes}
+    for name in values.get("satisfied_options", ()):
+        if name not in option_names:
+            rd.problem(seen["满意票选项"], vcol, f"满意票选项「{name}」不在测评计分表中", "请填写测评计分表中的选项名")
+    if values.get("star_mode") == STAR_BY_DIMENSIONS and not values.get("dimension_pass_ratio"):
+        rd.problem(seen.get("维度达标比例", hr), vcol, "按维度达标定星时必须填写维度达标比例", "请填写如 80% 的比例")
+
+    if values.get("bottom_floor") is not None and not grades:
+        rd.problem(seen["末位等次最低比例"], vcol, "本方案没有等次，不能执行末位等次比例", "请清空“末位等次最低比例”，或在等次表中填写等次")
+    if rd.problems:
+        return None, rd.problems
+    scheme = Scheme(
+        evaluators=evaluators,
+        grades=grades,
+        star_rules=star_rules,
+        vote_options=votes,
+        approving=approving,
+        vetoes=vetoes,
+        distribution_targets=distribution,
+        upgrade_targets=upgrades,
+        dimensions=dims,
+        bottom_grade=min(grades, key=lambda g: g.min_score).name if grades and values["bottom_floor"] else None,
+        **values,
+    )
+    return scheme, []
+
+
+def _rows_or_missing(rd: _Reader, spec: tuple[str, tuple[str, ...]], required: bool = True):
+    found = rd.table(spec)
+    if found is None:
+        if required:
+            rd.problems.append(Problem(SHEET, "", f"找不到“{spec[0]}”表（表头：{'、'.join(spec[1])}）", "请从模板补回这张表"))
+        return None
+    header_row, cols, rows = found
+    missing = [t for t in spec[1] if t not in cols]
+    if missing:
+        rd.problems.append(
+            Problem(SHEET, cell_name(header_row, cols[spec[1][0]]), f"“{spec[0]}”表缺少列：{'、'.join(missing)}", "请按模板补回这些列标题")
+        )
+        return None
+    return header_row, cols, rows
+
+
+def _unique(rd: _Reader, rows: list[int], col: int, what: str) -> None:
+    seen: dict[str, int] = {}
+    for r in rows:
+        name = text(cell_at(rd.grid, r, col))
+        if name in seen:
+            rd.problem(r, col, f"{what}「{name}」重复（另见 {cell_name(seen[name], col)}）", "每个名称只能出现一次")
+        seen[name] = r
+
+
+def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
+    found = _rows_or_missing(rd, T_EVALUATORS)
+    if not found:
+        return ()
+    header_row, cols, rows = found
+    c_name, c_w, c_m, c_t = (cols[t] for t in T_EVALUATORS[1])
+    if not rows:
+        rd.problem(header_row + 1, c_name, "没有填写任何评价主体", "请至少填写一个评价主体及其权重")
+        return ()
+    _unique(rd, rows, c_name, "评价主体")
+    out = []
+    total = Decimal(0)
+    orders: dict[int, int] = {}
+    for r in rows:
+        name = text(cell_at(rd.grid, r, c_name))
+        w = rd.percent(r, c_w, f"“{name}”的权重")
+        method = text(cell_at(rd.grid, r, c_m))
+        if method not in METHODS:
+            rd.problem(r, c_m, f"“{name}”的评分方式「{method}」不是可选值", f"请选择{'、'.join(METHODS)}之一")
+        order_raw = cell_at(rd.grid, r, c_t)
+        order = None
+        if not is_blank(order_raw):
+            n = rd.number(r, c_t, f"“{name}”的平局比较顺序")
+            if n is not None and (n != n.to_integral_value() or n < 1):
+                rd.problem(r, c_t, "平局比较顺序应为 1、2、3…", "请填写正整数，或留空表示不参与比较")
+            elif n is not None:
+                order = int(n)
+                if order in orders:
+                    rd.problem(r, c_t, f"平局比较顺序 {order} 重复", "每个顺序号只能用一次")
+                orders[order] = r
+        if w is not None:
+            total += w
+            out.append(Evaluator(name, w, method, order))
+    if len(out) == len(rows) and total != 1:
+        rd.problem(
+            rows[0], c_w, f"各评价主体权重合计为{percent_text(total)}，不等于100%",
+            f"请调整 {cell_name(rows[0], c_w)}:{cell_name(rows[-1], c_w)} 的权重，使合计为100%",
+        )
+    return tuple(out)
+
+
+def _grades(rd: _Reader) -> tuple[Grade, ...]:
+    found = _rows_or_missing(rd, T_GRADES, required=False)
+    if not found:
+        return ()
+    _, cols, rows = found
+    c_name, c_min = cols["等次"], cols["最低分"]
+    _unique(rd, rows, c_name, "等次")
+    out = []
+    previous: Decimal | None = None
+    for r in rows:
+        m = rd.number(r, c_min, f"等次“{text(cell_at(rd.grid, r, c_name))}”的最低分")
+        if m is None:
+            continue
+        if not Decimal(0) <= m <= Decimal(100):
+            rd.problem(r, c_min, f"最低分 {m} 超出 0～100", "请填写 0 到 100 之间的分数")
+        if previous is not None and m >= previous:
+            rd.problem(r, c_min, f"等次最低分没有从高到低排列（{m} 不低于上一行的 {previous}）", "请按从高到低的顺序填写，每一等次的最低分都要低于上一等次")
+        previous = m
+        out.append(Grade(text(cell_at(rd.grid, r, c_name)), m))
+    return tuple(out)
+
+
+def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
+    found = _rows_or_missing(rd, T_STARS)
+    if not found:
+        return ()
+    header_row, cols, rows = found
+    c_star, c_min, c_grade = cols["星级"], cols["最低分"], cols["对应等次"]
+    grade_names = {g.name for g in grades}
+    out: list[StarRule] = []
+    for r in rows:
+        star = rd.star(r, c_star, "星级")
+        m = rd.number(r, c_min, "星级最低分")
+        g = text(cell_at(rd.grid, r, c_grade)) or None
+        if g is not None and g not in grade_names:
+            rd.problem(r, c_grade, f"对应等次「{g}」不在等次表中", "请填写等次表中的等次，或留空")
+        if star is None or m is None:
+            continue
+        for prev in out:
+            if prev.grade != g or prev.star == star:
+                continue
+            better, worse = (prev, StarRule(star, m, g)) if STARS.index(prev.star) < STARS.index(star) else (StarRule(star, m, g), prev)
+            if better.min_score < worse.min_score:
+                rd.problem(r, c_min, f"星级最低分顺序不对：{better.star}的最低分 {better.min_score} 低于{worse.star}的 {worse.min_score}", "星级越高，最低分应越高（或相等），请改正")
+        out.append(StarRule(star, m, g))
+    if not out and rows:
+        return ()
+    if not rows:
+        rd.problem(header_row + 1, c_star, "星级表没有内容", "请至少填写一行星级")
+    for grade in grades:
+        if grade_names and not any(rule.grade in (None, grade.name) for rule in out):
+            rd.problem(header_row, c_grade, f"等次“{grade.name}”在星级表中没有对应的星级", "请在星级表中为它加一行")
+    return tuple(out)
+
+
+def _dimensions(rd: _Reader) -> tuple[Dimension, ...]:
+    found = _rows_or_missing(rd, T_DIMENSIONS)
+    if not found:
+        return ()
+    _, cols, rows = found
+    _unique(rd, rows, cols["达标维度"], "达标维度")
+    out = []
+    for r in rows:
+        p = rd.number(r, cols["维度分值"], "维度分值")
+        if p is not None:
+            out.append(Dimension(text(cell_at(rd.grid, r, cols["达标维度"])), p, ()))
+    return tuple(out)
+
+
+def _vote_options(rd: _Reader) -> tuple[tuple[str, Decimal], ...]:
+    found = _rows_or_missing(rd, T_VOTES)
+    if not found:
+        return ()
+    _, cols, rows = found
+    _unique(rd, rows, cols["测评选项"], "测评选项")
+    out = []
+    for r in rows:
+        p = rd.number(r, cols["每票分值"], "每票分值")
+        if p is not None:
+            if not Decimal(0) <= p <= Decimal(100):
+                rd.problem(r, cols["每票分值"], f"每票分值 {p} 超出 0～100", "请填写 0 到 100 之间的分值")
+            out.append((text(cell_at(rd.grid, r, cols["测评选项"])), p))
+    return tuple(out)
+
+
+def _vetoes(rd: _Reader) -> tuple[Veto, ...]:
+    found = _rows_or_missing(rd, T_VETOES, required=False)
+    if not found:
+        return ()
+    _, cols, rows = found
+    _unique(rd, rows, cols["否决事项"], "否决事项")
+    out = []
+    for r in rows:
+        s = rd.star(r, cols["最高星级"], "最高星级")
+        if s:
+            out.append(Veto(text(cell_at(rd.grid, r, cols["否决事项"])), s))
+    return tuple(out)
+
+
+def _approving(rd: _Reader) -> tuple[tuple[str, str], ...]:
+    found = _rows_or_missing(rd, T_APPROVING)
+    if not found:
+        return ()
+    _, cols, rows = found
+    out = []
+    for r in rows:
+        s = rd.star(r, cols["星级"], "星级")
+        if s:
+            out.append((s, text(cell_at(rd.grid, r, cols["审定机关"]))))
+    return tuple(out)
+
+
+def _distribution(rd: _Reader) -> tuple[DistributionTarget, ...]:
+    found = _rows_or_missing(rd, T_DISTRIBUTION, required=False)
+    if not found:
+        return ()
+    _, cols, rows = found
+    out = []
+    for r in rows:
+        stars = rd.stars(r, cols["包含星级"], "包含星级")
+        op = text(cell_at(rd.grid, r, cols["要求"]))
+        if op not in ("不低于", "不高于"):
+            rd.problem(r, cols["要求"], f"要求「{op}」不是可选值", "请选择“不低于”或“不高于”")
+        ratio = rd.percent(r, cols["比例"], "比例")
+        if ratio is not None:
+            out.append(DistributionTarget(text(cell_at(rd.grid, r, cols["目标"])), stars, op == "不低于", ratio))
+    return tuple(out)
+
+
+def _upgrades(rd: _Reader) -> tuple[UpgradeTarget, ...]:
+    found = _rows_or_missing(rd, T_UPGRADES, required=False)
+    if not found:
+        return ()
+    _, cols, rows = found
+    out = []
+    for r in rows:
+        stars = rd.stars(r, cols["上年星级"], "上年星级")
+        ratio = rd.percent(r, cols["升级比例不低于"], "升级比例")
+        if ratio is not None:
+            out.append(UpgradeTarget(text(cell_at(rd.grid, r, cols["上年等次"])), stars, ratio))
+    return tuple(out)

@@ -1,0 +1,156 @@
+"""The 汇总表: one row per organization below one header row (CONTRACT.md)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..grid import Grid, as_number, cell_at, cell_name, find_header, is_blank, shown_value, text
+from ..problems import Problem
+from ..rules.scoring import shown
+from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme
+
+SHEET = "汇总表"
+S_NO, S_NAME, S_KIND, S_LAST, S_VETO = "序号", "党组织名称", "类别", "上年星级", "否决事项"
+O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等次", "初定星级", "星级", "调整说明", "审定机关", "升降"
+OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
+O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
+OPTIONAL_OUTPUTS = (O_SAT, O_HONOR, O_REACHED)
+_SPLIT = re.compile(r"[、，,；;\n]+")
+
+
+def input_columns(scheme: Scheme) -> list[str]:
+    cols = [S_NO, S_NAME, S_KIND, *(e.column for e in scheme.evaluators)]
+    if scheme.star_mode == STAR_BY_DIMENSIONS:
+        cols += [dimension_column(d.name) for d in scheme.dimensions]
+    return cols + [S_LAST, S_VETO]
+
+
+def dimension_column(name: str) -> str:
+    return f"{name}得分"
+
+
+def output_columns(scheme: Scheme) -> list[str]:
+    cols = list(OUTPUTS)
+    if any(e.method == "票决" for e in scheme.evaluators):
+        cols.append(O_SAT)
+    if scheme.honor_min_star:
+        cols.append(O_HONOR)
+    if scheme.star_mode == STAR_BY_DIMENSIONS:
+        cols.append(O_REACHED)
+    return cols
+
+
+@dataclass
+class SummaryRow:
+    row: int  # 0-based grid row
+    name: str
+    number: object = None
+    category: str | None = None
+    last_star: str | None = None
+    vetoes: tuple[str, ...] = ()
+    scores: dict[str, Decimal] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)  # evaluator/dimension → column left blank
+    dimension_scores: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class Summary:
+    header_row: int
+    columns: dict[str, int]
+    rows: list[SummaryRow]
+    last_row: int  # last 0-based row holding data (header_row when none)
+    width: int  # columns used by the header
+
+
+def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozenset()) -> tuple[Summary | None, list[Problem]]:
+    """The 汇总表's rows; organizations with a form may leave their scores blank."""
+    problems: list[Problem] = []
+
+    def add(r: int, c: int, message: str, fix: str) -> None:
+        problems.append(Problem(SHEET, cell_name(r, c), message, fix))
+
+    found = find_header(grid, S_NAME, max_rows=30)
+    if found is None:
+        return None, [Problem(SHEET, "", f"前 30 行中找不到“{S_NAME}”列标题", "请在表头行填写“党组织名称”等列标题（见模板）")]
+    hr, _ = found
+    columns: dict[str, int] = {}
+    for c, v in enumerate(grid[hr]):
+        t = text(v)
+        if not t:
+            continue
+        if t in columns:
+            add(hr, c, f"列标题“{t}”重复（另见 {cell_name(hr, columns[t])}）", "请删除或改名重复的列")
+        else:
+            columns[t] = c
+    wanted = [S_NAME, *(e.column for e in scheme.evaluators)]
+    if scheme.star_mode == STAR_BY_DIMENSIONS:
+        wanted += [dimension_column(d.name) for d in scheme.dimensions]
+    width = max(columns.values(), default=-1) + 1
+    for title in wanted:
+        if title not in columns:
+            add(hr, width, f"缺少列“{title}”", f"请在表头行加上“{title}”列（参数表中的评价主体名加“得分”）")
+    if problems:
+        return None, problems
+
+    score_cols = {e.name: columns[e.column] for e in scheme.evaluators}
+    dim_cols = {d.name: columns[dimension_column(d.name)] for d in scheme.dimensions} if scheme.star_mode == STAR_BY_DIMENSIONS else {}
+    veto_names = {v.name for v in scheme.vetoes}
+    c_name = columns[S_NAME]
+    rows: list[SummaryRow] = []
+    seen: dict[str, int] = {}
+    last = hr
+    for r in range(hr + 1, len(grid)):
+        line = grid[r]
+        name = text(cell_at(grid, r, c_name))
+        numbers_present = any(not is_blank(cell_at(grid, r, c)) for c in (*score_cols.values(), *dim_cols.values()))
+        if not name:
+            if numbers_present:
+                add(r, c_name, "这一行有得分但没有党组织名称", "请填写党组织名称，或清空这一行")
+            continue
+        if name in seen:
+            add(r, c_name, f"党组织名称“{name}”重复（另见 {cell_name(seen[name], c_name)}）", "每个党组织只能有一行，请删除重复行或改正名称")
+            continue
+        seen[name] = r
+        last = r
+        row = SummaryRow(r, name, number=cell_at(grid, r, columns[S_NO]) if S_NO in columns else None)
+        if S_KIND in columns:
+            row.category = text(cell_at(grid, r, columns[S_KIND])) or None
+        if S_LAST in columns:
+            ls = text(cell_at(grid, r, columns[S_LAST]))
+            if ls and ls not in STARS:
+                add(r, columns[S_LAST], f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
+            row.last_star = ls or None
+        if S_VETO in columns:
+            raw = text(cell_at(grid, r, columns[S_VETO]))
+            hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
+            unknown = [h for h in hits if h not in veto_names]
+            if unknown:
+                add(r, columns[S_VETO], f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
+            row.vetoes = tuple(h for h in hits if h in veto_names)
+        for key, c, target, top in (
+            *((e.name, score_cols[e.name], row.scores, Decimal(100)) for e in scheme.evaluators),
+            *((d.name, dim_cols[d.name], row.dimension_scores, d.points) for d in scheme.dimensions if d.name in dim_cols),
+        ):
+            v = cell_at(grid, r, c)
+            title = text(grid[hr][c])
+            if is_blank(v):
+                row.missing[key] = c
+                continue
+            d = as_number(v)
+            if d is None:
+                add(r, c, f"{name}的{title}「{shown_value(v)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
+                continue
+            if not Decimal(0) <= d <= top:
+                add(r, c, f"{name}的{title} {format(d, 'f')} 超出范围 0～{top}", f"请改为 0 到 {top} 之间的分数")
+                continue
+            target[key] = shown(d, scheme)
+        rows.append(row)
+    for row in rows:
+        if row.name in form_names:
+            continue
+        for key, c in row.missing.items():
+            add(row.row, c, f"{row.name}的{text(grid[hr][c])}未填写", "请填写得分，或为该党组织建一张量化评分表")
+    if problems:
+        return None, problems
+    return Summary(hr, columns, rows, last, width), []
