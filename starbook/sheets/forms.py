@@ -66,16 +66,12 @@ class _Form:
         self.problems.append(Problem(self.sheet, cell_name(row, col), message, fix, severity))
 
     def right_of(self, label: str) -> tuple[int, int, object] | None:
-        """The value cell of a header field: the first cell right of its label."""
+        """The value cell of a header field: the cell right of its label (a merge keeps its value there)."""
         pos = find_cell(self.grid, label, max_rows=12)
         if pos is None:
             return None
         r, c = pos
-        for cc in range(c + 1, c + 6):
-            v = cell_at(self.grid, r, cc)
-            if not is_blank(v):
-                return r, cc, v
-        return r, c + 1, None
+        return r, c + 1, cell_at(self.grid, r, c + 1)
 
     def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
         """A score cell: a number in [0, top]; text and blanks are reported."""
@@ -134,6 +130,8 @@ def _has_input(form: _Form) -> bool:
     hr, cols = header
     score_cols = [c for t, c in cols.items() if t not in (I_DIM, I_DIM_POINTS, I_NO, I_CONTENT, I_STANDARD, I_POINTS)]
     for r in range(hr + 1, len(form.grid)):
+        if text(cell_at(form.grid, r, cols[I_DIM])) == TOTAL:
+            break
         if any(not is_blank(cell_at(form.grid, r, c)) for c in score_cols):
             return True
     return False
@@ -254,54 +252,57 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
 
 
 def _votes(form: _Form, result: FormResult, evaluators) -> None:
+    """The ballot table: labels down its first column, one column per vote evaluator."""
     scheme = form.scheme
     options = [name for name, _ in scheme.vote_options]
-    header = find_header(form.grid, V_ITEM, V_ROLL)
-    if header is None:
-        form.problems.append(Problem(form.sheet, "", "找不到测评表表头（测评项目、应参评人数）", "请从模板复制一张新的量化评分表"))
+    pos = find_cell(form.grid, V_ITEM)
+    if pos is None:
+        form.problems.append(Problem(form.sheet, "", f"找不到测评表（“{V_ITEM}”）", "请从模板复制一张新的量化评分表"))
         return
-    hr, cols = header
-    missing = [o for o in options if o not in cols]
-    if missing:
-        form.add(hr, cols[V_ITEM], f"测评表缺少选项列：{'、'.join(missing)}", "请按参数表“测评计分”的选项补回这些列")
-        return
-    rows = {}
+    hr, c0 = pos
+    cols = {text(v): c for c, v in enumerate(form.grid[hr]) if c > c0 and text(v)}
+    labels: dict[str, int] = {}
     r = hr + 1
-    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[V_ITEM])):
-        rows[text(cell_at(form.grid, r, cols[V_ITEM]))] = r
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, c0)):
+        labels.setdefault(text(cell_at(form.grid, r, c0)), r)
         r += 1
+    missing = [t for t in (V_ROLL, *options) if t not in labels]
+    if missing:
+        form.add(hr, c0, f"测评表缺少：{'、'.join(missing)}", f"请在“{V_ITEM}”列下补回这些行（选项以参数表“测评计分”为准）")
+        return
     happy: list[Decimal] = []
     for e in evaluators:
-        if e.name not in rows:
-            form.add(hr, cols[V_ITEM], f"测评表中没有“{e.name}”这一行", f"请在“{V_ITEM}”列加一行“{e.name}”")
+        c = cols.get(e.name)
+        if c is None:
+            form.add(hr, c0 + 1, f"测评表中没有“{e.name}”这一列", f"请在“{V_ITEM}”右侧加一列“{e.name}”")
             continue
-        row = rows[e.name]
-        roll = form.count(row, cols[V_ROLL], f"{e.name}应参评人数")
-        counts = {o: form.count(row, cols[o], f"{e.name}“{o}”票数") for o in options}
-        voted_col = cols.get(V_VOTED)
-        voted = form.count(row, voted_col, f"{e.name}实际参评人数", required=False) if voted_col is not None else None
+        roll = form.count(labels[V_ROLL], c, f"{e.name}应参评人数")
+        counts = {o: form.count(labels[o], c, f"{e.name}“{o}”票数") for o in options}
+        voted = form.count(labels[V_VOTED], c, f"{e.name}实际参评人数", required=False) if V_VOTED in labels else None
         if roll is None or any(v is None for v in counts.values()):
             continue
         valid = sum(counts.values())
-        voted = valid if voted is None else voted
-        if valid > voted:
-            form.add(row, cols[options[0]], f"{e.name}有效票合计 {valid} 多于实际参评人数 {voted}", "请核对票数和参评人数")
+        first_option = labels[options[0]]
+        if voted is not None and valid > voted:
+            form.add(first_option, c, f"{e.name}有效票合计 {valid} 多于实际参评人数 {voted}", "请核对票数和参评人数")
             continue
+        voted = valid if voted is None else voted
         if voted > roll:
-            where = voted_col if voted_col is not None and not is_blank(cell_at(form.grid, row, voted_col)) else cols[options[0]]
-            form.add(row, where, f"{e.name}参评 {voted} 人，多于应参评人数 {roll}", "票数不能超过应参评人数，请核对")
+            where = labels[V_VOTED] if V_VOTED in labels and not is_blank(cell_at(form.grid, labels[V_VOTED], c)) else first_option
+            form.add(where, c, f"{e.name}参评 {voted} 人，多于应参评人数 {roll}", "票数不能超过应参评人数，请核对")
             continue
         if valid == 0:
-            form.add(row, cols[options[0]], f"{e.name}没有有效票", "请填写各选项票数")
+            form.add(first_option, c, f"{e.name}没有有效票", "请填写各选项票数")
             continue
         t = Turnout(roll, voted, required_turnout(roll, scheme))
         if not t.ok:
-            rule = "应参评人数少于{}人须全员参评".format(scheme.full_roll_below) if roll < scheme.full_roll_below else f"参评人数不少于{percent_text(scheme.turnout_min)}"
+            rule = (f"应参评人数少于{scheme.full_roll_below}人须全员参评" if roll < scheme.full_roll_below
+                    else f"参评人数不少于{percent_text(scheme.turnout_min)}")
             msg = f"{e.name}参评 {voted}/{roll} 人，未达到要求（{rule}，至少 {t.required} 人）"
             if scheme.turnout_action == TURNOUT_ERROR:
-                form.add(row, cols[V_ROLL], msg, "请重新组织测评后填写")
+                form.add(labels[V_ROLL], c, msg, "请重新组织测评后填写")
                 continue
-            form.add(row, cols[V_ROLL], msg, "已照常计分并在调整说明中注明，请重新组织测评", WARNING)
+            form.add(labels[V_ROLL], c, msg, "已照常计分并在调整说明中注明，请重新组织测评", WARNING)
             result.notes.append(msg)
         result.scores[e.name] = vote_score(counts, scheme)
         happy.append(satisfaction(counts, scheme))

@@ -1,0 +1,529 @@
+"""Build a star-rating workbook (the template, or `starbook new`) with XlsxWriter.
+
+Layouts here write the titles the parsers in ``starbook.sheets`` look for; the
+formulas are a live preview for the cadre, each with a correct cached value so
+no application has to recalculate on load.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
+from ..sheets import forms as F
+from ..sheets import params as P
+from ..sheets import summary as S
+
+STYLES = tomllib.loads(Path(__file__).with_name("styles.toml").read_text("utf-8"))
+FIXED_DATE = datetime(2026, 1, 1)
+LAST_ROW = 1048575
+MAX_FORMS = 500
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    scheme: Scheme
+    title: str
+    forms: int = 1
+    year: int = FIXED_DATE.year
+    vba: bytes | None = None
+    customui: dict[str, bytes] | None = None  # part name → bytes, added after XlsxWriter
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = STYLES["base"]
+        self._wb = wb
+        self._cache: dict[str, object] = {}
+        self.base = base
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            props = dict(STYLES[name]) if name.startswith("cf_") else {**self.base, **STYLES[name]}
+            self._cache[name] = self._wb.add_format(props)
+        return self._cache[name]
+
+    def get(self, name: str):
+        return getattr(self, name)
+
+
+def _num(value: Decimal | int | None) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def form_sheet_name(index: int) -> str:
+    return f"{F.PREFIX}{index}"
+
+
+def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
+    """Write the whole workbook; `path` may be a BytesIO."""
+    if not 0 <= spec.forms <= MAX_FORMS:
+        raise ValueError(f"forms must be between 0 and {MAX_FORMS}")
+    target = path if isinstance(path, io.BytesIO) else str(path)
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({"title": spec.title, "author": "starbook", "company": "", "created": FIXED_DATE,
+                       "comments": "由 starbook 生成；定星结果以数值保存，无需 Python 也能查看"})
+    wb.set_calc_mode("auto")
+    wb.calc_on_load = False  # cached values are right; never force a full recalculation
+    if spec.vba is not None:
+        wb.add_vba_project(io.BytesIO(spec.vba), is_stream=True)
+        wb.set_vba_name("ThisWorkbook")
+    fmt = _Formats(wb)
+    param_cells = _params_sheet_cells(spec.scheme)
+    summary = wb.add_worksheet(S.SHEET)
+    forms = [wb.add_worksheet(form_sheet_name(i + 1)) for i in range(spec.forms)]
+    rectify = wb.add_worksheet(RECTIFY_SHEET)
+    stats = wb.add_worksheet(STATS_SHEET)
+    params = wb.add_worksheet(P.SHEET)
+    log = wb.add_worksheet(LOG_SHEET)
+    for i, ws in enumerate([summary, *forms, rectify, stats, params, log]):
+        ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
+        ws.hide_gridlines(2)
+    _summary(summary, fmt, spec)
+    for ws in forms:
+        _form(ws, fmt, spec, param_cells)
+    _rectify(rectify, fmt, spec)
+    _stats(stats, fmt, spec)
+    _params(params, fmt, spec.scheme)
+    _log(log, fmt)
+    summary.activate()
+    wb.close()
+
+
+# ---------------------------------------------------------------- 参数
+
+
+def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
+    """Absolute addresses of the 参数 cells that the forms' formulas refer to."""
+    cells: dict[str, str] = {}
+    row = 3
+    for label, header, rows in P.content(scheme):
+        row += 1  # section label
+        header_row = row
+        row += 1
+        for r in rows:
+            if label == P.T_EVALUATORS[0]:
+                cells[f"weight:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            if label == P.T_VOTES[0]:
+                cells[f"vote:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            if label == "基本设置" and r[0] == "小数位数":
+                cells["decimals"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            row += 1
+        if label == P.T_EVALUATORS[0]:
+            row += 1  # 合计
+        row += 1  # blank line
+        del header_row
+    return cells
+
+
+def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 16)
+    ws.set_column(3, 3, 16)
+    ws.set_column(4, 4, 12)
+    ws.set_column(5, 5, 60)
+    ws.merge_range(0, 0, 0, 5, "星级评定参数", fmt.title)
+    ws.set_row(0, 30)
+    ws.merge_range(
+        1, 0, 2, 5,
+        "本表规定定星规则（黄色单元格可改）。带“seed”字样的依据上级文件；标“Reading”的是文件未写明时的本地设置。"
+        "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。",
+        fmt.note,
+    )
+    row = 3
+    for label, header, rows in P.content(scheme):
+        ws.merge_range(row, 0, row, 5 if label == "基本设置" else len(header) - 1, f"【{label}】", fmt.section)
+        row += 1
+        for c, title in enumerate(header):
+            if label == "基本设置" and c == 2:
+                ws.merge_range(row, 2, row, 5, title, fmt.header_input)
+            else:
+                ws.write(row, c, title, fmt.header_input)
+        row += 1
+        first = row
+        for values in rows:
+            if label == "基本设置":
+                setting = next(s for s in P.SETTINGS if s.key == values[0])
+                ws.write(row, 0, values[0], fmt.label)
+                _write_setting(ws, row, setting, values[1], fmt)
+                ws.merge_range(row, 2, row, 5, values[2], fmt.note)
+            else:
+                for c, v in enumerate(values):
+                    _write_param_cell(ws, row, c, header[c], v, fmt)
+            row += 1
+        if label == P.T_EVALUATORS[0]:
+            ws.write(row, 0, P.TOTAL_ROW, fmt.total_label)
+            total = sum((r[1] for r in rows), Decimal(0))
+            ws.write_formula(row, 1, f"=SUM({xl_rowcol_to_cell(first, 1)}:{xl_rowcol_to_cell(row - 1, 1)})", fmt.percent, _num(total))
+            ws.data_validation(first, 2, row - 1, 2, {"validate": "list", "source": list(METHODS)})
+            row += 1
+        _param_validations(ws, label, first, row - 1)
+        row += 1
+    ws.freeze_panes(3, 0)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _write_setting(ws, row: int, setting: P.Setting, value, fmt: _Formats) -> None:
+    if setting.kind in ("percent", "opt_percent"):
+        ws.write(row, 1, _num(value) if value is not None else "", fmt.input_percent)
+    elif setting.kind == "int":
+        ws.write_number(row, 1, value, fmt.input_count)
+    else:
+        ws.write_string(row, 1, "" if value is None else str(value), fmt.input_center)
+    if setting.choices:
+        ws.data_validation(row, 1, row, 1, {"validate": "list", "source": list(setting.choices)})
+    elif setting.kind in ("star", "opt_star"):
+        ws.data_validation(row, 1, row, 1, {"validate": "list", "source": list(STARS), "ignore_blank": True})
+
+
+def _write_param_cell(ws, row: int, col: int, title: str, value, fmt: _Formats) -> None:
+    if title in ("权重", "比例", "升级比例不低于"):
+        ws.write_number(row, col, _num(value), fmt.input_percent)
+    elif title in ("最低分", "每票分值", "维度分值", "平局比较顺序"):
+        if value is None:
+            ws.write_blank(row, col, None, fmt.input_center)
+        else:
+            ws.write_number(row, col, _num(value), fmt.input_center)
+    else:
+        ws.write_string(row, col, "" if value is None else str(value), fmt.input_center if col else fmt.input)
+
+
+def _param_validations(ws, label: str, first: int, last: int) -> None:
+    if last < first:
+        return
+    star_list = {"validate": "list", "source": list(STARS)}
+    if label == P.T_STARS[0]:
+        ws.data_validation(first, 0, last, 0, star_list)
+    if label in (P.T_VETOES[0],):
+        ws.data_validation(first, 1, last, 1, star_list)
+    if label == P.T_APPROVING[0]:
+        ws.data_validation(first, 0, last, 0, star_list)
+    if label == P.T_DISTRIBUTION[0]:
+        ws.data_validation(first, 2, last, 2, {"validate": "list", "source": ["不低于", "不高于"]})
+
+
+# ---------------------------------------------------------------- 汇总表
+
+
+def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
+    scheme = spec.scheme
+    inputs = S.input_columns(scheme)
+    outputs = S.output_columns(scheme)
+    titles = inputs + outputs
+    last_col = len(titles) - 1
+    ws.merge_range(0, 0, 0, last_col, f"基层党组织{scheme.preset}结果汇总表", fmt.title)
+    ws.set_row(0, 32)
+    ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year}                    填报日期：", fmt.subtitle)
+    header = 2
+    ws.set_row(header, 36)
+    widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
+              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30}
+    for c, title in enumerate(titles):
+        is_input = c < len(inputs)
+        ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)
+        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR):
+            col_fmt = fmt.col_center
+        elif title in (S.O_NOTE, S.O_REACHED, S.S_VETO):
+            col_fmt = fmt.col_wrap
+        elif title == S.O_SAT:
+            col_fmt = fmt.col_percent
+        elif title.endswith("得分"):
+            col_fmt = fmt.col_score
+        else:
+            col_fmt = fmt.col_text
+        ws.set_column(c, c, widths.get(title, 11), col_fmt)
+    first = header + 1
+    col = {t: c for c, t in enumerate(titles)}
+    name = xl_col_to_name(col[S.S_NAME])
+    has_name = f'=${name}{first + 1}<>""'
+    ws.conditional_format(first, 0, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    star_col = col[S.O_STAR]
+    for star in ("五星级", "四星级", "三星级", PENDING):
+        ws.conditional_format(first, star_col, LAST_ROW, star_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{star}"', "format": fmt.get(f"cf_star_{star}")})
+    base = xl_col_to_name(col[S.O_BASE])
+    star = xl_col_to_name(star_col)
+    ws.conditional_format(first, star_col, LAST_ROW, star_col, {
+        "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
+    ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
+        "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
+        "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})
+    ws.data_validation(first, col[S.S_LAST], LAST_ROW, col[S.S_LAST], {
+        "validate": "list", "source": list(STARS), "error_title": "上年星级", "error_message": "请从下拉列表选择星级，没有请留空"})
+    for e in scheme.evaluators:
+        c = col[e.column]
+        ws.data_validation(first, c, LAST_ROW, c, {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+            "error_title": e.column, "error_message": "得分应在 0 到 100 之间"})
+    for d in scheme.dimensions if scheme.star_mode == STAR_BY_DIMENSIONS else ():
+        c = col[S.dimension_column(d.name)]
+        ws.data_validation(first, c, LAST_ROW, c, {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": _num(d.points),
+            "error_title": d.name, "error_message": f"得分应在 0 到 {_num(d.points)} 之间"})
+    if scheme.vetoes:
+        c = col[S.S_VETO]
+        ws.data_validation(first, c, LAST_ROW, c, {
+            "validate": "any", "input_title": "否决事项",
+            "input_message": ("填写参数表中的否决事项，多个用顿号分隔：" + "、".join(v.name for v in scheme.vetoes))[:255]})
+    ws.freeze_panes(first, col[S.S_NAME] + 1)
+    _print_setup(ws, landscape=True, repeat=(0, header))
+
+
+def _print_setup(ws, *, landscape: bool, repeat: tuple[int, int]) -> None:
+    ws.set_paper(9)  # A4
+    ws.set_landscape() if landscape else ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.repeat_rows(*repeat)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+# ---------------------------------------------------------------- 量化评分表
+
+
+def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
+    scheme = spec.scheme
+    items_by = [e for e in scheme.evaluators if e.method == METHOD_ITEMS]
+    votes = [e for e in scheme.evaluators if e.method == METHOD_VOTE]
+    direct = [e for e in scheme.evaluators if e.method == METHOD_DIRECT]
+    item_cols = [F.I_DIM, F.I_DIM_POINTS, F.I_NO, F.I_CONTENT, F.I_STANDARD, F.I_POINTS, *(e.name for e in items_by)]
+    last_col = max(len(item_cols), 4) - 1
+    for c, w in enumerate((14, 10, 10, 34, 28, 8)):
+        ws.set_column(c, c, w)
+    ws.set_column(6, max(6, last_col), 11)
+
+    ws.merge_range(0, 0, 0, last_col, spec.title, fmt.title)
+    ws.set_row(0, 32)
+    ws.merge_range(1, 0, 1, last_col, f"（{scheme.preset}，百分制；黄色单元格由评分人填写）", fmt.note)
+    ws.write(2, 0, F.F_NAME, fmt.label)
+    ws.merge_range(2, 1, 2, 3, "", fmt.input)
+    ws.write(2, 4, F.F_KIND, fmt.label)
+    ws.merge_range(2, 5, 2, last_col, "", fmt.input_center)
+    ws.data_validation(2, 5, 2, 5, {"validate": "list", "source": list(F.CATEGORIES), "error_type": "warning"})
+    ws.write(3, 0, F.F_YEAR, fmt.label)
+    ws.merge_range(3, 1, 3, 3, spec.year, fmt.input_center)
+    ws.write(3, 4, F.F_LAST, fmt.label)
+    ws.merge_range(3, 5, 3, last_col, "", fmt.input_center)
+    ws.data_validation(3, 5, 3, 5, {"validate": "list", "source": list(STARS), "error_message": "请从下拉列表选择星级，没有请留空"})
+
+    row = 5
+    section = 0
+    score_refs: dict[str, str] = {}
+    numerals = "一二三四五六"
+    if items_by:
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分（得分不得超过该项分值）", fmt.section)
+        section += 1
+        row += 1
+        header = row
+        for c, title in enumerate(item_cols):
+            ws.write(row, c, title, fmt.header_input if c >= 6 else fmt.header_input)
+        ws.set_row(row, 30)
+        row += 1
+        first_item = row
+        dim_rows: list[tuple[int, int, Decimal]] = []
+        number = 1
+        for d in scheme.dimensions:
+            start = row
+            for it in d.items:
+                ws.write_number(row, 2, number, fmt.text_center)
+                ws.write_string(row, 3, it.content, fmt.text)
+                ws.write_string(row, 4, it.standard, fmt.text)
+                ws.write_number(row, 5, _num(it.points), fmt.points)
+                for k, e in enumerate(items_by):
+                    ws.write_blank(row, 6 + k, None, fmt.input_score)
+                    ws.data_validation(row, 6 + k, row, 6 + k, {
+                        "validate": "decimal", "criteria": "between", "minimum": 0,
+                        "maximum": f"=${xl_col_to_name(5)}${row + 1}",
+                        "error_title": "得分超出分值", "error_message": "得分应在 0 到该项分值之间"})
+                number += 1
+                row += 1
+            end = row - 1
+            if end > start:
+                ws.merge_range(start, 0, end, 0, d.name, fmt.label)
+                ws.merge_range(start, 1, end, 1, _num(d.points), fmt.points)
+            else:
+                ws.write(start, 0, d.name, fmt.label)
+                ws.write_number(start, 1, _num(d.points), fmt.points)
+            dim_rows.append((start, end, d.points))
+        last_item = row - 1
+        ws.write(row, 0, F.TOTAL, fmt.total_label)
+        ws.write_formula(row, 1, f"=SUM(B{first_item + 1}:B{last_item + 1})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
+        ws.merge_range(row, 2, row, 4, "", fmt.total_label)
+        ws.write_formula(row, 5, f"=SUM(F{first_item + 1}:F{last_item + 1})", fmt.total_score,
+                         _num(sum(it.points for d in scheme.dimensions for it in d.items)))
+        total_row = row
+        row += 2
+        # 维度小计: the preview of the capped subtotals.
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计（各维度不超过维度分值，自动计算）", fmt.section)
+        section += 1
+        row += 1
+        ws.write(row, 0, "维度小计", fmt.header_input)
+        ws.write(row, 1, F.I_DIM_POINTS, fmt.header_input)
+        ws.merge_range(row, 2, row, 5, "", fmt.header_input)
+        for k, e in enumerate(items_by):
+            ws.write(row, 6 + k, e.name, fmt.header_result)
+        row += 1
+        sub_first = row
+        for (start, end, pts), d in zip(dim_rows, scheme.dimensions):
+            ws.write(row, 0, d.name, fmt.label)
+            ws.write_formula(row, 1, f"=B{start + 1}", fmt.points, _num(pts))
+            ws.merge_range(row, 2, row, 5, "", fmt.text)
+            for k in range(len(items_by)):
+                c = xl_col_to_name(6 + k)
+                ws.write_formula(row, 6 + k, f"=ROUND(MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1}),2)", fmt.score, 0)
+            row += 1
+        ws.write(row, 0, "各方总分", fmt.total_label)
+        ws.write_formula(row, 1, f"=SUM(B{sub_first + 1}:B{row})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
+        ws.merge_range(row, 2, row, 5, "", fmt.total_label)
+        for k, e in enumerate(items_by):
+            c = xl_col_to_name(6 + k)
+            ws.write_formula(row, 6 + k, f"=ROUND(SUM({c}{sub_first + 1}:{c}{row}),2)", fmt.total_score, 0)
+            score_refs[e.name] = f"{c}{row + 1}"
+            ws.write_formula(total_row, 6 + k, f"={c}{row + 1}", fmt.total_score, 0)
+        row += 2
+        ws.repeat_rows(header, header)
+    if votes:
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、{'、'.join(e.name for e in votes)}（无记名投票，按有效票计分）", fmt.section)
+        section += 1
+        row += 1
+        ws.write(row, 0, F.V_ITEM, fmt.header_input)
+        for k, e in enumerate(votes):
+            ws.write(row, 1 + k, e.name, fmt.header_input)
+        rule = (f"计分：{'＋'.join(f'{_num(p)}×{n}票率' for n, p in scheme.vote_options)}；"
+                f"参评人数须达应参评人数的{int(scheme.turnout_min * 100)}%，不足{scheme.full_roll_below}人须全员参评")
+        ws.merge_range(row, 1 + len(votes), row + 3, last_col, rule, fmt.note)
+        row += 1
+        labels = [F.V_ROLL, F.V_VOTED, *(n for n, _ in scheme.vote_options)]
+        first_vote = row
+        for label in labels:
+            ws.write(row, 0, label, fmt.label)
+            for k in range(len(votes)):
+                ws.write_blank(row, 1 + k, None, fmt.input_count)
+                ws.data_validation(row, 1 + k, row, 1 + k, {
+                    "validate": "integer", "criteria": ">=", "value": 0, "error_message": "请填写非负整数人数"})
+            row += 1
+        opt_rows = {n: first_vote + 2 + i for i, (n, _) in enumerate(scheme.vote_options)}
+        for label, kind in ((F.V_SCORE, "score"), (F.V_SAT, "sat")):
+            ws.write(row, 0, label, fmt.label)
+            for k, e in enumerate(votes):
+                c = xl_col_to_name(1 + k)
+                valid = "+".join(f"{c}{r + 1}" for r in opt_rows.values())
+                if kind == "score":
+                    points = "+".join(f"{param_cells[f'vote:{n}']}*{c}{r + 1}" for n, r in opt_rows.items())
+                    formula = f'=IF(({valid})=0,"",ROUND(({points})/({valid}),2))'
+                    ws.write_formula(row, 1 + k, formula, fmt.total_score, "")
+                    score_refs[e.name] = f"{c}{row + 1}"
+                else:
+                    happy = "+".join(f"{c}{opt_rows[n] + 1}" for n in scheme.satisfied_options if n in opt_rows)
+                    ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",({happy})/({valid}))', fmt.percent, "")
+            row += 1
+        row += 1
+    if scheme.vetoes:
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、否决事项（存在的选“是”，星级不超过参数表规定）", fmt.section)
+        section += 1
+        row += 1
+        ws.merge_range(row, 0, row, 4, F.X_VETO, fmt.header_input)
+        ws.write(row, 5, F.X_HIT, fmt.header_input)
+        row += 1
+        for v in scheme.vetoes:
+            ws.merge_range(row, 0, row, 4, v.name, fmt.text)
+            ws.write_string(row, 5, F.NO, fmt.input_center)
+            ws.data_validation(row, 5, row, 5, {"validate": "list", "source": [F.YES, F.NO]})
+            row += 1
+        row += 1
+    ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、综合得分（预览，正式结果以汇总表“定星”为准）", fmt.section)
+    row += 1
+    for c, title in enumerate((F.D_WHO, F.D_WEIGHT, F.D_SCORE, F.D_WEIGHTED)):
+        ws.write(row, c, title, fmt.header_input if title == F.D_SCORE and direct else fmt.header_result)
+    row += 1
+    first_eval = row
+    for e in scheme.evaluators:
+        ws.write(row, 0, e.name, fmt.label)
+        ws.write_formula(row, 1, f"={param_cells[f'weight:{e.name}']}", fmt.percent, _num(e.weight))
+        if e.method == METHOD_DIRECT:
+            ws.write_blank(row, 2, None, fmt.input_score)
+            ws.data_validation(row, 2, row, 2, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                                                "error_message": "得分应在 0 到 100 之间"})
+        else:
+            ws.write_formula(row, 2, f"={score_refs[e.name]}", fmt.score, 0 if e.method == METHOD_ITEMS else "")
+        ws.write_formula(row, 3, f'=IF(C{row + 1}="","",B{row + 1}*C{row + 1})', fmt.score, 0 if e.method == METHOD_ITEMS else "")
+        row += 1
+    ws.write(row, 0, F.FINAL_PREVIEW, fmt.total_label)
+    ws.merge_range(row, 1, row, 2, "", fmt.total_label)
+    ws.write_formula(row, 3, f"=ROUND(SUM(D{first_eval + 1}:D{row}),2)", fmt.total_score, 0)
+    row += 2
+    ws.write(row, 0, "评分人（签字）：", fmt.signature)
+    ws.write(row, 4, "党组织书记（签字）：", fmt.signature)
+    row += 1
+    ws.write(row, 0, "日期：", fmt.signature)
+    ws.write(row, 4, "（盖章）", fmt.signature)
+    ws.freeze_panes(5, 0)
+    _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+# ---------------------------------------------------------------- 整改名单, 定星统计, 定星记录
+
+
+def _rectify(ws, fmt: _Formats, spec: BookSpec) -> None:
+    last = len(RECTIFY_COLUMNS) - 1
+    ws.merge_range(0, 0, 0, last, "后进党组织整改名单（整顿转化）", fmt.title)
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, last, "由“定星”自动生成：等次为末位等次（或未定星）的，以及满意率低于整改线的党组织。", fmt.note)
+    widths = (6, 24, 12, 10, 8, 10, 40)
+    col_fmts = (fmt.col_center, fmt.col_text, fmt.col_center, fmt.col_score, fmt.col_center, fmt.col_center, fmt.col_wrap)
+    for c, title in enumerate(RECTIFY_COLUMNS):
+        ws.write(2, c, title, fmt.header_result)
+        ws.set_column(c, c, widths[c], col_fmts[c])
+    ws.conditional_format(3, 0, LAST_ROW, last, {"type": "formula", "criteria": '=$B4<>""', "format": fmt.cf_row})
+    ws.freeze_panes(3, 0)
+    _print_setup(ws, landscape=True, repeat=(0, 2))
+
+
+def _stats(ws, fmt: _Formats, spec: BookSpec) -> None:
+    ws.merge_range(0, 0, 0, 5, "定星统计与目标完成情况", fmt.title)
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, 5, "由“定星”自动生成；目标只作报告，不改变定星结果（seed 000、seed 004）。", fmt.note)
+    for c, w in enumerate((30, 14, 12, 12, 12, 12)):
+        ws.set_column(c, c, w, fmt.col_center if c else fmt.col_text)
+    ws.write(3, 0, STATS_ANCHOR, fmt.section)
+    ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
+    _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+def _log(ws, fmt: _Formats) -> None:
+    last = len(LOG_COLUMNS) - 1
+    ws.merge_range(0, 0, 0, last, "定星记录", fmt.title)
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数与输入摘要（SHA-256）。请勿删除。", fmt.note)
+    widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "程序版本": 16}
+    for c, title in enumerate(LOG_COLUMNS):
+        ws.write(2, c, title, fmt.header_result)
+        ws.set_column(c, c, widths.get(title, 8), fmt.col_text if title in widths else fmt.col_center)
+    ws.freeze_panes(3, 0)
+    _print_setup(ws, landscape=True, repeat=(0, 2))

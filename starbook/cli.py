@@ -1,0 +1,160 @@
+"""`starbook` command line: each command is a thin wrapper over ``starbook.api``.
+
+Exit status (CONTRACT.md): 0 done; 1 the workbook has problems, each listed with
+sheet, cell and fix; 2 the command or the file cannot be used at all.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+import unicodedata
+from pathlib import Path
+
+import click
+
+from . import __version__, api
+from .problems import BookError, Problem
+from .ratebook import Outcome
+from .scheme import PENDING, STARS
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def table(rows: list[list[str]]) -> str:
+    """Rows aligned for a terminal, counting a Chinese character as two columns."""
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "错误"]
+    warnings = [p for p in problems if p.severity != "错误"]
+    if errors:
+        click.echo(f"发现 {len(errors)} 处问题，未写入任何内容：", err=True)
+        for i, p in enumerate(errors, 1):
+            click.echo(f"  {i}. {p}", err=True)
+    if warnings:
+        click.echo(f"提示 {len(warnings)} 条：", err=True)
+        for p in warnings:
+            click.echo(f"  - {p}", err=True)
+
+
+def _summary(outcome: Outcome) -> None:
+    rating = outcome.rating
+    assert rating is not None and outcome.scheme is not None
+    total = len(rating.results)
+    click.echo(f"方案：{outcome.scheme.preset}    党组织：{total} 个")
+    rows = [["星级", "个数"]]
+    for star in (*STARS, PENDING):
+        n = rating.counts.get(star, 0)
+        if star != PENDING or n:
+            rows.append([star, str(n)])
+    click.echo(table(rows))
+    changed = [r for r in rating.results if r.star != r.base_star or r.notes]
+    if changed:
+        click.echo(f"\n调整 {sum(1 for r in changed if r.star != r.base_star)} 个：")
+        rows = [["党组织", "综合得分", "初定星级", "星级", "调整说明"]]
+        for r in changed:
+            rows.append([r.name, format(r.final, "f"), r.base_star, r.star, r.note_text])
+        click.echo(table(rows))
+    targets = [*rating.distribution, *rating.upgrades]
+    if targets:
+        click.echo("\n目标（只作报告）：")
+        rows = [["目标", "要求", "实际", "结果"]]
+        for t in targets:
+            rows.append([t.label, t.requirement, f"{t.count}/{t.base}（{t.ratio_text}）", ("达到" if t.met else "未达到") if t.base else "无此类"])
+        click.echo(table(rows))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="starbook", message="%(prog)s %(version)s")
+def cli() -> None:
+    """starbook：星级党支部评定（量化评分、等次、星级、名额、汇总上报）。"""
+
+
+@cli.command()
+def schemes() -> None:
+    """列出预设方案。"""
+    rows = [["代码", "方案", "评价主体与权重", "定星方式"]]
+    for s in api.schemes():
+        weights = "、".join(f"{e.name}{int(e.weight * 100)}%" for e in s.evaluators)
+        rows.append([s.preset_id, s.preset, weights, s.star_mode])
+    click.echo(table(rows))
+
+
+@cli.command()
+@click.option("--scheme", "scheme", required=True, help="方案中文名或代码，如 分类定级 或 fenlei")
+@click.option("--orgs", type=int, default=1, show_default=True, help="空白量化评分表张数")
+@click.option("--year", type=int, default=None, help="年度（默认今年）")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="新工作簿文件名（.xlsm）")
+def new(scheme: str, orgs: int, year: int | None, output: Path) -> None:
+    """按方案生成新工作簿（参数、空白评分表、空汇总表）。"""
+    path = api.new(scheme, output, orgs=orgs, year=year)
+    click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), help="另存为（默认直接写回原文件）")
+def rate(file: Path, output: Path | None) -> None:
+    """定星：与 Excel 中“定星”按钮完全相同，结果写回工作簿。"""
+    outcome = api.rate(file, output)
+    _problems(outcome.problems)
+    if not outcome.ok:
+        sys.exit(EXIT_PROBLEMS)
+    _summary(outcome)
+    click.echo(f"\n已写入 {output or file}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def check(file: Path) -> None:
+    """只校验，列出全部问题，不改动文件。"""
+    outcome = api.check(file)
+    _problems(outcome.problems)
+    if not outcome.ok:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"校验通过：{len(outcome.names)} 个党组织可以定星。")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure becomes a Chinese message and an exit status."""
+    try:
+        cli.main(args=argv, prog_name="starbook", standalone_mode=False)
+        return EXIT_OK
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except click.exceptions.NoSuchOption as exc:
+        click.echo(f"命令用法有误：没有选项 {exc.option_name}。请运行 starbook --help 查看用法。", err=True)
+    except click.exceptions.MissingParameter as exc:
+        click.echo(f"命令用法有误：缺少 {exc.param.opts[0] if exc.param and exc.param.opts else '参数'}。请运行 starbook --help 查看用法。", err=True)
+    except click.exceptions.UsageError as exc:
+        click.echo(f"命令用法有误：{exc.format_message()}。请运行 starbook --help 查看用法。", err=True)
+    except click.exceptions.Abort:
+        click.echo("已取消。", err=True)
+    except BookError as exc:
+        click.echo(f"无法处理：{exc}", err=True)
+    except KeyboardInterrupt:
+        click.echo("已中断，文件未改动。", err=True)
+    except Exception:  # never a traceback at a cadre: keep it in a log file instead
+        log = Path(tempfile.gettempdir()) / "starbook-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        click.echo(f"starbook 内部错误，文件未改动。详细信息已保存到 {log}，请把它和工作簿发给技术支持。", err=True)
+    return EXIT_UNUSABLE
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
