@@ -39,7 +39,7 @@ class BookSpec:
     scheme: Scheme
     title: str
     forms: int = 1
-    year: int = FIXED_DATE.year
+    year: int | None = FIXED_DATE.year  # None: left blank for the cadre
     vba: bytes | None = None
     customui: dict[str, bytes] | None = None  # part name → bytes, added after XlsxWriter
 
@@ -237,7 +237,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
     last_col = len(titles) - 1
     ws.merge_range(0, 0, 0, last_col, f"基层党组织{scheme.preset}结果汇总表", fmt.title)
     ws.set_row(0, 32)
-    ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year}                    填报日期：", fmt.subtitle)
+    ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
@@ -327,7 +327,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
     ws.merge_range(2, 5, 2, last_col, "", fmt.input_center)
     ws.data_validation(2, 5, 2, 5, {"validate": "list", "source": list(F.CATEGORIES), "error_type": "warning"})
     ws.write(3, 0, F.F_YEAR, fmt.label)
-    ws.merge_range(3, 1, 3, 3, spec.year, fmt.input_center)
+    ws.merge_range(3, 1, 3, 3, spec.year if spec.year else "", fmt.input_center)
     ws.write(3, 4, F.F_LAST, fmt.label)
     ws.merge_range(3, 5, 3, last_col, "", fmt.input_center)
     ws.data_validation(3, 5, 3, 5, {"validate": "list", "source": list(STARS), "error_message": "请从下拉列表选择星级，没有请留空"})

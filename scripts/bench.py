@@ -1,0 +1,142 @@
+"""Benchmark: `starbook rate` on a 汇总表 of 3,000 and 100,000 organizations.
+
+For each size it builds a workbook with `starbook new` (no forms) and types the
+rows into the 汇总表, then measures, each in a fresh Python process:
+  * a bare python-calamine read of the 汇总表 (the floor: reading, nothing else);
+  * the whole `starbook rate` (read, validate, rate, write, atomic replace).
+Goal (issue 2): rate within 3× the bare read, peak memory under 1 GiB.
+
+    python scripts/bench.py                 # prints a table and writes docs/benchmark.md
+    python scripts/bench.py --sizes 3000    # a quick run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from starbook import api  # noqa: E402
+from starbook.fill import summary_rows  # noqa: E402
+from starbook.xlsx.read import read_grids  # noqa: E402
+
+CATEGORIES = ("农村", "城市社区", "非公企业", "机关事业单位", "高等院校", "国有企业", "社会组织")
+STARS = ("五星级", "四星级", "三星级", "二星级", "一星级", "无星", None)
+
+READ = """
+import json, resource, sys, time
+t = time.perf_counter()
+import python_calamine
+wb = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
+rows = wb.get_sheet_by_name("汇总表").to_python(skip_empty_area=False)
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(rows)}))
+"""
+
+RATE = """
+import json, resource, sys, time
+t = time.perf_counter()
+from starbook import api
+outcome = api.rate(sys.argv[1], sys.argv[2])
+seconds = time.perf_counter() - t
+assert outcome.ok, [str(p) for p in outcome.problems[:5]]
+print(json.dumps({"seconds": seconds, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "orgs": len(outcome.names)}))
+"""
+
+
+def make_book(path: Path, n: int, seed: int = 2026) -> None:
+    rng = random.Random(seed)
+    api.new("分类定级", path, orgs=0)
+    grid = read_grids(path)["汇总表"]
+    rows = []
+    for i in range(n):
+        base = rng.uniform(55, 99)
+        rows.append({
+            "序号": i + 1,
+            "党组织名称": f"第{i + 1:06d}党支部",
+            "类别": rng.choice(CATEGORIES),
+            "党委评定得分": Decimal(str(round(min(100, base + rng.uniform(-3, 3)), 1))),
+            "党员群众测评得分": Decimal(str(round(min(100, base + rng.uniform(-5, 5)), 2))),
+            "自评得分": Decimal(str(round(min(100, base + rng.uniform(0, 4)), 1))),
+            "上年星级": rng.choice(STARS),
+        })
+    api.write_edits(path, path, [summary_rows(grid, rows)])
+
+
+def measure(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
+    parser.add_argument("--write", type=Path, default=ROOT / "docs" / "benchmark.md")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            book = Path(tmp) / f"bench-{n}.xlsm"
+            t = time.perf_counter()
+            make_book(book, n)
+            built = time.perf_counter() - t
+            reads = [measure(READ, str(book)) for _ in range(args.repeat)]
+            rates = [measure(RATE, str(book), str(Path(tmp) / f"rated-{n}.xlsm")) for _ in range(args.repeat)]
+            read = min(reads, key=lambda r: r["seconds"])
+            rate = min(rates, key=lambda r: r["seconds"])
+            row = {
+                "orgs": n,
+                "file_mib": book.stat().st_size / 2**20,
+                "read_s": read["seconds"],
+                "rate_s": rate["seconds"],
+                "ratio": rate["seconds"] / read["seconds"],
+                "rate_peak_mib": max(r["rss_mib"] for r in rates),
+                "read_peak_mib": max(r["rss_mib"] for r in reads),
+                "build_s": built,
+            }
+            results.append(row)
+            print(json.dumps(row, ensure_ascii=False))
+    table = [
+        "| 党组织数 | 文件大小 | calamine 裸读取 | starbook rate | 倍数 | rate 峰值内存 |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        table.append(
+            f"| {r['orgs']:,} | {r['file_mib']:.1f} MiB | {r['read_s']:.2f} s | {r['rate_s']:.2f} s | "
+            f"{r['ratio']:.2f}× | {r['rate_peak_mib']:.0f} MiB |"
+        )
+    text = "\n".join(
+        [
+            "# 性能基准（scripts/bench.py）",
+            "",
+            "目标：`starbook rate` 处理 100,000 个党组织的汇总表，用时不超过 python-calamine 裸读取同一文件的 3 倍，峰值内存低于 1 GiB。",
+            "每项在新的 Python 进程中运行，取多次中最快的一次；内存为进程峰值常驻内存（ru_maxrss）。",
+            "裸读取只把汇总表读成 Python 列表；rate 包括读取、校验、定星、写回（只改写有变化的工作表 XML）和原子替换。",
+            "",
+            *table,
+            "",
+            f"机器：{platform.machine()}，{platform.system()}，Python {platform.python_version()}，2 核。"
+            f"测量时间：{time.strftime('%Y-%m-%d')}。",
+            "",
+            "重新测量：`python scripts/bench.py`。",
+            "",
+        ]
+    )
+    args.write.parent.mkdir(parents=True, exist_ok=True)
+    args.write.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

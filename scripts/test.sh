@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them. The README's test command.
+#   bash scripts/test.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# LibreOffice headless (with its Python-UNO bridge and a CJK font) checks what a
+# recipient without Python sees. Installed from Debian's packages when missing.
+if ! command -v soffice >/dev/null 2>&1 || [ ! -f /usr/lib/python3/dist-packages/uno.py ]; then
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  echo "== installing LibreOffice (Debian packages libreoffice-calc, python3-uno)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    libreoffice-calc python3-uno fonts-wqy-zenhei >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  "$PY" -m venv .venv
+fi
+echo "== installing starbook with its test dependencies"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+echo "== running the tests"
+exec .venv/bin/python -m pytest "$@"
