@@ -97,7 +97,7 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
 
 def write_edits(src: Path, dst: Path, edits: Sequence[CellBlock | ClearRows]) -> None:
     """Apply the core's edits to a file, atomically, keeping every other part."""
-    from .xlsx.patch import Block, ClearBelow, PatchError, patch_workbook
+    from .xlsx.sheetpatch import Block, ClearBelow, PatchError, patch_workbook
 
     converted = [
         Block(e.sheet, e.row, e.col, e.values) if isinstance(e, CellBlock) else ClearBelow(e.sheet, e.row) for e in edits

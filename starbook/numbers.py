@@ -64,6 +64,10 @@ def percent_text(ratio: Decimal) -> str:
     return f"{text}%"
 
 
-def number_text(value: Decimal) -> str:
-    """How a score reads in a message: 90.00 stays 90.00, 12 stays 12."""
-    return format(value, "f")
+def plain(value: Decimal | None) -> str:
+    """A number as the cadre typed it: 95.0 → "95", 8.50 → "8.5"."""
+    if value is None:
+        return ""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")

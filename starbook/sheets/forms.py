@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..grid import Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, shown_value, text
-from ..numbers import percent_text
+from ..numbers import percent_text, plain
 from ..problems import ERROR, Problem, WARNING
 from ..rules.scoring import (
     Turnout,
@@ -85,7 +85,7 @@ class _Form:
             self.add(r, c, f"{what}「{shown_value(v)}」{'是文本，' if isinstance(v, str) else ''}不是数字", hint)
             return None
         if d < 0 or (top is not None and d > top):
-            self.add(r, c, f"{what} {_n(d)} 超出范围 0～{_n(top)}", f"请改为 0 到 {_n(top)} 之间的分数")
+            self.add(r, c, f"{what} {plain(d)} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
             return None
         return d
 
@@ -100,15 +100,9 @@ class _Form:
             self.add(r, c, f"{what}「{shown_value(v)}」不是数字", "请填写整数人数")
             return None
         if d < 0 or d != d.to_integral_value():
-            self.add(r, c, f"{what} {_n(d)} 不是非负整数", "请填写整数人数")
+            self.add(r, c, f"{what} {plain(d)} 不是非负整数", "请填写整数人数")
             return None
         return int(d)
-
-
-def _n(d: Decimal | None) -> str:
-    if d is None:
-        return ""
-    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
 
 
 def _numeric_text(v: object) -> bool:
@@ -231,7 +225,7 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
         return
     total_points = sum((d[1] for d in dims if d[1] is not None), Decimal(0))
     if all(d[1] is not None for d in dims) and total_points != 100:
-        form.add(dims[0][2], c_dp, f"各维度分值合计为 {_n(total_points)}，不是 100", f"请调整“{I_DIM_POINTS}”列，使合计为 100")
+        form.add(dims[0][2], c_dp, f"各维度分值合计为 {plain(total_points)}，不是 100", f"请调整“{I_DIM_POINTS}”列，使合计为 100")
     if any(p.severity == ERROR for p in form.problems):
         return
     result.dimensions = [d[0] for d in dims]

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
-from ..numbers import parse_percent, percent_text, to_decimal
+from ..numbers import parse_percent, percent_text, plain, to_decimal
 from ..problems import Problem
 from ..scheme import (
     CAP_BASES,
@@ -362,9 +362,9 @@ def _grades(rd: _Reader) -> tuple[Grade, ...]:
         if m is None:
             continue
         if not Decimal(0) <= m <= Decimal(100):
-            rd.problem(r, c_min, f"最低分 {m} 超出 0～100", "请填写 0 到 100 之间的分数")
+            rd.problem(r, c_min, f"最低分 {plain(m)} 超出 0～100", "请填写 0 到 100 之间的分数")
         if previous is not None and m >= previous:
-            rd.problem(r, c_min, f"等次最低分没有从高到低排列（{m} 不低于上一行的 {previous}）", "请按从高到低的顺序填写，每一等次的最低分都要低于上一等次")
+            rd.problem(r, c_min, f"等次最低分没有从高到低排列（{plain(m)} 不低于上一行的 {plain(previous)}）", "请按从高到低的顺序填写，每一等次的最低分都要低于上一等次")
         previous = m
         out.append(Grade(text(cell_at(rd.grid, r, c_name)), m))
     return tuple(out)
@@ -391,7 +391,7 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
                 continue
             better, worse = (prev, StarRule(star, m, g)) if STARS.index(prev.star) < STARS.index(star) else (StarRule(star, m, g), prev)
             if better.min_score < worse.min_score:
-                rd.problem(r, c_min, f"星级最低分顺序不对：{better.star}的最低分 {better.min_score} 低于{worse.star}的 {worse.min_score}", "星级越高，最低分应越高（或相等），请改正")
+                rd.problem(r, c_min, f"星级最低分顺序不对：{better.star}的最低分 {plain(better.min_score)} 低于{worse.star}的 {plain(worse.min_score)}", "星级越高，最低分应越高（或相等），请改正")
         out.append(StarRule(star, m, g))
     if not out and rows:
         return ()
@@ -428,7 +428,7 @@ def _vote_options(rd: _Reader) -> tuple[tuple[str, Decimal], ...]:
         p = rd.number(r, cols["每票分值"], "每票分值")
         if p is not None:
             if not Decimal(0) <= p <= Decimal(100):
-                rd.problem(r, cols["每票分值"], f"每票分值 {p} 超出 0～100", "请填写 0 到 100 之间的分值")
+                rd.problem(r, cols["每票分值"], f"每票分值 {plain(p)} 超出 0～100", "请填写 0 到 100 之间的分值")
             out.append((text(cell_at(rd.grid, r, cols["测评选项"])), p))
     return tuple(out)
 

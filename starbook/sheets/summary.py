@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..grid import Grid, as_number, cell_at, cell_name, find_header, is_blank, shown_value, text
 from ..problems import Problem
+from ..numbers import plain
 from ..rules.scoring import shown
 from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme
 
@@ -142,7 +143,7 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
                 add(r, c, f"{name}的{title}「{shown_value(v)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
                 continue
             if not Decimal(0) <= d <= top:
-                add(r, c, f"{name}的{title} {format(d, 'f')} 超出范围 0～{top}", f"请改为 0 到 {top} 之间的分数")
+                add(r, c, f"{name}的{title} {plain(d)} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
                 continue
             target[key] = shown(d, scheme)
         rows.append(row)

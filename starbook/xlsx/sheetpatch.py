@@ -1,0 +1,364 @@
+"""Write cell values into an .xlsx/.xlsm by patching only the worksheet XML that changes.
+
+Every other ZIP entry is copied unchanged (same name, order, bytes and
+compression method): the VBA project, the ribbon part and its relationship in
+_rels/.rels, styles, charts, images and defined names survive as they were. In a
+patched sheet, only the rows written to and the <dimension> change; validations,
+conditional formats, merges and page setup stay byte-identical.
+
+The sheet XML is never parsed into a tree: rows are found with a scanner and only
+the rows that receive values are split into cells, so a 100,000-row sheet costs
+time and memory in proportion to its text.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Union
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+Value = Union[None, str, int, float, Decimal, bool]
+
+
+@dataclass(frozen=True)
+class Cached:
+    """Keep the cell's formula and set only its cached value."""
+
+    value: Value
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of values whose top-left cell is (row, col), both 1-based."""
+
+    sheet: str
+    row: int
+    col: int
+    values: Sequence[Sequence[Union[Value, Cached]]]
+
+
+@dataclass(frozen=True)
+class ClearBelow:
+    """Remove every cell of the rows from `row` (1-based) down."""
+
+    sheet: str
+    row: int
+
+
+class PatchError(Exception):
+    pass
+
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CALC_CHAIN_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+
+_ROW = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_CELL = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_ATTR_R = re.compile(r'\br="([A-Z]*)(\d*)"')
+_ATTR_S = re.compile(r'\bs="(\d+)"')
+_FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
+_COL = re.compile(r"<col\b[^>]*/>")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPE_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def col_letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _number_text(value: Union[int, float, Decimal]) -> str:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise PatchError(f"cannot write {value!r}")
+        return format(value, "f")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PatchError(f"cannot write {value!r}")
+        text = repr(value)
+        return format(Decimal(text), "f") if "e" in text or "E" in text else text
+    return str(value)
+
+
+def _text_xml(value: str) -> str:
+    value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
+    value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
+    return f"<t{space}>{escape(value)}</t>"
+
+
+def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
+    """New cell XML, and whether a formula was replaced by a plain value."""
+    s = f' s="{style}"' if style is not None else ""
+    formula = _FORMULA.search(existing).group() if existing and "<f" in existing else None
+    if isinstance(value, Cached):
+        if formula is None:
+            return _cell_xml(ref, style, value.value, None)[0], False
+        v = value.value
+        if v is None:
+            return f'<c r="{ref}"{s}>{formula}</c>', False
+        if isinstance(v, bool):
+            return f'<c r="{ref}"{s} t="b">{formula}<v>{int(v)}</v></c>', False
+        if isinstance(v, str):
+            return f'<c r="{ref}"{s} t="str">{formula}<v>{escape(_ILLEGAL.sub("", v))}</v></c>', False
+        return f'<c r="{ref}"{s}>{formula}<v>{_number_text(v)}</v></c>', False
+    replaced = formula is not None
+    if replaced and 't="shared"' in formula and "ref=" in formula:
+        raise PatchError(f"cell {ref} is the master of a shared formula; it cannot be overwritten")
+    if value is None:
+        return f'<c r="{ref}"{s}/>', replaced
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>', replaced
+    if isinstance(value, str):
+        return f'<c r="{ref}"{s} t="inlineStr"><is>{_text_xml(value)}</is></c>', replaced
+    if isinstance(value, (int, float, Decimal)):
+        return f'<c r="{ref}"{s}><v>{_number_text(value)}</v></c>', replaced
+    raise PatchError(f"cannot write a {type(value).__name__} into {ref}")
+
+
+def _column_styles(head: str) -> dict[int, str]:
+    styles: dict[int, str] = {}
+    for m in _COL.finditer(head):
+        tag = m.group()
+        lo = re.search(r'\bmin="(\d+)"', tag)
+        hi = re.search(r'\bmax="(\d+)"', tag)
+        st = re.search(r'\bstyle="(\d+)"', tag)
+        if lo and hi and st:
+            for c in range(int(lo.group(1)), min(int(hi.group(1)), 16384) + 1):
+                styles[c] = st.group(1)
+    return styles
+
+
+class _Target:
+    """The cells to write on one sheet, after applying the edits in order."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[int, object]] = {}
+        self.clear_from: int | None = None
+
+    def apply(self, edit: Union[Block, ClearBelow]) -> None:
+        if isinstance(edit, ClearBelow):
+            if edit.row < 1:
+                raise PatchError("row numbers start at 1")
+            for r in [r for r in self.rows if r >= edit.row]:
+                del self.rows[r]
+            self.clear_from = edit.row if self.clear_from is None else min(self.clear_from, edit.row)
+            return
+        if edit.row < 1 or edit.col < 1:
+            raise PatchError("row and column numbers start at 1")
+        for i, line in enumerate(edit.values):
+            if edit.row + i > 1048576 or edit.col + len(line) - 1 > 16384:
+                raise PatchError("block extends beyond the sheet")
+            row = self.rows.setdefault(edit.row + i, {})
+            for j, v in enumerate(line):
+                row[edit.col + j] = v
+
+
+def _row_number(tag_head: str, previous: int) -> int:
+    m = re.search(r'\br="(\d+)"', tag_head)
+    return int(m.group(1)) if m else previous + 1
+
+
+def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], col_styles: dict[int, str], cleared: bool) -> tuple[str, int]:
+    """A row's new XML and the number of formulas it replaced."""
+    if row_xml is not None:
+        head_end = row_xml.index(">")
+        self_closing = row_xml[head_end - 1] == "/"
+        head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
+        inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
+    else:
+        head, inner = f'<row r="{rnum}"', ""
+    head = re.sub(r'\s+spans="[^"]*"', "", head)
+    row_style = None
+    if 'customFormat="1"' in head:
+        m = _ATTR_S.search(head)
+        row_style = m.group(1) if m else None
+    existing: dict[int, str] = {}
+    previous = 0
+    for m in _CELL.finditer(inner):
+        cell = m.group()
+        ref = _ATTR_R.search(cell[: cell.index(">") + 1])
+        col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
+        existing[col] = cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1)
+        previous = col
+    replaced = 0
+    for col, value in cells.items():
+        old = existing.get(col)
+        if old is not None:
+            m = _ATTR_S.search(old[: old.index(">") + 1])
+            style = m.group(1) if m else None
+        else:
+            style = col_styles.get(col, row_style)
+        new, was_formula = _cell_xml(f"{col_letters(col)}{rnum}", style, value, old)
+        existing[col] = new
+        replaced += was_formula
+    body = "".join(existing[c] for c in sorted(existing))
+    return f"{head}>{body}</row>", replaced
+
+
+def _dimension(head: str, target: _Target) -> str:
+    m = re.search(r'<dimension\b[^>]*\bref="([^"]*)"[^>]*/>', head)
+    if not target.rows:
+        return head
+    rows = [r for r, cells in target.rows.items() if cells]
+    cols = [c for cells in target.rows.values() for c in cells]
+    if not rows:
+        return head
+    r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
+    if m:
+        parts = re.findall(r"([A-Z]+)(\d+)", m.group(1))
+        if parts:
+            (a_col, a_row), (b_col, b_row) = parts[0], parts[-1]
+            r1, r2 = min(r1, int(a_row)), max(r2, int(b_row))
+            c1, c2 = min(c1, col_number(a_col)), max(c2, col_number(b_col))
+        ref = f"{col_letters(c1)}{r1}" if (r1, c1) == (r2, c2) else f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
+        tag = m.group().replace(f'ref="{m.group(1)}"', f'ref="{ref}"')
+        return head[: m.start()] + tag + head[m.end() :]
+    return head
+
+
+def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow]]) -> tuple[str, int]:
+    """The sheet XML with the edits applied, and how many formulas became values."""
+    if "<worksheet" not in xml[:2000]:
+        raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
+    target = _Target()
+    for e in edits:
+        target.apply(e)
+    start = xml.find("<sheetData")
+    if start < 0:
+        raise PatchError("the worksheet has no <sheetData>")
+    open_end = xml.index(">", start)
+    if xml[open_end - 1] == "/":
+        head, body, tail = xml[:start], "", xml[open_end + 1 :]
+    else:
+        close = xml.index("</sheetData>", open_end)
+        head, body, tail = xml[:start], xml[open_end + 1 : close], xml[close + len("</sheetData>") :]
+    col_styles = _column_styles(head)
+    clear_from = target.clear_from
+    pending = sorted(target.rows)
+    out: list[str] = []
+    replaced = 0
+    k = 0
+    previous = 0
+    for m in _ROW.finditer(body):
+        row_xml = m.group()
+        rnum = _row_number(row_xml[: row_xml.index(">")], previous)
+        previous = rnum
+        while k < len(pending) and pending[k] < rnum:
+            text, n = _patch_row(pending[k], None, target.rows[pending[k]], col_styles, False)
+            out.append(text)
+            k += 1
+        cleared = clear_from is not None and rnum >= clear_from
+        if cleared:
+            replaced += row_xml.count("<f")
+        if k < len(pending) and pending[k] == rnum:
+            text, n = _patch_row(rnum, row_xml, target.rows[rnum], col_styles, cleared)
+            replaced += n
+            out.append(text)
+            k += 1
+        elif not cleared:
+            out.append(row_xml if 'r="' in row_xml[: row_xml.index(">")] else row_xml.replace("<row", f'<row r="{rnum}"', 1))
+    while k < len(pending):
+        text, _ = _patch_row(pending[k], None, target.rows[pending[k]], col_styles, False)
+        out.append(text)
+        k += 1
+    head = _dimension(head, target)
+    return f"{head}<sheetData>{''.join(out)}</sheetData>{tail}", replaced
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name as the user sees it → its part name in the package."""
+    try:
+        book = etree.fromstring(zf.read("xl/workbook.xml"))
+        rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError as exc:
+        raise PatchError("not a workbook: xl/workbook.xml or its relationships are missing") from exc
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
+    out = {}
+    for sheet in book.iter(f"{{{NS_MAIN}}}sheet"):
+        target = targets.get(sheet.get(f"{{{NS_REL}}}id"))
+        if target is None:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        out[sheet.get("name")] = os.path.normpath(part).replace(os.sep, "/")
+    return out
+
+
+def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
+    """Excel rebuilds a missing calcChain; a stale one makes it report a damaged file."""
+    if "xl/calcChain.xml" not in names:
+        return
+    names.remove("xl/calcChain.xml")
+    rels = etree.fromstring(files["xl/_rels/workbook.xml.rels"])
+    for r in list(rels):
+        if r.get("Type") == CALC_CHAIN_TYPE:
+            rels.remove(r)
+    files["xl/_rels/workbook.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    types = etree.fromstring(files["[Content_Types].xml"])
+    for o in list(types):
+        if o.get("PartName") == "/xl/calcChain.xml":
+            types.remove(o)
+    files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def patch_workbook(src, dst, edits: Sequence[Union[Block, ClearBelow]]) -> None:
+    """Apply `edits` to `src` and write the result atomically to `dst` (may equal src)."""
+    src, dst = Path(src), Path(dst)
+    with zipfile.ZipFile(src) as zin:
+        parts = sheet_parts(zin)
+        by_sheet: dict[str, list] = {}
+        for e in edits:
+            if e.sheet not in parts:
+                raise PatchError(f"no sheet named {e.sheet!r}")
+            by_sheet.setdefault(parts[e.sheet], []).append(e)
+        infos = zin.infolist()
+        names = [i.filename for i in infos]
+        patched: dict[str, bytes] = {}
+        replaced = 0
+        for part, sheet_edits in by_sheet.items():
+            xml, n = patch_sheet_xml(zin.read(part).decode("utf-8"), sheet_edits)
+            patched[part] = xml.encode("utf-8")
+            replaced += n
+        if replaced:
+            for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                patched[name] = zin.read(name)
+            _drop_calc_chain(patched, names)
+        fd, tmp = tempfile.mkstemp(prefix=".starbook-", suffix=dst.suffix, dir=dst.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                with zipfile.ZipFile(fh, "w") as zout:
+                    for info in infos:
+                        if info.filename not in names:
+                            continue
+                        data = patched.get(info.filename)
+                        if data is None:
+                            data = zin.read(info.filename)
+                        level = 1 if len(data) > 1 << 20 else 6
+                        zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dst)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
