@@ -7,7 +7,6 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -296,14 +295,12 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
 
 def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
     """SHA-256 of the rules and every organization's inputs, as rated."""
-    payload = {
-        "scheme": repr(scheme),
-        "orgs": [
-            [o.name, {k: str(v) for k, v in sorted(o.scores.items())}, o.last_star, list(o.vetoes), [str(d) for d in o.dimension_scores]]
-            for o in orgs
-        ],
-    }
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    h = hashlib.sha256(repr(scheme).encode("utf-8"))
+    names = [e.name for e in scheme.evaluators]
+    for o in orgs:
+        fields = [o.name, *(str(o.scores[n]) for n in names), o.last_star or "", "、".join(o.vetoes), *(str(d) for d in o.dimension_scores)]
+        h.update(("\x1f".join(fields) + "\x1e").encode("utf-8"))
+    return h.hexdigest()
 
 
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:

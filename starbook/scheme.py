@@ -7,6 +7,7 @@ workbook's own 参数 sheet, because the workbook is the system of record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 STARS: tuple[str, ...] = ("五星级", "四星级", "三星级", "二星级", "一星级", "无星")
@@ -132,6 +133,16 @@ class Scheme:
     distribution_targets: tuple[DistributionTarget, ...] = ()
     upgrade_targets: tuple[UpgradeTarget, ...] = ()
     dimensions: tuple[Dimension, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def grades_by_score(self) -> tuple[Grade, ...]:
+        """Best grade first, for lookups by threshold."""
+        return tuple(sorted(self.grades, key=lambda g: g.min_score, reverse=True))
+
+    @cached_property
+    def star_rules_by_rank(self) -> tuple[StarRule, ...]:
+        """Best star first, and within a star the highest threshold first."""
+        return tuple(sorted(self.star_rules, key=lambda r: (star_rank(r.star), r.min_score), reverse=True))
 
     def evaluator(self, name: str) -> Evaluator:
         for e in self.evaluators:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -41,7 +41,7 @@ class BookSpec:
     forms: int = 1
     year: int | None = FIXED_DATE.year  # None: left blank for the cadre
     vba: bytes | None = None
-    customui: dict[str, bytes] | None = None  # part name → bytes, added after XlsxWriter
+    extra: Callable[[xlsxwriter.Workbook], None] | None = None  # adds a caller's own sheets, charts or images
 
 
 class _Formats:
@@ -106,6 +106,8 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     _stats(stats, fmt, spec)
     _params(params, fmt, spec.scheme)
     _log(log, fmt)
+    if spec.extra is not None:
+        spec.extra(wb)
     summary.activate()
     wb.close()
 

@@ -9,7 +9,7 @@ from ..scheme import STARS, Dimension, Scheme, Veto, star_of_rank, star_rank
 
 def grade_for(score: Decimal, scheme: Scheme) -> str | None:
     """Thresholds are inclusive lower bounds: 90 ≤ score is 好."""
-    for grade in sorted(scheme.grades, key=lambda g: g.min_score, reverse=True):
+    for grade in scheme.grades_by_score:
         if score >= grade.min_score:
             return grade.name
     return None
@@ -17,7 +17,7 @@ def grade_for(score: Decimal, scheme: Scheme) -> str | None:
 
 def star_for(score: Decimal, grade: str | None, scheme: Scheme) -> str:
     """The first rule (best star first) whose score and grade both fit."""
-    for rule in sorted(scheme.star_rules, key=lambda r: (star_rank(r.star), r.min_score), reverse=True):
+    for rule in scheme.star_rules_by_rank:
         if score >= rule.min_score and (rule.grade is None or rule.grade == grade):
             return rule.star
     return STARS[-1]

@@ -98,15 +98,25 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     dim_cols = {d.name: columns[dimension_column(d.name)] for d in scheme.dimensions} if scheme.star_mode == STAR_BY_DIMENSIONS else {}
     veto_names = {v.name for v in scheme.vetoes}
     c_name = columns[S_NAME]
+    c_no, c_kind, c_last, c_veto = (columns.get(t) for t in (S_NO, S_KIND, S_LAST, S_VETO))
+    checks = [(e.name, score_cols[e.name], False, Decimal(100), text(grid[hr][score_cols[e.name]])) for e in scheme.evaluators]
+    checks += [(d.name, dim_cols[d.name], True, d.points, text(grid[hr][dim_cols[d.name]])) for d in scheme.dimensions if d.name in dim_cols]
+    number_cols = [c for _, c, _, _, _ in checks]
+    zero = Decimal(0)
     rows: list[SummaryRow] = []
     seen: dict[str, int] = {}
     last = hr
     for r in range(hr + 1, len(grid)):
         line = grid[r]
-        name = text(cell_at(grid, r, c_name))
-        numbers_present = any(not is_blank(cell_at(grid, r, c)) for c in (*score_cols.values(), *dim_cols.values()))
+        width = len(line)
+
+        def get(c: int | None):
+            return line[c] if c is not None and c < width else None
+
+        raw_name = get(c_name)
+        name = raw_name.strip() if type(raw_name) is str else text(raw_name)
         if not name:
-            if numbers_present:
+            if any(not is_blank(get(c)) for c in number_cols):
                 add(r, c_name, "这一行有得分但没有党组织名称", "请填写党组织名称，或清空这一行")
             continue
         if name in seen:
@@ -114,38 +124,38 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             continue
         seen[name] = r
         last = r
-        row = SummaryRow(r, name, number=cell_at(grid, r, columns[S_NO]) if S_NO in columns else None)
-        if S_KIND in columns:
-            row.category = text(cell_at(grid, r, columns[S_KIND])) or None
-        if S_LAST in columns:
-            ls = text(cell_at(grid, r, columns[S_LAST]))
+        row = SummaryRow(r, name, number=get(c_no))
+        if c_kind is not None:
+            row.category = text(get(c_kind)) or None
+        if c_last is not None:
+            ls = text(get(c_last))
             if ls and ls not in STARS:
-                add(r, columns[S_LAST], f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
+                add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
             row.last_star = ls or None
-        if S_VETO in columns:
-            raw = text(cell_at(grid, r, columns[S_VETO]))
-            hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
-            unknown = [h for h in hits if h not in veto_names]
-            if unknown:
-                add(r, columns[S_VETO], f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
-            row.vetoes = tuple(h for h in hits if h in veto_names)
-        for key, c, target, top in (
-            *((e.name, score_cols[e.name], row.scores, Decimal(100)) for e in scheme.evaluators),
-            *((d.name, dim_cols[d.name], row.dimension_scores, d.points) for d in scheme.dimensions if d.name in dim_cols),
-        ):
-            v = cell_at(grid, r, c)
-            title = text(grid[hr][c])
-            if is_blank(v):
+        if c_veto is not None:
+            raw = text(get(c_veto))
+            if raw:
+                hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
+                unknown = [h for h in hits if h not in veto_names]
+                if unknown:
+                    add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
+                row.vetoes = tuple(h for h in hits if h in veto_names)
+        for key, c, is_dim, top, title in checks:
+            v = get(c)
+            if type(v) is float:
+                d = Decimal(repr(v))
+            elif is_blank(v):
                 row.missing[key] = c
                 continue
-            d = as_number(v)
-            if d is None:
-                add(r, c, f"{name}的{title}「{shown_value(v)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
-                continue
-            if not Decimal(0) <= d <= top:
+            else:
+                d = as_number(v)
+                if d is None:
+                    add(r, c, f"{name}的{title}「{shown_value(v)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
+                    continue
+            if not zero <= d <= top:
                 add(r, c, f"{name}的{title} {plain(d)} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
                 continue
-            target[key] = shown(d, scheme)
+            (row.dimension_scores if is_dim else row.scores)[key] = shown(d, scheme)
         rows.append(row)
     for row in rows:
         if row.name in form_names:

@@ -64,6 +64,7 @@ CALC_CHAIN_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 
 _ROW = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 _CELL = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_CELL_WITH_REF = re.compile(r'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 _ATTR_R = re.compile(r'\br="([A-Z]*)(\d*)"')
 _ATTR_S = re.compile(r'\bs="(\d+)"')
 _FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
@@ -179,7 +180,42 @@ def _row_number(tag_head: str, previous: int) -> int:
     return int(m.group(1)) if m else previous + 1
 
 
-def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], col_styles: dict[int, str], cleared: bool) -> tuple[str, int]:
+class _Writer:
+    """Cell XML for one sheet, with the per-column and per-string work done once."""
+
+    def __init__(self, col_styles: dict[int, str]) -> None:
+        self.col_styles = col_styles
+        self.letters: dict[int, str] = {}
+        self.numbers: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+
+    def letter(self, col: int) -> str:
+        try:
+            return self.letters[col]
+        except KeyError:
+            self.letters[col] = out = col_letters(col)
+            return out
+
+    def number(self, letters: str) -> int:
+        try:
+            return self.numbers[letters]
+        except KeyError:
+            self.numbers[letters] = out = col_number(letters)
+            return out
+
+    def cell(self, ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
+        if existing is None and type(value) is str:
+            body = self.texts.get(value)
+            if body is None:
+                body = self.texts[value] = f' t="inlineStr"><is>{_text_xml(value)}</is></c>'
+            return (f'<c r="{ref}" s="{style}"{body}' if style is not None else f'<c r="{ref}"{body}'), False
+        if existing is None and isinstance(value, Decimal) and value.is_finite():
+            s = f' s="{style}"' if style is not None else ""
+            return f'<c r="{ref}"{s}><v>{value:f}</v></c>', False
+        return _cell_xml(ref, style, value, existing)
+
+
+def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Writer, cleared: bool) -> tuple[str, int]:
     """A row's new XML and the number of formulas it replaced."""
     if row_xml is not None:
         head_end = row_xml.index(">")
@@ -188,31 +224,38 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], col_sty
         inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
     else:
         head, inner = f'<row r="{rnum}"', ""
-    head = re.sub(r'\s+spans="[^"]*"', "", head)
+    if "spans=" in head:
+        head = re.sub(r'\s+spans="[^"]*"', "", head)
     row_style = None
     if 'customFormat="1"' in head:
         m = _ATTR_S.search(head)
         row_style = m.group(1) if m else None
     existing: dict[int, str] = {}
-    previous = 0
-    for m in _CELL.finditer(inner):
-        cell = m.group()
-        ref = _ATTR_R.search(cell[: cell.index(">") + 1])
-        col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
-        existing[col] = cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1)
-        previous = col
+    if inner:
+        found = [(w.number(m.group(1)), m.group()) for m in _CELL_WITH_REF.finditer(inner)]
+        if len(found) == inner.count("<c ") + inner.count("<c>") + inner.count("<c/>"):
+            existing = dict(found)
+        else:  # cells without an r attribute (not written by Excel, but legal)
+            previous = 0
+            for m in _CELL.finditer(inner):
+                cell = m.group()
+                ref = _ATTR_R.search(cell[: cell.index(">") + 1])
+                col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
+                existing[col] = cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1)
+                previous = col
     replaced = 0
+    styles = w.col_styles
     for col, value in cells.items():
         old = existing.get(col)
         if old is not None:
-            m = _ATTR_S.search(old[: old.index(">") + 1])
+            m = _ATTR_S.search(old, 0, old.index(">") + 1)
             style = m.group(1) if m else None
         else:
-            style = col_styles.get(col, row_style)
-        new, was_formula = _cell_xml(f"{col_letters(col)}{rnum}", style, value, old)
+            style = styles.get(col, row_style)
+        new, was_formula = w.cell(f"{w.letter(col)}{rnum}", style, value, old)
         existing[col] = new
         replaced += was_formula
-    body = "".join(existing[c] for c in sorted(existing))
+    body = "".join([existing[c] for c in sorted(existing)])
     return f"{head}>{body}</row>", replaced
 
 
@@ -253,7 +296,7 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow]]) -> tupl
     else:
         close = xml.index("</sheetData>", open_end)
         head, body, tail = xml[:start], xml[open_end + 1 : close], xml[close + len("</sheetData>") :]
-    col_styles = _column_styles(head)
+    writer = _Writer(_column_styles(head))
     clear_from = target.clear_from
     pending = sorted(target.rows)
     out: list[str] = []
@@ -265,21 +308,21 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow]]) -> tupl
         rnum = _row_number(row_xml[: row_xml.index(">")], previous)
         previous = rnum
         while k < len(pending) and pending[k] < rnum:
-            text, n = _patch_row(pending[k], None, target.rows[pending[k]], col_styles, False)
+            text, n = _patch_row(pending[k], None, target.rows[pending[k]], writer, False)
             out.append(text)
             k += 1
         cleared = clear_from is not None and rnum >= clear_from
         if cleared:
             replaced += row_xml.count("<f")
         if k < len(pending) and pending[k] == rnum:
-            text, n = _patch_row(rnum, row_xml, target.rows[rnum], col_styles, cleared)
+            text, n = _patch_row(rnum, row_xml, target.rows[rnum], writer, cleared)
             replaced += n
             out.append(text)
             k += 1
         elif not cleared:
             out.append(row_xml if 'r="' in row_xml[: row_xml.index(">")] else row_xml.replace("<row", f'<row r="{rnum}"', 1))
     while k < len(pending):
-        text, _ = _patch_row(pending[k], None, target.rows[pending[k]], col_styles, False)
+        text, _ = _patch_row(pending[k], None, target.rows[pending[k]], writer, False)
         out.append(text)
         k += 1
     head = _dimension(head, target)

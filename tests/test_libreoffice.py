@@ -1,0 +1,51 @@
+"""Values travel: a recipient without Python (here LibreOffice) sees the same official results."""
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+import lo_uno
+from conftest import lo_required
+from starbook import api
+
+RESULT_COLUMNS = ("党组织名称", "综合得分", "等次", "初定星级", "星级", "调整说明", "审定机关", "升降")
+
+
+def by_title(rows: list[list], header_text: str = "党组织名称") -> dict[str, dict]:
+    header_index = next(i for i, r in enumerate(rows) if header_text in r)
+    header = rows[header_index]
+    out = {}
+    for r in rows[header_index + 1 :]:
+        rec = dict(zip(header, r))
+        if rec.get(header_text):
+            out[rec[header_text]] = {k: rec.get(k) for k in RESULT_COLUMNS}
+    return out
+
+
+def test_libreoffice_recalculates_a_rated_workbook_without_changing_results(example, tmp_path):
+    lo_required()
+    rated = tmp_path / "rated.xlsm"
+    assert api.rate(example, rated).ok
+    ws = openpyxl.load_workbook(rated, data_only=True)["汇总表"]
+    written = by_title([list(r) for r in ws.iter_rows(values_only=True)])
+    seen = by_title(lo_uno.recalculated_values(rated, "汇总表"))
+    assert len(seen) == 12
+    assert seen.keys() == written.keys()
+    for name, rec in written.items():
+        lo = seen[name]
+        assert lo["综合得分"] == pytest.approx(rec["综合得分"]), name
+        for column in ("等次", "初定星级", "星级", "调整说明", "审定机关"):
+            assert (lo[column] or "") == (rec[column] or ""), (name, column)
+        assert (lo["升降"] or "") == (rec["升降"] or "")
+    assert seen["向阳社区党支部"]["星级"] == "四星级"
+
+
+def test_form_preview_formulas_agree_with_the_official_scores(example, tmp_path):
+    """The live preview a cadre sees on a form equals what 定星 writes, after a real recalculation."""
+    lo_required()
+    rated = tmp_path / "rated.xlsm"
+    outcome = api.rate(example, rated)
+    final = {r.name: float(r.final) for r in outcome.rating.results}
+    rows = lo_uno.recalculated_values(rated, "量化评分表3")
+    preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
+    assert preview[3] == pytest.approx(final["向阳社区党支部"])
