@@ -45,9 +45,12 @@ def parse_percent(value: object) -> Decimal:
     return number / HUNDRED if number > 1 else number
 
 
+_EXPONENTS = {n: Decimal(1).scaleb(-n) for n in range(0, 9)}
+
+
 def quantize(value: Decimal, decimals: int, rounding: str) -> Decimal:
     mode = ROUND_HALF_EVEN if rounding == HALF_EVEN_NAME else ROUND_HALF_UP
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=mode)
+    return value.quantize(_EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals), rounding=mode)
 
 
 def floor_count(ratio: Decimal, base: int) -> int:

@@ -163,5 +163,9 @@ class Scheme:
     def top_grade(self) -> str | None:
         return max(self.grades, key=lambda g: g.min_score).name if self.grades else None
 
+    @cached_property
+    def _approving_map(self) -> dict[str, str]:
+        return dict(self.approving)
+
     def approving_body(self, star: str) -> str:
-        return dict(self.approving).get(star, "")
+        return self._approving_map.get(star, "")

@@ -63,5 +63,7 @@ def satisfaction(counts: Mapping[str, int], scheme: Scheme) -> Decimal:
 
 def final_score(scores: Mapping[str, Decimal], evaluators: Sequence[Evaluator], scheme: Scheme) -> Decimal:
     """Σ weight × evaluator score, rounded like every shown score."""
-    total = sum((e.weight * scores[e.name] for e in evaluators), Decimal(0))
+    total = Decimal(0)
+    for e in evaluators:
+        total += e.weight * scores[e.name]
     return quantize(total, scheme.decimals, scheme.rounding)

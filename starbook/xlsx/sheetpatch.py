@@ -188,6 +188,7 @@ class _Writer:
         self.letters: dict[int, str] = {}
         self.numbers: dict[str, int] = {}
         self.texts: dict[str, str] = {}
+        self.leads: dict[tuple[int, str | None], tuple[str, str]] = {}
 
     def letter(self, col: int) -> str:
         try:
@@ -203,20 +204,59 @@ class _Writer:
             self.numbers[letters] = out = col_number(letters)
             return out
 
-    def cell(self, ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
-        if existing is None and type(value) is str:
+    def new_cell(self, col: int, rnum: int, style: str | None, value) -> str | None:
+        """Fast path for a cell that did not exist: text, Decimal or blank; None if not applicable."""
+        try:
+            lead, st = self.leads[(col, style)]
+        except KeyError:
+            lead, st = self.leads[(col, style)] = (f'<c r="{self.letter(col)}', f' s="{style}"' if style is not None else "")
+        kind = type(value)
+        if kind is str:
+            if not value:
+                return f'{lead}{rnum}"{st}/>'
             body = self.texts.get(value)
             if body is None:
                 body = self.texts[value] = f' t="inlineStr"><is>{_text_xml(value)}</is></c>'
-            return (f'<c r="{ref}" s="{style}"{body}' if style is not None else f'<c r="{ref}"{body}'), False
-        if existing is None and isinstance(value, Decimal) and value.is_finite():
-            s = f' s="{style}"' if style is not None else ""
-            return f'<c r="{ref}"{s}><v>{value:f}</v></c>', False
-        return _cell_xml(ref, style, value, existing)
+            return f'{lead}{rnum}"{st}{body}'
+        if kind is Decimal and value.is_finite():
+            return f'{lead}{rnum}"{st}><v>{value:f}</v></c>'
+        if value is None:
+            return f'{lead}{rnum}"{st}/>'
+        if kind is int:
+            return f'{lead}{rnum}"{st}><v>{value}</v></c>'
+        return None
+
+    def cell(self, col: int, rnum: int, style: str | None, value, existing: str | None) -> tuple[str, bool]:
+        if existing is None:
+            fast = self.new_cell(col, rnum, style, value)
+            if fast is not None:
+                return fast, False
+        if value == "" and type(value) is str:
+            value = None
+        return _cell_xml(f"{self.letter(col)}{rnum}", style, value, existing)
+
+
+def _split_tail(inner: str, first_col: int, w: _Writer) -> int:
+    """Where the cells at or right of `first_col` begin in a row's XML (cells are in column order)."""
+    cut = len(inner)
+    while True:
+        at = inner.rfind('<c r="', 0, cut)
+        if at < 0:
+            return cut
+        end = at + 6
+        while inner[end].isalpha():
+            end += 1
+        if w.number(inner[at + 6 : end]) < first_col:
+            return cut
+        cut = at
 
 
 def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Writer, cleared: bool) -> tuple[str, int]:
-    """A row's new XML and the number of formulas it replaced."""
+    """A row's new XML and the number of formulas it replaced.
+
+    Cells left of the first column written keep their exact text and are not
+    parsed; only the tail from that column on is split into cells.
+    """
     if row_xml is not None:
         head_end = row_xml.index(">")
         self_closing = row_xml[head_end - 1] == "/"
@@ -230,19 +270,17 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
     if 'customFormat="1"' in head:
         m = _ATTR_S.search(head)
         row_style = m.group(1) if m else None
-    existing: dict[int, str] = {}
+    first = min(cells)
+    prefix, tail = inner, ""
     if inner:
-        found = [(w.number(m.group(1)), m.group()) for m in _CELL_WITH_REF.finditer(inner)]
-        if len(found) == inner.count("<c ") + inner.count("<c>") + inner.count("<c/>"):
-            existing = dict(found)
-        else:  # cells without an r attribute (not written by Excel, but legal)
-            previous = 0
-            for m in _CELL.finditer(inner):
-                cell = m.group()
-                ref = _ATTR_R.search(cell[: cell.index(">") + 1])
-                col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
-                existing[col] = cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1)
-                previous = col
+        if inner.count("<c") != inner.count('<c r="'):
+            prefix, tail = "", _with_refs(inner, rnum)  # cells without r: number them first
+        else:
+            cut = _split_tail(inner, first, w)
+            prefix, tail = inner[:cut], inner[cut:]
+    existing: dict[int, str] = {}
+    if tail:
+        existing = {w.number(m.group(1)): m.group() for m in _CELL_WITH_REF.finditer(tail)}
     replaced = 0
     styles = w.col_styles
     for col, value in cells.items():
@@ -252,11 +290,23 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
             style = m.group(1) if m else None
         else:
             style = styles.get(col, row_style)
-        new, was_formula = w.cell(f"{w.letter(col)}{rnum}", style, value, old)
+        new, was_formula = w.cell(col, rnum, style, value, old)
         existing[col] = new
         replaced += was_formula
     body = "".join([existing[c] for c in sorted(existing)])
-    return f"{head}>{body}</row>", replaced
+    return f"{head}>{prefix}{body}</row>", replaced
+
+
+def _with_refs(inner: str, rnum: int) -> str:
+    """The row's cells, each with its r attribute (legal files may omit it)."""
+    out, previous = [], 0
+    for m in _CELL.finditer(inner):
+        cell = m.group()
+        ref = _ATTR_R.search(cell[: cell.index(">") + 1])
+        col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
+        out.append(cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1))
+        previous = col
+    return "".join(out)
 
 
 def _dimension(head: str, target: _Target) -> str:
