@@ -22,7 +22,7 @@ from .build.package import add_custom_ui, custom_ui_of, vba_project_of
 from .build.workbook import MAX_FORMS, BookSpec, build_workbook
 from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
-from .ratebook import CellBlock, ClearRows, Outcome, rate_book
+from .ratebook import CellBlock, ClearRows, Outcome, RowHeight, rate_book
 from .scheme import Scheme
 from .sheets.forms import is_form
 from .xlsx.read import read_grids
@@ -95,13 +95,19 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     return outcome
 
 
-def write_edits(src: Path, dst: Path, edits: Sequence[CellBlock | ClearRows]) -> None:
+def write_edits(src: Path, dst: Path, edits: Sequence[CellBlock | ClearRows | RowHeight]) -> None:
     """Apply the core's edits to a file, atomically, keeping every other part."""
-    from .xlsx.sheetpatch import Block, ClearBelow, PatchError, patch_workbook
+    from .xlsx import sheetpatch as patch
 
-    converted = [
-        Block(e.sheet, e.row, e.col, e.values) if isinstance(e, CellBlock) else ClearBelow(e.sheet, e.row) for e in edits
-    ]
+    converted = []
+    for e in edits:
+        if isinstance(e, CellBlock):
+            converted.append(patch.Block(e.sheet, e.row, e.col, e.values))
+        elif isinstance(e, ClearRows):
+            converted.append(patch.ClearBelow(e.sheet, e.row))
+        else:
+            converted.append(patch.RowHeight(e.sheet, e.row, e.points))
+    PatchError, patch_workbook = patch.PatchError, patch.patch_workbook
     try:
         patch_workbook(src, dst, converted)
     except PatchError as exc:

@@ -47,7 +47,18 @@ class ClearRows:
     row: int
 
 
-Edit = CellBlock | ClearRows
+@dataclass(frozen=True)
+class RowHeight:
+    """A row's height in points, for wrapped text that needs more than one line."""
+
+    sheet: str
+    row: int
+    points: float
+
+
+Edit = CellBlock | ClearRows | RowHeight
+LINE_POINTS = 15.0
+NOTE_LINE_WIDTH = 44  # display columns per line of the template's 调整说明 (width 46)
 
 
 @dataclass
@@ -203,6 +214,10 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     column(S.O_BASE, lambda o, r: r.base_star)
     column(S.O_STAR, lambda o, r: r.star)
     column(S.O_NOTE, lambda o, r: r.note_text)
+    for r, (o, res) in by_row.items():
+        lines = _lines(res.note_text, NOTE_LINE_WIDTH)
+        if lines > 1:
+            edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
     column(S.O_BODY, lambda o, r: r.approving)
     column(S.O_MOVE, lambda o, r: r.movement)
     if S.O_SAT in columns:
@@ -244,6 +259,14 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
             block = tuple((values[r],) for r in range(start, start + count))
             edits.append(CellBlock(sheet, start + 1, columns[title] + 1, block))
     return edits
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _lines(text: str, width: int) -> int:
+    return -(-_display_width(text) // max(width, 1)) if text else 1
 
 
 def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:

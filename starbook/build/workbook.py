@@ -262,16 +262,18 @@ def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
     col = {t: c for c, t in enumerate(titles)}
     name = xl_col_to_name(col[S.S_NAME])
     has_name = f'=${name}{first + 1}<>""'
-    ws.conditional_format(first, 0, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    # LibreOffice and WPS apply only the first matching rule of a cell, so every
+    # rule carries the row border itself and the star colours come first.
     star_col = col[S.O_STAR]
-    for star in ("五星级", "四星级", "三星级", PENDING):
-        ws.conditional_format(first, star_col, LAST_ROW, star_col,
-                              {"type": "cell", "criteria": "==", "value": f'"{star}"', "format": fmt.get(f"cf_star_{star}")})
     base = xl_col_to_name(col[S.O_BASE])
     star = xl_col_to_name(star_col)
+    for tier in (PENDING, "五星级", "四星级", "三星级"):
+        ws.conditional_format(first, star_col, LAST_ROW, star_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{tier}"', "format": fmt.get(f"cf_star_{tier}")})
     ws.conditional_format(first, star_col, LAST_ROW, star_col, {
         "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
     ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.conditional_format(first, len(inputs), LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
     ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
         "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
         "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})

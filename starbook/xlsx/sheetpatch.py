@@ -53,6 +53,15 @@ class ClearBelow:
     row: int
 
 
+@dataclass(frozen=True)
+class RowHeight:
+    """Give a row a fixed height in points (wrapped text does not grow a row by itself)."""
+
+    sheet: str
+    row: int
+    points: float
+
+
 class PatchError(Exception):
     pass
 
@@ -155,9 +164,14 @@ class _Target:
 
     def __init__(self) -> None:
         self.rows: dict[int, dict[int, object]] = {}
+        self.heights: dict[int, float] = {}
         self.clear_from: int | None = None
 
-    def apply(self, edit: Union[Block, ClearBelow]) -> None:
+    def apply(self, edit: Union[Block, ClearBelow, RowHeight]) -> None:
+        if isinstance(edit, RowHeight):
+            self.heights[edit.row] = edit.points
+            self.rows.setdefault(edit.row, {})
+            return
         if isinstance(edit, ClearBelow):
             if edit.row < 1:
                 raise PatchError("row numbers start at 1")
@@ -189,6 +203,7 @@ class _Writer:
         self.numbers: dict[str, int] = {}
         self.texts: dict[str, str] = {}
         self.leads: dict[tuple[int, str | None], tuple[str, str]] = {}
+        self.heights: dict[int, float] = {}
 
     def letter(self, col: int) -> str:
         try:
@@ -266,13 +281,16 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
         head, inner = f'<row r="{rnum}"', ""
     if "spans=" in head:
         head = re.sub(r'\s+spans="[^"]*"', "", head)
+    height = w.heights.get(rnum)
+    if height is not None:
+        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
     row_style = None
     if 'customFormat="1"' in head:
         m = _ATTR_S.search(head)
         row_style = m.group(1) if m else None
-    first = min(cells)
+    first = min(cells) if cells else 16385
     prefix, tail = inner, ""
-    if inner:
+    if inner and cells:
         if inner.count("<c") != inner.count('<c r="'):
             prefix, tail = "", _with_refs(inner, rnum)  # cells without r: number them first
         else:
@@ -330,7 +348,7 @@ def _dimension(head: str, target: _Target) -> str:
     return head
 
 
-def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow]]) -> tuple[str, int]:
+def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
     if "<worksheet" not in xml[:2000]:
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
@@ -347,6 +365,7 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow]]) -> tupl
         close = xml.index("</sheetData>", open_end)
         head, body, tail = xml[:start], xml[open_end + 1 : close], xml[close + len("</sheetData>") :]
     writer = _Writer(_column_styles(head))
+    writer.heights = target.heights
     clear_from = target.clear_from
     pending = sorted(target.rows)
     out: list[str] = []
@@ -414,7 +433,7 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
     files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def patch_workbook(src, dst, edits: Sequence[Union[Block, ClearBelow]]) -> None:
+def patch_workbook(src, dst, edits: Sequence[Union[Block, ClearBelow, RowHeight]]) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src)."""
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
