@@ -22,7 +22,7 @@ from .build.package import add_custom_ui, custom_ui_of, vba_project_of
 from .build.workbook import MAX_FORMS, BookSpec, build_workbook
 from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
-from .ratebook import CellBlock, ClearRows, Outcome, RowHeight, rate_book
+from .ratebook import Cached, CellBlock, ClearRows, Outcome, RowHeight, rate_book
 from .scheme import Scheme
 from .sheets.forms import is_form
 from .xlsx.read import read_grids
@@ -102,7 +102,8 @@ def write_edits(src: Path, dst: Path, edits: Sequence[CellBlock | ClearRows | Ro
     converted = []
     for e in edits:
         if isinstance(e, CellBlock):
-            converted.append(patch.Block(e.sheet, e.row, e.col, e.values))
+            values = [[patch.Cached(v.value) if isinstance(v, Cached) else v for v in line] for line in e.values]
+            converted.append(patch.Block(e.sheet, e.row, e.col, values))
         elif isinstance(e, ClearRows):
             converted.append(patch.ClearBelow(e.sheet, e.row))
         else:

@@ -40,6 +40,13 @@ class CellBlock:
 
 
 @dataclass(frozen=True)
+class Cached:
+    """A formula cell's cached value: the formula stays, viewers that do not recalculate show this."""
+
+    value: Value
+
+
+@dataclass(frozen=True)
 class ClearRows:
     """Empty every row from `row` (1-based) down before blocks rewrite the area."""
 
@@ -126,6 +133,7 @@ def rate_book(
     outcome.summary_row = {o.name: r + 1 for o, r in zip(orgs, rows)}
     if with_edits:
         outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, by_name, rating, scheme)
+        outcome.edits += _preview_edits(forms)
         outcome.edits += _rectify_edits(grids, orgs, rating)
         outcome.edits += _stats_edits(grids, rating)
         outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user)
@@ -267,6 +275,11 @@ def _display_width(text: str) -> int:
 
 def _lines(text: str, width: int) -> int:
     return -(-_display_width(text) // max(width, 1)) if text else 1
+
+
+def _preview_edits(forms: Sequence[F.FormResult]) -> list[Edit]:
+    """Fresh cached values for the forms' preview formulas, so any viewer shows them right."""
+    return [CellBlock(f.sheet, r + 1, c + 1, ((Cached(v),),)) for f in forms for r, c, v in f.preview]
 
 
 def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:

@@ -94,12 +94,30 @@ def test_rating_changes_only_the_cells_it_writes(book, tmp_path):
 
     names = sheet_part_names(book)
     rewritten = {names[s] for s in RATED_SHEETS}
+    forms = {names[s] for s in names if s.startswith("量化评分表")}
     for name, data in before.items():
         if name in rewritten:
             assert outside_sheet_data(after[name]) == outside_sheet_data(data), name
             assert after[name] != data, f"{name} should hold the results"
+        elif name in forms:
+            # only the cached values of the preview formulas are refreshed
+            assert outside_sheet_data(after[name]) == outside_sheet_data(data), name
+            assert re.findall(rb"<f>.*?</f>", after[name]) == re.findall(rb"<f>.*?</f>", data), name
         else:
             assert after[name] == data, f"{name} changed"
+
+    # In the forms, every cell that is not a formula keeps its value.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    old_grids, new_grids = read_grids(book), read_grids(out)
+    for sheet in (s for s in names if s.startswith("量化评分表")):
+        formulas = {(c.row - 1, c.column - 1) for row in wb[sheet].iter_rows() for c in row if c.data_type == "f"}
+        assert formulas
+        for r, line in enumerate(old_grids[sheet]):
+            for c, value in enumerate(line):
+                if (r, c) not in formulas:
+                    assert new_grids[sheet][r][c] == value, (sheet, r, c)
 
     # The parts a plain openpyxl round trip would lose are all there.
     assert CUSTOMUI_PART in after and CUSTOMUI_REL.encode() in after["_rels/.rels"]

@@ -71,6 +71,15 @@ def _num(value: Decimal | int | None) -> float | int | None:
     return value
 
 
+FORM_WIDTHS = (14, 10, 10, 34, 28, 8)
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped cell needs: a CJK character takes two columns of width."""
+    used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-used // max(width - 2, 1)))
+
+
 def form_sheet_name(index: int) -> str:
     return f"{F.PREFIX}{index}"
 
@@ -318,7 +327,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
     direct = [e for e in scheme.evaluators if e.method == METHOD_DIRECT]
     item_cols = [F.I_DIM, F.I_DIM_POINTS, F.I_NO, F.I_CONTENT, F.I_STANDARD, F.I_POINTS, *(e.name for e in items_by)]
     last_col = max(len(item_cols), 4) - 1
-    for c, w in enumerate((14, 10, 10, 34, 28, 8)):
+    for c, w in enumerate(FORM_WIDTHS):
         ws.set_column(c, c, w)
     ws.set_column(6, max(6, last_col), 11)
 
@@ -355,6 +364,9 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         for d in scheme.dimensions:
             start = row
             for it in d.items:
+                lines = max(_lines(it.content, FORM_WIDTHS[3]), _lines(it.standard, FORM_WIDTHS[4]))
+                if lines > 1:
+                    ws.set_row(row, 15 * lines)
                 ws.write_number(row, 2, number, fmt.text_center)
                 ws.write_string(row, 3, it.content, fmt.text)
                 ws.write_string(row, 4, it.standard, fmt.text)
@@ -387,7 +399,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计（各维度不超过维度分值，自动计算）", fmt.section)
         section += 1
         row += 1
-        ws.write(row, 0, "维度小计", fmt.header_input)
+        ws.write(row, 0, F.SUBTOTALS, fmt.header_input)
         ws.write(row, 1, F.I_DIM_POINTS, fmt.header_input)
         ws.merge_range(row, 2, row, 5, "", fmt.header_input)
         for k, e in enumerate(items_by):
@@ -402,7 +414,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
                 c = xl_col_to_name(6 + k)
                 ws.write_formula(row, 6 + k, f"=ROUND(MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1}),2)", fmt.score, 0)
             row += 1
-        ws.write(row, 0, "各方总分", fmt.total_label)
+        ws.write(row, 0, F.ALL_TOTALS, fmt.total_label)
         ws.write_formula(row, 1, f"=SUM(B{sub_first + 1}:B{row})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
         ws.merge_range(row, 2, row, 5, "", fmt.total_label)
         for k, e in enumerate(items_by):

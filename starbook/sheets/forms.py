@@ -16,6 +16,7 @@ from ..numbers import percent_text, plain
 from ..problems import ERROR, Problem, WARNING
 from ..rules.scoring import (
     Turnout,
+    final_score,
     dimension_subtotal,
     evaluator_total,
     required_turnout,
@@ -32,6 +33,7 @@ V_ITEM, V_ROLL, V_VOTED, V_SCORE, V_SAT = "测评项目", "应参评人数", "�
 X_VETO, X_HIT = "否决事项", "是否存在"
 D_WHO, D_WEIGHT, D_SCORE, D_WEIGHTED = "评价主体", "权重", "得分", "加权得分"
 TOTAL = "合计"
+SUBTOTALS, ALL_TOTALS = "维度小计", "各方总分"
 FINAL_PREVIEW = "综合得分（预览）"
 CATEGORIES = ("农村", "城市社区", "非公企业", "机关事业单位", "高等院校", "国有企业", "社会组织")
 YES, NO = "是", "否"
@@ -55,6 +57,7 @@ class FormResult:
     notes: list[str] = field(default_factory=list)
     subtotals: dict[str, list[Decimal]] = field(default_factory=dict)  # evaluator → per dimension
     dimensions: list[str] = field(default_factory=list)
+    preview: list[tuple[int, int, object]] = field(default_factory=list)  # (row, col, value) of preview formulas
 
 
 class _Form:
@@ -164,7 +167,31 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
     _vetoes(form, result)
     if any(p.severity == ERROR for p in form.problems):
         return None, form.problems
+    _final_preview(form, result)
     return result, form.problems
+
+
+def _final_preview(form: _Form, result: FormResult) -> None:
+    """The 综合得分（预览） table: weight, score and weighted score of each evaluator."""
+    scheme = form.scheme
+    header = find_header(form.grid, D_WHO, D_WEIGHTED)
+    if header is None or len(result.scores) != len(scheme.evaluators):
+        return
+    hr, cols = header
+    r = hr + 1
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[D_WHO])):
+        who = text(cell_at(form.grid, r, cols[D_WHO]))
+        if who == FINAL_PREVIEW:
+            result.preview.append((r, cols[D_WEIGHTED], final_score(result.scores, scheme.evaluators, scheme)))
+            break
+        if who in result.scores:
+            e = scheme.evaluator(who)
+            if D_WEIGHT in cols:
+                result.preview.append((r, cols[D_WEIGHT], e.weight))
+            if e.method != METHOD_DIRECT and D_SCORE in cols:
+                result.preview.append((r, cols[D_SCORE], result.scores[who]))
+            result.preview.append((r, cols[D_WEIGHTED], e.weight * result.scores[who]))
+        r += 1
 
 
 def _items(form: _Form, result: FormResult, evaluators) -> None:
@@ -233,6 +260,10 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
         subs = [dimension_subtotal(per_dim[name][e], pts, scheme) for name, pts, _ in dims]
         result.subtotals[e] = subs
         result.scores[e] = evaluator_total(subs, scheme)
+    if text(cell_at(form.grid, r, c_dim)) == TOTAL:
+        for e, c in ecols.items():
+            result.preview.append((r, c, result.scores[e]))
+    _subtotal_preview(form, result, dims, ecols)
     if scheme.star_mode == "按维度达标":
         wanted = [d.name for d in scheme.dimensions]
         if result.dimensions != wanted:
@@ -243,6 +274,27 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
             shown(sum(scheme.evaluator(e).weight * result.subtotals[e][i] for e in ecols) / weight, scheme)
             for i in range(len(dims))
         )
+
+
+def _subtotal_preview(form: _Form, result: FormResult, dims, ecols: dict[str, int]) -> None:
+    """Cells of the 维度小计 table, which repeat the capped subtotals and totals."""
+    pos = find_cell(form.grid, SUBTOTALS)
+    if pos is None:
+        return
+    hr, c0 = pos
+    cols = {text(v): c for c, v in enumerate(form.grid[hr]) if text(v)}
+    names = {name: i for i, (name, _, _) in enumerate(dims)}
+    r = hr + 1
+    while r < len(form.grid) and not is_blank(cell_at(form.grid, r, c0)):
+        label = text(cell_at(form.grid, r, c0))
+        for e in ecols:
+            if e not in cols:
+                continue
+            if label in names:
+                result.preview.append((r, cols[e], result.subtotals[e][names[label]]))
+            elif label == ALL_TOTALS:
+                result.preview.append((r, cols[e], result.scores[e]))
+        r += 1
 
 
 def _votes(form: _Form, result: FormResult, evaluators) -> None:
@@ -300,6 +352,10 @@ def _votes(form: _Form, result: FormResult, evaluators) -> None:
             result.notes.append(msg)
         result.scores[e.name] = vote_score(counts, scheme)
         happy.append(satisfaction(counts, scheme))
+        if V_SCORE in labels:
+            result.preview.append((labels[V_SCORE], c, result.scores[e.name]))
+        if V_SAT in labels:
+            result.preview.append((labels[V_SAT], c, happy[-1]))
     if happy:
         result.satisfaction = min(happy)
 

@@ -30,7 +30,7 @@ Value = Union[None, str, int, float, Decimal, bool]
 
 @dataclass(frozen=True)
 class Cached:
-    """Keep the cell's formula and set only its cached value."""
+    """Keep the cell's formula and set only its cached value; a cell without a formula is left alone."""
 
     value: Value
 
@@ -122,8 +122,8 @@ def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple
     s = f' s="{style}"' if style is not None else ""
     formula = _FORMULA.search(existing).group() if existing and "<f" in existing else None
     if isinstance(value, Cached):
-        if formula is None:
-            return _cell_xml(ref, style, value.value, None)[0], False
+        if formula is None:  # no formula here (a cadre typed over it): leave the cell alone
+            return existing if existing is not None else f'<c r="{ref}"{s}/>', False
         v = value.value
         if v is None:
             return f'<c r="{ref}"{s}>{formula}</c>', False
