@@ -327,12 +327,13 @@ def _with_refs(inner: str, rnum: int) -> str:
     return "".join(out)
 
 
-def _dimension(head: str, target: _Target) -> str:
+def _dimension(head: str, target: _Target, extents: Sequence[tuple[int, int, int, int]] = ()) -> str:
     m = re.search(r'<dimension\b[^>]*\bref="([^"]*)"[^>]*/>', head)
-    if not target.rows:
-        return head
     rows = [r for r, cells in target.rows.items() if cells]
     cols = [c for cells in target.rows.values() for c in cells]
+    for r_lo, r_hi, c_lo, c_hi in extents:
+        rows += [r_lo, r_hi]
+        cols += [c_lo, c_hi]
     if not rows:
         return head
     r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
@@ -348,12 +349,79 @@ def _dimension(head: str, target: _Target) -> str:
     return head
 
 
+BAND_MIN_ROWS = 64
+
+
+@dataclass
+class _Band:
+    """Tall one-column blocks over the same rows: their cells are generated column-wise."""
+
+    first_row: int
+    values: dict[int, Sequence]  # col → one value per row
+    cells: list[str] | None = None
+
+    @property
+    def first_col(self) -> int:
+        return min(self.values)
+
+    def build(self, w: "_Writer") -> None:
+        rows = range(self.first_row, self.first_row + len(next(iter(self.values.values()))))
+        columns = [self._column(w, col, rows) for col in sorted(self.values)]
+        self.cells = list(map("".join, zip(*columns)))
+
+    def _column(self, w: "_Writer", col: int, rows: range) -> list[str]:
+        """One column's cells; uniform text or Decimal columns take a list comprehension."""
+        values = self.values[col]
+        style = w.col_styles.get(col)
+        lead = f'<c r="{w.letter(col)}'
+        st = f' s="{style}"' if style is not None else ""
+        kinds = set(map(type, values))
+        if kinds <= {str, type(None)}:
+            bodies = {}
+            for v in set(values):
+                if not v:
+                    bodies[v] = "/>"
+                else:
+                    bodies[v] = w.texts.get(v) or w.texts.setdefault(v, f' t="inlineStr"><is>{_text_xml(v)}</is></c>')
+            return [f'{lead}{r}"{st}{bodies[v]}' for r, v in zip(rows, values)]
+        if kinds == {Decimal} and all(v.is_finite() for v in values):
+            return [f'{lead}{r}"{st}><v>{v:f}</v></c>' for r, v in zip(rows, values)]
+        out = []
+        for r, v in zip(rows, values):
+            cell = w.new_cell(col, r, style, v)
+            out.append(cell if cell is not None else w.cell(col, r, style, v, None)[0])
+        return out
+
+    def at(self, i: int) -> dict[int, object]:
+        return {col: values[i] for col, values in self.values.items()}
+
+
+def _split_edits(edits) -> tuple[list[_Band], list]:
+    """Tall single-column blocks become bands (grouped by their rows); the rest stays as is."""
+    bands: dict[tuple[int, int], _Band] = {}
+    rest = []
+    for e in edits:
+        if isinstance(e, Block) and len(e.values) >= BAND_MIN_ROWS and all(len(line) == 1 for line in e.values):
+            band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
+            if e.col in band.values:  # written twice: keep edit order exact through the general path
+                rest.append(e)
+            else:
+                band.values[e.col] = [line[0] for line in e.values]
+        else:
+            rest.append(e)
+    return list(bands.values()), rest
+
+
 def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
     if "<worksheet" not in xml[:2000]:
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
+    if any(isinstance(e, ClearBelow) for e in edits):
+        bands, rest = [], list(edits)  # a clear between blocks makes order matter: general path
+    else:
+        bands, rest = _split_edits(edits)
     target = _Target()
-    for e in edits:
+    for e in rest:
         target.apply(e)
     start = xml.find("<sheetData")
     if start < 0:
@@ -366,10 +434,39 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight
         head, body, tail = xml[:start], xml[open_end + 1 : close], xml[close + len("</sheetData>") :]
     writer = _Writer(_column_styles(head))
     writer.heights = target.heights
+    in_band: dict[int, tuple[_Band, int]] = {}
+    for band in bands:
+        band.build(writer)
+        for i in range(len(band.cells)):
+            in_band[band.first_row + i] = (band, i)
     clear_from = target.clear_from
-    pending = sorted(target.rows)
+    pending = sorted(set(target.rows) | set(in_band))
     out: list[str] = []
     replaced = 0
+
+    def emit(rnum: int, row_xml: str | None, cleared: bool) -> int:
+        hit = in_band.get(rnum)
+        if hit is not None and rnum not in target.rows:
+            band, i = hit
+            if row_xml is None:
+                out.append(f'<row r="{rnum}">{band.cells[i]}</row>')
+                return 0
+            head_end = row_xml.index(">")
+            self_closing = row_xml[head_end - 1] == "/"
+            row_head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
+            if 'customFormat="1"' not in row_head:
+                inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
+                if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
+                    if "spans=" in row_head:
+                        row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
+                    out.append(f"{row_head}>{inner}{band.cells[i]}</row>")
+                    return 0
+        cells = hit[0].at(hit[1]) if hit is not None else {}
+        cells.update(target.rows.get(rnum, {}))
+        text, n = _patch_row(rnum, row_xml, cells, writer, cleared)
+        out.append(text)
+        return n
+
     k = 0
     previous = 0
     for m in _ROW.finditer(body):
@@ -377,24 +474,21 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight
         rnum = _row_number(row_xml[: row_xml.index(">")], previous)
         previous = rnum
         while k < len(pending) and pending[k] < rnum:
-            text, n = _patch_row(pending[k], None, target.rows[pending[k]], writer, False)
-            out.append(text)
+            emit(pending[k], None, False)
             k += 1
         cleared = clear_from is not None and rnum >= clear_from
         if cleared:
             replaced += row_xml.count("<f")
         if k < len(pending) and pending[k] == rnum:
-            text, n = _patch_row(rnum, row_xml, target.rows[rnum], writer, cleared)
-            replaced += n
-            out.append(text)
+            replaced += emit(rnum, row_xml, cleared)
             k += 1
         elif not cleared:
             out.append(row_xml if 'r="' in row_xml[: row_xml.index(">")] else row_xml.replace("<row", f'<row r="{rnum}"', 1))
     while k < len(pending):
-        text, _ = _patch_row(pending[k], None, target.rows[pending[k]], writer, False)
-        out.append(text)
+        emit(pending[k], None, False)
         k += 1
-    head = _dimension(head, target)
+    extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
+    head = _dimension(head, target, extents)
     return f"{head}<sheetData>{''.join(out)}</sheetData>{tail}", replaced
 
 

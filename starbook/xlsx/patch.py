@@ -1,0 +1,1363 @@
+"""Put cell values into an existing .xlsx/.xlsm without disturbing anything else.
+
+``patch_workbook(src, dst, edits)`` rewrites only the worksheet parts that
+receive edits. Every other ZIP entry is copied as it was: same name, same
+order, same compression method and the very same compressed bytes (the raw
+data is copied, not recompressed), so the VBA project, the ribbon part and
+its relationship in ``_rels/.rels``, charts, images, styles, defined names
+and everything we do not understand survive untouched. openpyxl's save is not
+used because it drops such parts.
+
+Inside a patched worksheet only ``<sheetData>`` and the ``ref`` of
+``<dimension>`` change; sheet views, columns, merged cells, validations,
+conditional formats, protection, page setup, drawings, table parts and
+extension lists stay byte-identical. Within ``<sheetData>`` rows that no edit
+touches keep their exact bytes. The sheet XML is never parsed into a tree:
+rows are located with a scanner over the raw UTF-8 bytes, and only the rows
+that receive values are split into cells, so time and memory are linear in
+the size of the sheet.
+
+Semantics, in short (see the dataclasses below):
+
+* edits apply in order; ``ClearBelow(sheet, r)`` removes every cell of rows
+  ``>= r``. Cleared rows that a later ``Block`` writes into keep their own
+  attributes (height, row style); cleared rows nobody writes into are
+  removed entirely;
+* a written value replaces whatever the cell held, formula included. ``None``
+  leaves an empty cell that keeps its style (a cell that did not exist and
+  would have no style is simply not created); ``str`` becomes an inline
+  string; ``bool`` a boolean; numbers are written in plain decimal notation
+  (``Decimal("90.00")`` is written as ``90.00``); ``Cached(v)`` keeps the
+  cell's formula and sets only its cached value (a cell with no formula just
+  gets ``v``);
+* a cell that did not exist takes the style of its column (``<col style=>``),
+  else the row's style when the row is custom-formatted;
+* ``<dimension ref>`` is recomputed: its rows exactly, its columns as the
+  union of the old extent and the written cells (so after a ``ClearBelow`` it
+  may still name columns that are now empty -- it always covers the used
+  area);
+* when a formula is replaced by a value, its entry in the calculation chain
+  is removed (the chain part, its relationship and content-type override go
+  when it becomes empty): Excel reports a damaged file otherwise;
+* overwriting the master cell of a shared formula that other cells still use
+  raises ``PatchError``: those cells' formulas are stored only in the master;
+* text is escaped for XML; characters XML 1.0 cannot carry (control
+  characters other than tab, line feed and carriage return, lone surrogates,
+  U+FFFE/U+FFFF) are written with the ECMA-376 ``_xHHHH_`` escape that Excel
+  uses, and a literal ``_xHHHH_`` in the text is protected as
+  ``_x005F_xHHHH_``; a carriage return is written as ``&#13;`` so that XML
+  parsers do not turn it into a line feed.
+
+The result is written to a temporary file next to ``dst``, flushed and
+fsynced, then renamed over ``dst`` (which may be ``src``). On any error the
+destination is left as it was and the temporary file is removed; ``src`` is
+only ever read.
+
+Limits: packages over 4 GiB or with more than 65,535 entries (ZIP64) are not
+written; encrypted ZIP entries, worksheets in an encoding other than UTF-8
+and CDATA sections inside ``<sheetData>`` are not supported (the first two
+raise ``PatchError``).
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import posixpath
+import re
+import struct
+import tempfile
+import threading
+import zipfile
+import zlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+from urllib.parse import unquote
+
+from lxml import etree
+
+from .cells import MAX_COL, MAX_ROW, col_letters, col_number
+
+__all__ = ["Value", "Cached", "Block", "ClearBelow", "PatchError", "patch_workbook"]
+
+Value = Union[None, str, int, float, Decimal, bool]
+
+
+@dataclass(frozen=True)
+class Cached:
+    """Keep the formula that is in the cell, set only its cached value."""
+
+    value: Value
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of values whose top-left cell is (row, col), both 1-based."""
+
+    sheet: str
+    row: int
+    col: int
+    values: Sequence[Sequence[Union[Value, Cached]]]
+
+
+@dataclass(frozen=True)
+class ClearBelow:
+    """Remove every cell of the rows numbered `row` (1-based) and below."""
+
+    sheet: str
+    row: int
+
+
+class PatchError(Exception):
+    """The workbook cannot be patched as asked; the message is plain English."""
+
+
+Edit = Union[Block, ClearBelow]
+
+# --------------------------------------------------------------------------
+# Values -> XML
+# --------------------------------------------------------------------------
+
+# Characters XML 1.0 cannot carry, written as _xHHHH_ (ECMA-376 Part 1, 22.9.2.19).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A literal "_xHHHH_" would be decoded by Excel: protect its underscore.
+_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_XML_SPECIAL = re.compile("[&<>\r]")
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+_WS = " \t\n\r"
+
+
+def _escape_text(text: str) -> bytes:
+    if "_x" in text or "_X" in text:
+        text = _LOOKALIKE.sub("_x005F_", text)
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub(lambda m: "_x%04X_" % ord(m.group()), text)
+    if _XML_SPECIAL.search(text):
+        text = _XML_SPECIAL.sub(lambda m: _XML_ESCAPES[m.group()], text)
+    return text.encode("utf-8")
+
+
+def _needs_preserve(text: str) -> bool:
+    return bool(text) and (text[0] in _WS or text[-1] in _WS or "\n" in text or "\t" in text or "  " in text)
+
+
+class _BadValue(Exception):
+    """A value that cannot be written; the caller adds where it was going."""
+
+
+def _number_bytes(value) -> bytes:
+    """Plain decimal notation, never an exponent."""
+    if type(value) is int:
+        return b"%d" % value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _BadValue(f"{value} is not a number Excel can store")
+        text = format(value, "f")
+        return text.encode("ascii")
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text or "n" in text:  # exponent, inf or nan
+            if value != value or value in (float("inf"), float("-inf")):
+                raise _BadValue(f"{value} is not a number Excel can store")
+            text = format(Decimal(text), "f")
+        return text.encode("ascii")
+    if isinstance(value, numbers.Integral):
+        return b"%d" % int(value)
+    if isinstance(value, numbers.Real):
+        return _number_bytes(float(value))
+    raise _BadValue(f"cannot write a value of type {type(value).__name__}")
+
+
+class _Renderer:
+    """Cell XML for one worksheet (its namespace prefix), with the per-value work cached."""
+
+    def __init__(self, prefix: bytes) -> None:
+        p = prefix
+        self.c_open = b"<" + p + b"c"
+        self.c_close = b"</" + p + b"c>"
+        self.v_open = b"<" + p + b"v>"
+        self.v_close = b"</" + p + b"v>"
+        self.inline_open = b' t="inlineStr"><' + p + b"is><" + p + b"t"
+        self.inline_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+        self._text: Dict[str, bytes] = {}
+        self._styles: Dict[Optional[bytes], bytes] = {None: b""}
+        self.true = b' t="b">' + self.v_open + b"1" + self.v_close + self.c_close
+        self.false = b' t="b">' + self.v_open + b"0" + self.v_close + self.c_close
+
+    def style_attr(self, s: Optional[bytes]) -> bytes:
+        try:
+            return self._styles[s]
+        except KeyError:
+            out = self._styles[s] = b' s="' + s + b'"'
+            return out
+
+    def text_suffix(self, text: str) -> bytes:
+        try:
+            return self._text[text]
+        except KeyError:
+            pass
+        space = b' xml:space="preserve"' if _needs_preserve(text) else b""
+        out = self.inline_open + space + b">" + _escape_text(text) + self.inline_close
+        if len(self._text) < 100_000:
+            self._text[text] = out
+        return out
+
+    def suffix(self, value) -> bytes:
+        """Everything after `<c r=".." s=".."` for a plain value."""
+        t = type(value)
+        if t is str:
+            return self.text_suffix(value)
+        if value is None:
+            return b"/>"
+        if t is bool:
+            return self.true if value else self.false
+        if isinstance(value, Cached):
+            raise _BadValue("Cached(...) can only hold a plain value")
+        if isinstance(value, str):
+            return self.text_suffix(str(value))
+        if isinstance(value, (bytes, bytearray)):
+            raise _BadValue("cannot write bytes; decode them to str first")
+        return b">" + self.v_open + _number_bytes(value) + self.v_close + self.c_close
+
+    def cached(self, ref: bytes, attrs: Dict[str, bytes], formula: bytes, value) -> bytes:
+        """A formula cell with its formula kept and `value` as the cached result."""
+        if isinstance(value, Cached):
+            raise _BadValue("Cached(...) can only hold a plain value")
+        out = [self.c_open, b' r="', ref, b'"']
+        if "s" in attrs:
+            out += [b' s="', attrs["s"], b'"']
+        if value is None:
+            vtype, vtext = None, None
+        elif type(value) is bool:
+            vtype, vtext = b"b", b"1" if value else b"0"
+        elif isinstance(value, str):
+            vtype, vtext = b"str", _escape_text(str(value))
+        elif isinstance(value, (bytes, bytearray)):
+            raise _BadValue("cannot write bytes; decode them to str first")
+        else:
+            vtype, vtext = None, _number_bytes(value)
+        if vtype is not None:
+            out += [b' t="', vtype, b'"']
+        for name, raw in attrs.items():
+            if name not in ("r", "s", "t", "vm"):
+                out += [b" ", name.encode("ascii"), b'="', raw, b'"']
+        out += [b">", formula]
+        if vtext is not None:
+            out += [self.v_open, vtext, self.v_close]
+        out.append(self.c_close)
+        return b"".join(out)
+
+
+# --------------------------------------------------------------------------
+# The edits of one sheet, applied in order
+# --------------------------------------------------------------------------
+
+
+class _Plan:
+    def __init__(self, sheet: str) -> None:
+        self.sheet = sheet
+        self.rows: Dict[int, Dict[int, object]] = {}
+        self.clear_from: Optional[int] = None
+
+    def apply(self, edit: Edit) -> None:
+        if isinstance(edit, ClearBelow):
+            row = edit.row
+            if type(row) is not int or not 1 <= row <= MAX_ROW:
+                raise PatchError(f"sheet {self.sheet!r}: ClearBelow row {row!r} is not a row number (1..{MAX_ROW})")
+            if self.rows:
+                for r in [r for r in self.rows if r >= row]:
+                    del self.rows[r]
+            if self.clear_from is None or row < self.clear_from:
+                self.clear_from = row
+            return
+        row, col, values = edit.row, edit.col, edit.values
+        if type(row) is not int or not 1 <= row <= MAX_ROW:
+            raise PatchError(f"sheet {self.sheet!r}: block row {row!r} is not a row number (1..{MAX_ROW})")
+        if type(col) is not int or not 1 <= col <= MAX_COL:
+            raise PatchError(f"sheet {self.sheet!r}: block column {col!r} is not a column number (1..{MAX_COL})")
+        if isinstance(values, (str, bytes)):
+            raise PatchError(f"sheet {self.sheet!r}: block values must be rows of values, not a string")
+        rows = self.rows
+        n = 0
+        for n, line in enumerate(values):
+            if isinstance(line, (str, bytes)) or not isinstance(line, Sequence):
+                raise PatchError(
+                    f"sheet {self.sheet!r}: row {row + n} of a block must be a sequence of values, not {type(line).__name__}"
+                )
+            width = len(line)
+            if not width:
+                continue
+            if row + n > MAX_ROW or col + width - 1 > MAX_COL:
+                raise PatchError(f"sheet {self.sheet!r}: a block starting at row {row}, column {col} goes beyond the sheet")
+            cells = rows.get(row + n)
+            if cells is None:
+                rows[row + n] = dict(zip(range(col, col + width), line))
+            else:
+                cells.update(zip(range(col, col + width), line))
+
+
+# --------------------------------------------------------------------------
+# Worksheet XML
+# --------------------------------------------------------------------------
+
+NS_MAIN = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ROOT = re.compile(rb"\s*<(?:([\w.-]+):)?([\w.-]+)(?=[\s/>])[^>]*>")
+_PROLOG_SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S)
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
+_REF = re.compile(rb"\$?([A-Z]{1,3})\$?(\d+)")
+_SPANS = re.compile(rb"""\s+spans\s*=\s*(?:"[^"]*"|'[^']*')""")
+_INF = 1 << 40
+
+
+def _attrs(tag: bytes) -> Dict[str, bytes]:
+    out: Dict[str, bytes] = {}
+    for m in _ATTR.finditer(tag):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        out[m.group(1).decode("ascii", "replace")] = value
+    return out
+
+
+class _Patterns:
+    """The regular expressions for one namespace prefix (b"" or b"x:")."""
+
+    _cache: Dict[bytes, "_Patterns"] = {}
+
+    @classmethod
+    def get(cls, prefix: bytes) -> "_Patterns":
+        pats = cls._cache.get(prefix)
+        if pats is None:
+            pats = cls._cache[prefix] = cls(prefix)
+        return pats
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = prefix
+        self.sheet_data = re.compile(rb"<" + p + rb"sheetData(?=[\s/>])[^>]*>")
+        self.sheet_data_close = b"</" + prefix + b"sheetData>"
+        self.row_open = re.compile(rb"<" + p + rb'row(?:\s+r="(\d+)")?(?=[\s/>])[^>]*>')
+        self.row_close = b"</" + prefix + b"row>"
+        self.cell = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(/>|>(.*?)</" + p + rb"c>)", re.S)
+        self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
+        self.formula = re.compile(rb"<" + p + rb"f(?=[\s/>])([^>]*?)(?:/>|>.*?</" + p + rb"f>)", re.S)
+        self.formula_start = re.compile(rb"<" + p + rb"f[\s/>]")
+        self.f_probe = b"<" + prefix + b"f"
+        self.row_r = b"<" + prefix + b'row r="'
+        self.ext_lst = b"<" + prefix + b"extLst"
+        self.dimension = re.compile(rb"<" + p + rb"dimension(?=[\s/>])[^>]*>")
+        self.col = re.compile(rb"<" + p + rb"col(?=[\s/>])[^>]*>")
+        self.whitespace = re.compile(rb"\s*")
+        self._targets: Dict[tuple, tuple] = {}
+
+    def targets(self, cols: tuple) -> tuple:
+        """A splitter that finds exactly the cells of `cols` in a row, by their r attribute."""
+        found = self._targets.get(cols)
+        if found is None:
+            letters = {col_letters(c).encode("ascii"): c for c in cols}
+            alts = b"|".join(sorted(letters, key=len, reverse=True))
+            p = re.escape(self.prefix)
+            rx = re.compile(
+                rb"<" + p + rb"c(?=\s)"
+                rb'(?=[^>]*?\sr="(' + alts + rb')\d+")'
+                rb'(?:(?=[^>]*?\ss="(\d+)"))?'
+                rb"(\s[^>]*?)(?:/>|>(.*?)</" + p + rb"c>)",
+                re.S,
+            )
+            found = (rx, letters, min(cols), max(cols))
+            if len(self._targets) > 256:
+                self._targets.clear()
+            self._targets[cols] = found
+        return found
+
+
+def _check_encoding(xml: bytes, where: str) -> None:
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or xml[:1] == b"\x00" or xml[1:2] == b"\x00":
+        raise PatchError(f"{where} is not encoded in UTF-8, which is not supported")
+    m = _ENCODING.match(xml[3:] if xml.startswith(b"\xef\xbb\xbf") else xml)
+    if m and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        raise PatchError(f"{where} is encoded in {m.group(1).decode('ascii', 'replace')}, which is not supported")
+
+
+def _root_prefix(xml: bytes, where: str) -> bytes:
+    """The namespace prefix of the spreadsheetml elements (b"" or b"x:")."""
+    pos = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        m = _PROLOG_SKIP.match(xml, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    m = _ROOT.match(xml, pos)
+    if not m:
+        raise PatchError(f"{where} is not a worksheet (no root element found)")
+    prefix, local = m.group(1), m.group(2)
+    if local != b"worksheet":
+        kind = local.decode("ascii", "replace")
+        raise PatchError(f"{where} is a {kind}, not a worksheet; values cannot be written into it")
+    attrs = _attrs(m.group())
+    ns = attrs.get("xmlns:" + prefix.decode("ascii") if prefix else "xmlns")
+    if ns not in NS_MAIN:
+        raise PatchError(f"{where}: the worksheet element is not in the SpreadsheetML namespace")
+    return prefix + b":" if prefix else b""
+
+
+class _SheetPatcher:
+    """Applies one sheet's plan to its XML; the result is a list of byte chunks."""
+
+    def __init__(self, xml: bytes, plan: _Plan, where: str) -> None:
+        _check_encoding(xml, where)
+        self.xml = xml
+        self.plan = plan
+        self.where = where
+        self.pats = _Patterns.get(_root_prefix(xml, where))
+        self.render = _Renderer(self.pats.prefix)
+        self.removed_formulas: Set[bytes] = set()  # refs such as b"B5"
+        self.removed_masters: Dict[bytes, bytes] = {}  # shared-formula si -> ref of its master
+        self.min_col = _INF
+        self.max_col = 0
+        self._col_styles: Dict[int, Optional[bytes]] = {}
+        self._col_ranges: Optional[List[Tuple[int, int, bytes]]] = None
+        self._head_end = 0
+
+    # -- styles of new cells ------------------------------------------------
+
+    def col_style(self, col: int) -> Optional[bytes]:
+        try:
+            return self._col_styles[col]
+        except KeyError:
+            pass
+        if self._col_ranges is None:
+            self._col_ranges = []
+            for m in self.pats.col.finditer(self.xml, 0, self._head_end):
+                a = _attrs(m.group())
+                try:
+                    lo, hi = int(a["min"]), int(a["max"])
+                except (KeyError, ValueError):
+                    continue
+                style = a.get("style")
+                if style and style.isdigit():
+                    self._col_ranges.append((lo, hi, style))
+        style = None
+        for lo, hi, s in self._col_ranges:
+            if lo <= col <= hi:
+                style = s
+                break
+        self._col_styles[col] = style
+        return style
+
+    # -- the whole sheet ----------------------------------------------------
+
+    def run(self) -> List[bytes]:
+        xml, pats, plan = self.xml, self.pats, self.plan
+        sd = pats.sheet_data.search(xml)
+        if not sd:
+            raise PatchError(f"{self.where} has no <sheetData> element")
+        self._head_end = sd.start()
+        sd_tag = sd.group()
+        self_closing = sd_tag.endswith(b"/>")
+        body_start = sd.end()
+        if self_closing:
+            body_end = tail_start = body_start
+        else:
+            body_end = xml.find(pats.sheet_data_close, body_start)
+            if body_end < 0:
+                raise PatchError(f"{self.where}: <sheetData> is not closed")
+            tail_start = body_end + len(pats.sheet_data_close)
+
+        targets = sorted(plan.rows)
+        targets.append(_INF)
+        ti = 0
+        next_target = targets[0]
+        clear = plan.clear_from if plan.clear_from is not None else _INF
+        out: List[bytes] = []
+        # Per emitted row: (number, has_cells or None when unknown, start tag end, self-closing)
+        rows_info: List[tuple] = []
+        copy_from = body_start
+        prev = 0
+        row_close = pats.row_close
+        cleared_at = -1
+        it = pats.row_open.finditer(xml, body_start, body_end)
+        m = None
+        for m in it:
+            g = m.group(1)
+            if g is not None:
+                rnum = int(g)
+                has_r = True
+            else:
+                rnum, has_r = self._row_number(m.group(), prev)
+            if rnum <= prev:
+                raise PatchError(f"{self.where}: rows are out of order (row {rnum} after row {prev})")
+            prev = rnum
+            while next_target < rnum:
+                if copy_from < m.start():
+                    out.append(xml[copy_from : m.start()])
+                copy_from = m.start()
+                self._new_row(next_target, out, rows_info)
+                ti += 1
+                next_target = targets[ti]
+            if rnum >= clear:
+                cleared_at = m.start()
+                break
+            tag_end = m.end()
+            closed = xml[tag_end - 2] == 47  # "/>"
+            if rnum == next_target:
+                if copy_from < m.start():
+                    out.append(xml[copy_from : m.start()])
+                if closed:
+                    content, row_end = b"", tag_end
+                else:
+                    close = xml.find(row_close, tag_end, body_end)
+                    if close < 0:
+                        raise PatchError(f"{self.where}: row {rnum} is not closed")
+                    content, row_end = xml[tag_end:close], close + len(row_close)
+                self._patch_row(rnum, m.group(), content, plan.rows[rnum], out, rows_info)
+                copy_from = row_end
+                ti += 1
+                next_target = targets[ti]
+            elif not has_r:
+                if copy_from < m.start():
+                    out.append(xml[copy_from : m.start()])
+                out.append(self._row_tag(m.group(), rnum, keep_closed=True))
+                copy_from = tag_end
+                rows_info.append((rnum, None, tag_end, closed))
+            else:
+                rows_info.append((rnum, None, tag_end, closed))
+        if cleared_at >= 0:
+            if copy_from < cleared_at:
+                out.append(xml[copy_from:cleared_at])
+            copy_from = body_end
+            scan_formulas = pats.formula_start.search(xml, cleared_at, body_end) is not None
+            first = True
+            for m in _chain_first(m, it):
+                if first:
+                    first = False
+                    rnum = prev
+                else:
+                    g = m.group(1)
+                    if g is not None:
+                        rnum = int(g)
+                    else:
+                        rnum, _ = self._row_number(m.group(), prev)
+                    if rnum <= prev:
+                        raise PatchError(f"{self.where}: rows are out of order (row {rnum} after row {prev})")
+                    prev = rnum
+                while next_target < rnum:
+                    self._new_row(next_target, out, rows_info)
+                    ti += 1
+                    next_target = targets[ti]
+                tag_end = m.end()
+                closed = xml[tag_end - 2] == 47
+                if scan_formulas and not closed:
+                    close = xml.find(row_close, tag_end, body_end)
+                    if close < 0:
+                        raise PatchError(f"{self.where}: row {rnum} is not closed")
+                    self._note_removed_formulas(rnum, xml[tag_end:close])
+                if rnum == next_target:
+                    self._patch_row(rnum, m.group(), b"", plan.rows[rnum], out, rows_info)
+                    ti += 1
+                    next_target = targets[ti]
+        while next_target < _INF:
+            if copy_from < body_end:
+                out.append(xml[copy_from:body_end])
+            copy_from = body_end
+            self._new_row(next_target, out, rows_info)
+            ti += 1
+            next_target = targets[ti]
+        if copy_from < body_end:
+            out.append(xml[copy_from:body_end])
+
+        body = b"".join(out)
+        del out
+        if self.removed_masters:
+            self._check_shared(body)
+
+        head = self._new_head(xml[: sd.start()], rows_info, body_start, body_end)
+        if self_closing:
+            if body:
+                p = pats.prefix
+                return [head, b"<" + p + b"sheetData>", body, pats.sheet_data_close, xml[tail_start:]]
+            return [head, sd_tag, xml[tail_start:]]
+        return [head, sd_tag, body, pats.sheet_data_close, xml[tail_start:]]
+
+    @staticmethod
+    def _row_number(tag: bytes, prev: int) -> Tuple[int, bool]:
+        r = _attrs(tag).get("r")
+        if r is None:
+            return prev + 1, False
+        if not r.strip().isdigit():
+            raise PatchError(f"a row has a malformed number r={r.decode('ascii', 'replace')!r}")
+        return int(r), True
+
+    def _row_tag(self, tag: bytes, rnum: int, keep_closed: bool = False) -> bytes:
+        """The row's start tag with r present and spans dropped; open unless keep_closed."""
+        closed = tag.endswith(b"/>")
+        if b"spans" in tag:
+            tag = _SPANS.sub(b"", tag)
+        head = tag[:-2] if closed else tag[:-1]
+        if not head.startswith(self.pats.row_r) and _attrs(head).get("r") is None:
+            name_end = len(b"<" + self.pats.prefix + b"row")
+            head = head[:name_end] + b' r="%d"' % rnum + head[name_end:]
+        if closed and keep_closed:
+            return head + b"/>"
+        return head + b">"
+
+    # -- rows ---------------------------------------------------------------
+
+    def _new_row(self, rnum: int, out: List[bytes], rows_info: List[tuple]) -> None:
+        cells = self.plan.rows[rnum]
+        rn = b"%d" % rnum
+        parts = []
+        for col in sorted(cells):
+            value = cells[col]
+            style = self.col_style(col)
+            if value is None and style is None:
+                continue
+            parts.append(self._fresh_cell(col, rn, style, value))
+        if not parts:
+            return
+        p = self.pats.prefix
+        out.append(b"<" + p + b'row r="' + rn + b'">' + b"".join(parts) + self.pats.row_close)
+        rows_info.append((rnum, True, 0, False))
+        self._note_cols(cells)
+
+    def _fresh_cell(self, col: int, rn: bytes, style: Optional[bytes], value) -> bytes:
+        r = self.render
+        letters = col_letters(col).encode("ascii")
+        if isinstance(value, Cached):
+            value = value.value
+        try:
+            return r.c_open + b' r="' + letters + rn + b'"' + r.style_attr(style) + r.suffix(value)
+        except _BadValue as exc:
+            raise self._bad(letters, rn, exc) from None
+
+    def _bad(self, letters: bytes, rn: bytes, exc: Exception) -> PatchError:
+        return PatchError(f"sheet {self.plan.sheet!r}, cell {letters.decode()}{rn.decode()}: {exc}")
+
+    def _note_cols(self, cells: Dict[int, object]) -> None:
+        lo, hi = min(cells), max(cells)
+        if lo < self.min_col:
+            self.min_col = lo
+        if hi > self.max_col:
+            self.max_col = hi
+
+    def _patch_row(self, rnum: int, tag: bytes, content: bytes, cells: Dict[int, object], out, rows_info) -> None:
+        """An existing row (start tag and content) receiving `cells`."""
+        open_tag = self._row_tag(tag, rnum)
+        pats = self.pats
+        if content:
+            cols = tuple(cells)
+            rx, letters_map, lo, hi = pats.targets(cols)
+            parts = rx.split(content)
+            found = parts[1::5]
+            if len(found) == len(cols) and len(set(found)) == len(found):
+                out.append(open_tag)
+                out.append(self._splice(rnum, parts, letters_map, cells))
+                out.append(pats.row_close)
+                rows_info.append((rnum, True, 0, False))
+                if lo < self.min_col:
+                    self.min_col = lo
+                if hi > self.max_col:
+                    self.max_col = hi
+                return
+        row_style = None
+        if b"customFormat" in open_tag:
+            a = _attrs(open_tag)
+            if a.get("customFormat") in (b"1", b"true"):
+                row_style = a.get("s")
+        body, has_cells = self._merge(rnum, content, cells, row_style)
+        if not has_cells and tag.endswith(b"/>") and not content:
+            # An empty row that stays empty: keep it as it was (minus spans).
+            out.append(self._row_tag(tag, rnum, keep_closed=True))
+            rows_info.append((rnum, False, 0, True))
+            return
+        out.append(open_tag + body + pats.row_close)
+        rows_info.append((rnum, has_cells, 0, False))
+
+    def _splice(self, rnum: int, parts: List[bytes], letters_map: Dict[bytes, int], cells) -> bytes:
+        """Fast path: every target cell exists once in the row; replace each in place."""
+        r = self.render
+        rn = b"%d" % rnum
+        c_open = r.c_open + b' r="'
+        style_attr = r.style_attr
+        suffix = r.suffix
+        f_probe = self.pats.f_probe
+        buf = [parts[0]]
+        letters = b""
+        try:
+            for i in range(1, len(parts), 5):
+                letters, s, attrs, body = parts[i], parts[i + 1], parts[i + 2], parts[i + 3]
+                value = cells[letters_map[letters]]
+                if body is not None and (f_probe in body or type(value) is Cached):
+                    buf.append(self._existing_cell(letters, rn, attrs, body, value))
+                else:
+                    if type(value) is Cached:
+                        value = value.value
+                    buf.append(c_open + letters + rn + b'"' + style_attr(s) + suffix(value))
+                buf.append(parts[i + 4])
+        except _BadValue as exc:
+            raise self._bad(letters, rn, exc) from None
+        return b"".join(buf)
+
+    def _existing_cell(self, letters: bytes, rn: bytes, attrs_text: bytes, body: Optional[bytes], value) -> bytes:
+        """Overwrite an existing cell, minding its formula."""
+        r = self.render
+        ref = letters + rn
+        attrs = _attrs(attrs_text)
+        fm = self.pats.formula.search(body) if body else None
+        try:
+            if isinstance(value, Cached):
+                if fm is not None:
+                    return r.cached(ref, attrs, fm.group(), value.value)
+                value = value.value
+            cell = r.c_open + b' r="' + ref + b'"' + r.style_attr(attrs.get("s")) + r.suffix(value)
+        except _BadValue as exc:
+            raise self._bad(letters, rn, exc) from None
+        if fm is not None:
+            self._formula_removed(ref, fm.group(1))
+        return cell
+
+    def _formula_removed(self, ref: bytes, f_attrs: bytes) -> None:
+        self.removed_formulas.add(ref)
+        if b"shared" in f_attrs:
+            a = _attrs(f_attrs)
+            if a.get("t") == b"shared" and "ref" in a and "si" in a:
+                self.removed_masters[a["si"]] = ref
+
+    def _note_removed_formulas(self, rnum: int, content: bytes) -> None:
+        """Record the formulas of a cleared row (for the calculation chain)."""
+        if not self.pats.formula_start.search(content):
+            return
+        rn = b"%d" % rnum
+        for col, _cell, _attrs_text, body in self._cells(rnum, content)[0]:
+            if body and self.pats.formula_start.search(body):
+                fm = self.pats.formula.search(body)
+                if fm is not None:
+                    self._formula_removed(col_letters(col).encode("ascii") + rn, fm.group(1))
+
+    def _cells(self, rnum: int, content: bytes):
+        """All cells of a row as (col, xml, attrs, body), and any trailing extLst."""
+        pats = self.pats
+        cells = []
+        pos, n, prev_col = 0, len(content), 0
+        while True:
+            pos = pats.whitespace.match(content, pos).end()
+            if pos >= n:
+                return cells, b""
+            m = pats.cell.match(content, pos)
+            if m is None:
+                if content.startswith(pats.ext_lst, pos):
+                    return cells, content[pos:]
+                raise PatchError(f"{self.where}: row {rnum} holds something other than cells")
+            attrs_text = m.group(1)
+            r = _attrs(attrs_text).get("r")
+            if r is None:
+                col = prev_col + 1
+            else:
+                ref = _REF.fullmatch(r.upper())
+                if not ref:
+                    raise PatchError(f"{self.where}: a cell of row {rnum} has a malformed reference {r.decode('ascii', 'replace')!r}")
+                col = col_number(ref.group(1).decode("ascii"))
+            if col <= prev_col:
+                raise PatchError(f"{self.where}: the cells of row {rnum} are out of order")
+            if col > MAX_COL:
+                raise PatchError(f"{self.where}: row {rnum} has a cell beyond column XFD")
+            prev_col = col
+            cell = m.group()
+            if r is None:  # give it its reference, so that neighbours may change
+                cut = len(pats.prefix) + 2  # after "<c" or "<x:c"
+                cell = cell[:cut] + b' r="' + col_letters(col).encode("ascii") + b"%d" % rnum + b'"' + cell[cut:]
+            cells.append((col, cell, attrs_text, m.group(3)))
+            pos = m.end()
+
+    def _merge(self, rnum: int, content: bytes, cells: Dict[int, object], row_style: Optional[bytes]) -> Tuple[bytes, bool]:
+        """Slow path: split the row into all its cells and merge the new ones in."""
+        existing, trailer = self._cells(rnum, content) if content else ([], b"")
+        final: Dict[int, bytes] = {col: cell for col, cell, _a, _b in existing}
+        by_col = {col: (attrs, body) for col, _c, attrs, body in existing}
+        rn = b"%d" % rnum
+        for col in cells:
+            value = cells[col]
+            old = by_col.get(col)
+            letters = col_letters(col).encode("ascii")
+            if old is not None:
+                final[col] = self._existing_cell(letters, rn, old[0], old[1], value)
+                continue
+            style = self.col_style(col)
+            if style is None:
+                style = row_style
+            if style is None and (value is None or (isinstance(value, Cached) and value.value is None)):
+                continue
+            final[col] = self._fresh_cell(col, rn, style, value)
+        if final:
+            lo, hi = min(final), max(final)
+            if lo < self.min_col:
+                self.min_col = lo
+            if hi > self.max_col:
+                self.max_col = hi
+        return b"".join(final[c] for c in sorted(final)) + trailer, bool(final)
+
+    # -- after the rows -----------------------------------------------------
+
+    def _check_shared(self, body: bytes) -> None:
+        for si, ref in self.removed_masters.items():
+            p = re.escape(self.pats.prefix)
+            rx = re.compile(rb"<" + p + rb"f(?=\s)[^>]*\bsi\s*=\s*[\"']" + re.escape(si) + rb"[\"']")
+            if rx.search(body):
+                raise PatchError(
+                    f"{self.where}: cell {ref.decode()} holds the formula that other cells share "
+                    f"(shared formula {si.decode()}); overwriting it would break them. "
+                    "Write those cells too, or open and save the file in Excel first"
+                )
+
+    def _row_has_cells(self, info: tuple, body_end: int) -> bool:
+        rnum, has_cells, tag_end, closed = info
+        if has_cells is not None:
+            return has_cells
+        if closed:
+            return False
+        close = self.xml.find(self.pats.row_close, tag_end, body_end)
+        return self.pats.cell_start.search(self.xml, tag_end, close if close >= 0 else body_end) is not None
+
+    def _new_head(self, head: bytes, rows_info: List[tuple], body_start: int, body_end: int) -> bytes:
+        dm = self.pats.dimension.search(head)
+        if dm is None:
+            return head
+        tag = dm.group()
+        am = re.search(rb"""\sref\s*=\s*(["'])([^"']*)\1""", tag)
+        if am is None:
+            return head
+        top = bottom = None
+        for info in rows_info:
+            if self._row_has_cells(info, body_end):
+                top = info[0]
+                break
+        if top is not None:
+            for info in reversed(rows_info):
+                if self._row_has_cells(info, body_end):
+                    bottom = info[0]
+                    break
+        lo, hi = self.min_col, self.max_col
+        old = [_REF.fullmatch(part.strip()) for part in am.group(2).upper().split(b":")]
+        if all(old) and 1 <= len(old) <= 2 and self.pats.cell_start.search(self.xml, body_start, body_end):
+            try:
+                old_cols = [col_number(o.group(1).decode("ascii")) for o in old]
+            except ValueError:
+                old_cols = []
+            if old_cols:
+                lo, hi = min(lo, min(old_cols)), max(hi, max(old_cols))
+        if top is None or bottom is None or hi == 0:
+            ref = b"A1"
+        elif (top, lo) == (bottom, hi):
+            ref = col_letters(lo).encode() + b"%d" % top
+        else:
+            ref = col_letters(lo).encode() + b"%d" % top + b":" + col_letters(hi).encode() + b"%d" % bottom
+        new_tag = tag[: am.start(2)] + ref + tag[am.end(2) :]
+        return head[: dm.start()] + new_tag + head[dm.end() :]
+
+
+def _chain_first(first, rest):
+    yield first
+    yield from rest
+
+
+# --------------------------------------------------------------------------
+# The package: which part is which sheet
+# --------------------------------------------------------------------------
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+REL_CALC_CHAIN = "/calcChain"
+REL_OFFICE_DOCUMENT = "/officeDocument"
+REL_WORKSHEET = "/worksheet"
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+class _Package:
+    def __init__(self, zin: zipfile.ZipFile) -> None:
+        self.zin = zin
+        self.names = [i.filename for i in zin.infolist()]
+        self._set = set(self.names)
+        self._lower = {n.lower(): n for n in self.names}
+        self.workbook = self._office_document()
+        self.workbook_rels = _rels_name(self.workbook)
+        self.rels = self._relationships(self.workbook)
+        self.sheets = self._sheets()
+
+    def find(self, part: str) -> Optional[str]:
+        """The ZIP entry of a part name (OPC names are case-insensitive)."""
+        for candidate in (part, unquote(part)):
+            candidate = candidate.lstrip("/")
+            if candidate in self._set:
+                return candidate
+            hit = self._lower.get(candidate.lower())
+            if hit is not None:
+                return hit
+        return None
+
+    def xml(self, name: str):
+        try:
+            return etree.fromstring(self.zin.read(name), _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise PatchError(f"the part {name} is not well-formed XML: {exc}") from None
+
+    def _office_document(self) -> str:
+        if self.find("_rels/.rels"):
+            for rel in self.xml(self.find("_rels/.rels")):
+                if _local(rel.tag) == "Relationship" and (rel.get("Type") or "").endswith(REL_OFFICE_DOCUMENT):
+                    if rel.get("TargetMode") == "External":
+                        continue
+                    found = self.find(_resolve("", rel.get("Target") or ""))
+                    if found:
+                        return found
+        found = self.find("xl/workbook.xml")
+        if found is None:
+            raise PatchError("this file is not an Excel workbook (it has no workbook part)")
+        return found
+
+    def _relationships(self, part: str) -> Dict[str, Tuple[str, str]]:
+        """Id -> (type, target part) of a part's internal relationships."""
+        name = self.find(_rels_name(part))
+        out: Dict[str, Tuple[str, str]] = {}
+        if name is None:
+            return out
+        base = posixpath.dirname(part)
+        for rel in self.xml(name):
+            if _local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+                continue
+            out[rel.get("Id") or ""] = (rel.get("Type") or "", _resolve(base, rel.get("Target") or ""))
+        return out
+
+    def _sheets(self) -> Dict[str, Tuple[Optional[str], str, str]]:
+        """Sheet name -> (part or None, sheetId, relationship type)."""
+        book = self.xml(self.workbook)
+        out: Dict[str, Tuple[Optional[str], str, str]] = {}
+        for el in book.iter():
+            if _local(el.tag) != "sheet":
+                continue
+            parent = el.getparent()
+            if parent is None or _local(parent.tag) != "sheets":
+                continue
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id" and k.startswith("{")), None)
+            rel = self.rels.get(rid or "")
+            part = self.find(rel[1]) if rel else None
+            out[el.get("name") or ""] = (part, el.get("sheetId") or "", rel[0] if rel else "")
+        return out
+
+    def sheet(self, name: str) -> Tuple[str, str]:
+        """(part, sheetId) of the sheet the user calls `name`."""
+        found = self.sheets.get(name)
+        if found is None:
+            folded = [k for k in self.sheets if k.casefold() == str(name).casefold()]
+            if len(folded) == 1:
+                found = self.sheets[folded[0]]
+        if found is None:
+            known = ", ".join(repr(k) for k in self.sheets) or "none"
+            raise PatchError(f"the workbook has no sheet named {name!r} (its sheets: {known})")
+        part, sheet_id, rel_type = found
+        if part is None:
+            raise PatchError(f"the sheet {name!r} has no worksheet part in the file")
+        if not rel_type.endswith(REL_WORKSHEET):
+            raise PatchError(f"the sheet {name!r} is not a worksheet (it is a chart sheet or dialog sheet)")
+        return part, sheet_id
+
+    def calc_chain(self) -> Optional[str]:
+        for rel_type, target in self.rels.values():
+            if rel_type.endswith(REL_CALC_CHAIN):
+                return self.find(target)
+        return None
+
+
+def _resolve(base: str, target: str) -> str:
+    if target.startswith("/"):
+        path = target[1:]
+    else:
+        path = posixpath.join(base, target)
+    path = posixpath.normpath(path)
+    return "" if path == "." else path
+
+
+# --------------------------------------------------------------------------
+# Calculation chain
+# --------------------------------------------------------------------------
+
+_CHAIN_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?c>)", re.S)
+
+
+def _prune_calc_chain(xml: bytes, removed: Dict[str, Set[bytes]]) -> Tuple[bytes, bool]:
+    """calcChain.xml without the entries of `removed` ({sheetId: {ref}}); and whether any entry is left."""
+    state = {"i": None, "out_i": None, "left": 0}
+    removed_b = {k.encode("ascii"): v for k, v in removed.items()}
+
+    def one(m):
+        tag = m.group()
+        a = _attrs(tag[: tag.index(b">") + 1])
+        explicit = a.get("i")
+        if explicit is not None:
+            state["i"] = explicit
+        sheet = state["i"]
+        ref = (a.get("r") or b"").replace(b"$", b"").upper()
+        refs = removed_b.get(sheet if sheet is not None else b"")
+        if refs is not None and ref in refs:
+            return b""
+        state["left"] += 1
+        if explicit is None and sheet is not None and sheet != state["out_i"]:
+            # This entry inherited its sheet from a removed one: say it.
+            cut = re.match(rb"<[\w.:-]+", tag).end()
+            tag = tag[:cut] + b' i="' + sheet + b'"' + tag[cut:]
+        state["out_i"] = sheet
+        return tag
+
+    out = _CHAIN_CELL.sub(one, xml)
+    return out, state["left"] > 0
+
+
+def _remove_element(xml: bytes, element: bytes, pred) -> bytes:
+    rx = re.compile(rb"<(?:[\w.-]+:)?" + element + rb"(?=[\s/>])[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?" + element + rb">)", re.S)
+
+    def one(m):
+        return b"" if pred(_attrs(m.group()[: m.group().index(b">") + 1])) else m.group()
+
+    return rx.sub(one, xml)
+
+
+# --------------------------------------------------------------------------
+# ZIP writing that copies untouched entries byte for byte
+# --------------------------------------------------------------------------
+
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_U32 = 0xFFFFFFFF
+_COMPRESS_CHUNK = 1 << 22  # 4 MiB
+
+
+def _strip_zip64(extra: bytes) -> bytes:
+    out, pos = [], 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag != 0x0001:
+            out.append(extra[pos : pos + 4 + size])
+        pos += 4 + size
+    if pos < len(extra):  # trailing bytes that are not a record: keep as they were
+        out.append(extra[pos:])
+    return b"".join(out)
+
+
+def _dos_time(info: zipfile.ZipInfo) -> Tuple[int, int]:
+    y, mo, d, h, mi, s = info.date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+def _deflate(chunks: List[bytes], level: int) -> List[bytes]:
+    """Raw deflate of the concatenation of `chunks`; large inputs are compressed by two threads.
+
+    Like pigz, the input is cut into pieces compressed independently (each
+    primed with the 32 KiB before it) and ended with a sync flush, so the
+    pieces join into one valid deflate stream.
+    """
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) < 2 * _COMPRESS_CHUNK:
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return [c.compress(data), c.flush()]
+    view = memoryview(data)
+    cuts = list(range(0, len(data), _COMPRESS_CHUNK)) + [len(data)]
+    pieces = list(zip(cuts[:-1], cuts[1:]))
+    results: List[Optional[bytes]] = [None] * len(pieces)
+    errors: List[BaseException] = []
+
+    def work(indexes):
+        try:
+            for k in indexes:
+                a, b = pieces[k]
+                if a:
+                    c = zlib.compressobj(level, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY, bytes(view[max(0, a - 32768) : a]))
+                else:
+                    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+                last = k == len(pieces) - 1
+                results[k] = c.compress(view[a:b]) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        except BaseException as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+
+    helper = threading.Thread(target=work, args=(range(1, len(pieces), 2),), daemon=True)
+    helper.start()
+    work(range(0, len(pieces), 2))
+    helper.join()
+    if errors:
+        raise errors[0]
+    return results  # type: ignore[return-value]
+
+
+class _ZipWriter:
+    def __init__(self, fh) -> None:
+        self.fh = fh
+        self.central: List[bytes] = []
+
+    def _check(self, *numbers_: int) -> None:
+        if any(n > _U32 - 1 for n in numbers_):
+            raise PatchError("the workbook is larger than 4 GiB, which is not supported")
+
+    def _local(self, name: bytes, info: zipfile.ZipInfo, flags: int, method: int, version: int, crc: int, csize: int, usize: int, extra: bytes) -> None:
+        dtime, ddate = _dos_time(info)
+        self.fh.write(_LOCAL.pack(b"PK\x03\x04", version, 0, flags, method, dtime, ddate, crc, csize, usize, len(name), len(extra)))
+        self.fh.write(name)
+        self.fh.write(extra)
+
+    def _central(self, name: bytes, info: zipfile.ZipInfo, flags: int, method: int, version: int, crc: int, csize: int, usize: int, offset: int) -> None:
+        self._check(offset, csize, usize)
+        dtime, ddate = _dos_time(info)
+        extra = _strip_zip64(info.extra)
+        comment = info.comment or b""
+        self.central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02", min(info.create_version, 63), info.create_system, version, 0, flags, method,
+                dtime, ddate, crc, csize, usize, len(name), len(extra), len(comment), 0,
+                info.internal_attr, info.external_attr & _U32, offset,
+            )
+            + name + extra + comment
+        )
+
+    @staticmethod
+    def _name(info: zipfile.ZipInfo) -> bytes:
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        try:
+            return info.orig_filename.encode(encoding)
+        except UnicodeEncodeError:
+            return info.filename.encode("utf-8")
+
+    @staticmethod
+    def _version(info: zipfile.ZipInfo, method: int) -> int:
+        if method == zipfile.ZIP_STORED:
+            return 20 if info.filename.endswith("/") else 10
+        if method == zipfile.ZIP_DEFLATED:
+            return 20
+        return {12: 46, 14: 63}.get(method, info.extract_version)
+
+    def copy(self, info: zipfile.ZipInfo, local_extra: bytes, raw) -> None:
+        """An entry exactly as it was: same name, method, attributes and compressed bytes."""
+        name = self._name(info)
+        offset = self.fh.tell()
+        flags = info.flag_bits & ~0x08
+        version = self._version(info, info.compress_type)
+        self._check(offset, info.compress_size, info.file_size)
+        self._local(name, info, flags, info.compress_type, version, info.CRC, info.compress_size, info.file_size, _strip_zip64(local_extra))
+        self.fh.write(raw)
+        self._central(name, info, flags, info.compress_type, version, info.CRC, info.compress_size, info.file_size, offset)
+
+    def write(self, info: zipfile.ZipInfo, chunks: List[bytes]) -> None:
+        """An entry with new contents, under the same name and method (stored or deflated)."""
+        name = self._name(info)
+        method = zipfile.ZIP_STORED if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+        crc, usize = 0, 0
+        for c in chunks:
+            crc = zlib.crc32(c, crc)
+            usize += len(c)
+        if method == zipfile.ZIP_DEFLATED:
+            # Fast compression for big sheets (the patch must stay quick), default otherwise.
+            level = 1 if usize > (8 << 20) else 6
+            packed = _deflate(chunks, level)
+            flags = (info.flag_bits & 0x800) | (0x06 if level == 1 else 0)
+        else:
+            packed = chunks
+            flags = info.flag_bits & 0x800
+        csize = sum(len(c) for c in packed)
+        offset = self.fh.tell()
+        self._check(offset, csize, usize)
+        version = self._version(info, method)
+        self._local(name, info, flags, method, version, crc, csize, usize, b"")
+        for c in packed:
+            self.fh.write(c)
+        self._central(name, info, flags, method, version, crc, csize, usize, offset)
+
+    def close(self, comment: bytes) -> None:
+        start = self.fh.tell()
+        for record in self.central:
+            self.fh.write(record)
+        size = self.fh.tell() - start
+        count = len(self.central)
+        if count > 0xFFFE:
+            raise PatchError("the workbook has more than 65,534 parts, which is not supported")
+        self._check(start, size)
+        self.fh.write(_END.pack(b"PK\x05\x06", 0, 0, count, count, size, start, len(comment)))
+        self.fh.write(comment)
+
+
+def _raw_entry(fh, info: zipfile.ZipInfo) -> Tuple[bytes, bytes]:
+    """(local extra field, compressed data) of an entry, its checksum verified."""
+    fh.seek(info.header_offset)
+    header = fh.read(_LOCAL.size)
+    if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
+    fields = _LOCAL.unpack(header)
+    name_len, extra_len = fields[10], fields[11]
+    fh.read(name_len)
+    extra = fh.read(extra_len)
+    raw = fh.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise zipfile.BadZipFile(f"truncated data for {info.filename!r}")
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        d = zlib.decompressobj(-15)
+        try:
+            data = d.decompress(raw) + d.flush()
+        except zlib.error as exc:
+            raise zipfile.BadZipFile(f"damaged data for {info.filename!r}: {exc}") from None
+    else:
+        data = None  # checked by zipfile's own reader below
+    if data is None:
+        return extra, raw
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename!r}")
+    return extra, raw
+
+
+# --------------------------------------------------------------------------
+# patch_workbook
+# --------------------------------------------------------------------------
+
+
+def _plans(pkg: _Package, edits: Sequence[Edit]) -> Dict[str, Tuple[_Plan, str]]:
+    """part -> (plan, sheetId), every sheet name checked before anything is written."""
+    plans: Dict[str, Tuple[_Plan, str]] = {}
+    for edit in edits:
+        if not isinstance(edit, (Block, ClearBelow)):
+            raise PatchError(f"an edit must be a Block or a ClearBelow, not {type(edit).__name__}")
+        part, sheet_id = pkg.sheet(edit.sheet)
+        if part not in plans:
+            plans[part] = (_Plan(edit.sheet), sheet_id)
+        plans[part][0].apply(edit)
+    return plans
+
+
+def _build(zin: zipfile.ZipFile, edits: Sequence[Edit]) -> Tuple[Dict[str, List[bytes]], Set[str]]:
+    """The new contents of the parts that change, and the parts to drop."""
+    pkg = _Package(zin)
+    plans = _plans(pkg, edits)
+    patched: Dict[str, List[bytes]] = {}
+    removed: Dict[str, Set[bytes]] = {}
+    for part, (plan, sheet_id) in plans.items():
+        patcher = _SheetPatcher(zin.read(part), plan, f"sheet {plan.sheet!r} ({part})")
+        patched[part] = patcher.run()
+        if patcher.removed_formulas:
+            removed.setdefault(sheet_id, set()).update(patcher.removed_formulas)
+    dropped: Set[str] = set()
+    chain = pkg.calc_chain() if removed else None
+    if chain is not None:
+        new_chain, left = _prune_calc_chain(zin.read(chain), removed)
+        if left:
+            patched[chain] = [new_chain]
+        else:
+            dropped.add(chain)
+            rels = zin.read(pkg.find(pkg.workbook_rels))
+            base = posixpath.dirname(pkg.workbook)
+            patched[pkg.find(pkg.workbook_rels)] = [
+                _remove_element(
+                    rels,
+                    b"Relationship",
+                    lambda a: (a.get("Type") or b"").endswith(REL_CALC_CHAIN.encode())
+                    and pkg.find(_resolve(base, (a.get("Target") or b"").decode("utf-8", "replace"))) == chain,
+                )
+            ]
+            types_name = pkg.find("[Content_Types].xml")
+            if types_name is not None:
+                patched[types_name] = [
+                    _remove_element(
+                        zin.read(types_name),
+                        b"Override",
+                        lambda a: (a.get("PartName") or b"").decode("utf-8", "replace").lstrip("/").lower() == chain.lower(),
+                    )
+                ]
+    return patched, dropped
+
+
+def _default_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def patch_workbook(src, dst, edits: Sequence[Edit]) -> None:
+    """Apply `edits` to the workbook `src` and write the result to `dst` atomically.
+
+    `dst` may be `src` (patch in place). Raises PatchError for an edit that
+    cannot be applied (unknown sheet, shared-formula master, bad value ...)
+    and zipfile.BadZipFile for a file that is not a sound ZIP package; in
+    every failure `dst` is left as it was.
+    """
+    src_path, dst_path = os.fspath(src), os.fspath(dst)
+    edits = list(edits)
+    with open(src_path, "rb") as fh:
+        try:
+            zin = zipfile.ZipFile(fh)
+        except zipfile.BadZipFile as exc:
+            raise zipfile.BadZipFile(f"{src_path} is not a workbook (not a ZIP package): {exc}") from None
+        with zin:
+            infos = zin.infolist()
+            seen: Set[str] = set()
+            for info in infos:
+                if info.filename in seen:
+                    raise PatchError(f"the package holds two entries named {info.filename!r}")
+                seen.add(info.filename)
+                if info.flag_bits & 0x1:
+                    raise PatchError(f"the package entry {info.filename!r} is encrypted")
+            patched, dropped = _build(zin, edits)
+
+            folder = os.path.dirname(os.path.abspath(dst_path))
+            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst_path) + ".", suffix=".tmp", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    writer = _ZipWriter(out)
+                    for info in infos:
+                        if info.filename in dropped:
+                            continue
+                        chunks = patched.get(info.filename)
+                        if chunks is not None:
+                            writer.write(info, chunks)
+                            continue
+                        extra, raw = _raw_entry(fh, info)
+                        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                            with zin.open(info) as check:  # verifies the CRC for other methods
+                                while check.read(1 << 20):
+                                    pass
+                        writer.copy(info, extra, raw)
+                    writer.close(zin.comment)
+                    out.flush()
+                    os.fsync(out.fileno())
+                try:
+                    mode = os.stat(dst_path).st_mode & 0o7777
+                except FileNotFoundError:
+                    mode = _default_mode()
+                os.chmod(tmp, mode)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+                raise
+    try:
+        os.replace(tmp, dst_path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
