@@ -31,49 +31,102 @@ def _one(sheet: str, r: int, c: int, value: Value) -> CellBlock:
     return CellBlock(sheet, r + 1, c + 1, ((value,),))
 
 
-def form_edits(sheet: str, grid: Grid, fill: FormFill) -> list[CellBlock]:
-    edits: list[CellBlock] = []
-    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star)):
-        if value is not None:
-            r, c = find_cell(grid, label, max_rows=12)
-            edits.append(_one(sheet, r, c + 1, value))
-    if fill.items:
-        hr, cols = find_header(grid, F.I_DIM, F.I_CONTENT, F.I_POINTS)
+@dataclass
+class FormCells:
+    """Where a form's input cells are, found by their titles (0-based row, col)."""
+
+    header: dict[str, tuple[int, int]] = field(default_factory=dict)
+    items: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # evaluator → item cells
+    votes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # evaluator → label → cell
+    vetoes: dict[str, tuple[int, int]] = field(default_factory=dict)  # veto → answer cell
+    scores: dict[str, tuple[int, int]] = field(default_factory=dict)  # evaluator → its 得分 cell in the preview table
+
+
+FIXED_ITEM_TITLES = (F.I_DIM, F.I_DIM_POINTS, F.I_NO, F.I_CONTENT, F.I_STANDARD, F.I_POINTS)
+
+
+def form_cells(grid: Grid) -> FormCells:
+    cells = FormCells()
+    for label in (F.F_NAME, F.F_KIND, F.F_LAST):
+        pos = find_cell(grid, label, max_rows=12)
+        if pos is not None:
+            cells.header[label] = (pos[0], pos[1] + 1)
+    found = find_header(grid, F.I_DIM, F.I_CONTENT, F.I_POINTS)
+    if found is not None:
+        hr, cols = found
         rows = []
         r = hr + 1
         while text(cell_at(grid, r, cols[F.I_DIM])) != F.TOTAL and not is_blank(cell_at(grid, r, cols[F.I_CONTENT])):
             rows.append(r)
             r += 1
-        for evaluator, scores in fill.items.items():
-            if len(scores) != len(rows):
-                raise ValueError(f"{sheet}: {evaluator} needs {len(rows)} item scores, got {len(scores)}")
-            edits.append(CellBlock(sheet, rows[0] + 1, cols[evaluator] + 1, tuple((s,) for s in scores)))
-    if fill.votes:
-        hr, c0 = find_cell(grid, F.V_ITEM)
-        cols = {text(v): c for c, v in enumerate(grid[hr]) if c > c0 and text(v)}
+        for title, c in cols.items():
+            if title not in FIXED_ITEM_TITLES:
+                cells.items[title] = [(r, c) for r in rows]
+    pos = find_cell(grid, F.V_ITEM)
+    if pos is not None:
+        hr, c0 = pos
         labels = {}
         r = hr + 1
         while not is_blank(cell_at(grid, r, c0)):
             labels[text(cell_at(grid, r, c0))] = r
             r += 1
-        for evaluator, counts in fill.votes.items():
-            for label, n in counts.items():
-                edits.append(_one(sheet, labels[label], cols[evaluator], n))
-    if fill.vetoes:
-        hr, cols = find_header(grid, F.X_VETO, F.X_HIT)
+        counted = [label for label in labels if label not in (F.V_SCORE, F.V_SAT)]
+        for c, v in enumerate(grid[hr]):
+            if c > c0 and text(v) and len(text(v)) <= 12:
+                cells.votes[text(v)] = {label: (labels[label], c) for label in counted}
+    found = find_header(grid, F.X_VETO, F.X_HIT)
+    if found is not None:
+        hr, cols = found
         r = hr + 1
         while not is_blank(cell_at(grid, r, cols[F.X_VETO])):
-            if text(cell_at(grid, r, cols[F.X_VETO])) in fill.vetoes:
-                edits.append(_one(sheet, r, cols[F.X_HIT], F.YES))
+            cells.vetoes[text(cell_at(grid, r, cols[F.X_VETO]))] = (r, cols[F.X_HIT])
             r += 1
-    if fill.direct:
-        hr, cols = find_header(grid, F.D_WHO, F.D_SCORE)
+    found = find_header(grid, F.D_WHO, F.D_SCORE)
+    if found is not None:
+        hr, cols = found
         r = hr + 1
         while not is_blank(cell_at(grid, r, cols[F.D_WHO])):
-            who = text(cell_at(grid, r, cols[F.D_WHO]))
-            if who in fill.direct:
-                edits.append(_one(sheet, r, cols[F.D_SCORE], fill.direct[who]))
+            cells.scores[text(cell_at(grid, r, cols[F.D_WHO]))] = (r, cols[F.D_SCORE])
             r += 1
+    return cells
+
+
+def form_edits(sheet: str, grid: Grid, fill: FormFill) -> list[CellBlock]:
+    cells = form_cells(grid)
+    edits: list[CellBlock] = []
+    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star)):
+        if value is not None:
+            edits.append(_one(sheet, *cells.header[label], value))
+    for evaluator, scores in fill.items.items():
+        places = cells.items[evaluator]
+        if len(scores) != len(places):
+            raise ValueError(f"{sheet}: {evaluator} needs {len(places)} item scores, got {len(scores)}")
+        edits.append(CellBlock(sheet, places[0][0] + 1, places[0][1] + 1, tuple((v,) for v in scores)))
+    for evaluator, counts in fill.votes.items():
+        for label, n in counts.items():
+            edits.append(_one(sheet, *cells.votes[evaluator][label], n))
+    for veto in fill.vetoes:
+        edits.append(_one(sheet, *cells.vetoes[veto], F.YES))
+    for who, value in fill.direct.items():  # only evaluators entered directly have an input there
+        edits.append(_one(sheet, *cells.scores[who], value))
+    return edits
+
+
+def blank_form_edits(sheet: str, grid: Grid, direct: Sequence[str] = ()) -> list[CellBlock]:
+    """Edits that empty a copied form's inputs (for 新增评分表): it reads as a blank form.
+
+    `direct` names the evaluators whose score is typed on the form (直接录入);
+    the other 得分 cells are formulas and stay.
+    """
+    cells = form_cells(grid)
+    edits = [_one(sheet, r, c, None) for r, c in cells.header.values()]
+    for places in cells.items.values():
+        if places:
+            edits.append(CellBlock(sheet, places[0][0] + 1, places[0][1] + 1, tuple((None,) for _ in places)))
+    for labels in cells.votes.values():
+        edits += [_one(sheet, r, c, None) for r, c in labels.values()]
+    edits += [_one(sheet, r, c, F.NO) for r, c in cells.vetoes.values()]
+    edits += [_one(sheet, *cells.scores[who], None) for who in direct if who in cells.scores]
     return edits
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# xlwings reads its licence when imported: the free non-commercial key enables the
+# remote engine that runs the ribbon's code path here (tests only; see README).
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 

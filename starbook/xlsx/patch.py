@@ -179,27 +179,29 @@ class _Renderer:
         self.v_close = b"</" + p + b"v>"
         self.inline_open = b' t="inlineStr"><' + p + b"is><" + p + b"t"
         self.inline_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
-        self._text: Dict[str, bytes] = {}
-        self._styles: Dict[Optional[bytes], bytes] = {None: b""}
+        self.texts: Dict[str, bytes] = {}
+        self.styles: Dict[Optional[bytes], bytes] = {None: b""}
+        self.cell_fmt = b"<" + p + b'c r="%s%s"%s%s'
+        self.int_fmt = b">" + self.v_open + b"%d" + self.v_close + self.c_close
         self.true = b' t="b">' + self.v_open + b"1" + self.v_close + self.c_close
         self.false = b' t="b">' + self.v_open + b"0" + self.v_close + self.c_close
 
     def style_attr(self, s: Optional[bytes]) -> bytes:
         try:
-            return self._styles[s]
+            return self.styles[s]
         except KeyError:
-            out = self._styles[s] = b' s="' + s + b'"'
+            out = self.styles[s] = b' s="' + s + b'"'
             return out
 
     def text_suffix(self, text: str) -> bytes:
         try:
-            return self._text[text]
+            return self.texts[text]
         except KeyError:
             pass
         space = b' xml:space="preserve"' if _needs_preserve(text) else b""
         out = self.inline_open + space + b">" + _escape_text(text) + self.inline_close
-        if len(self._text) < 100_000:
-            self._text[text] = out
+        if len(self.texts) < 100_000:
+            self.texts[text] = out
         return out
 
     def suffix(self, value) -> bytes:
@@ -280,7 +282,7 @@ class _Plan:
         rows = self.rows
         n = 0
         for n, line in enumerate(values):
-            if isinstance(line, (str, bytes)) or not isinstance(line, Sequence):
+            if type(line) is not list and type(line) is not tuple and (isinstance(line, (str, bytes)) or not isinstance(line, Sequence)):
                 raise PatchError(
                     f"sheet {self.sheet!r}: row {row + n} of a block must be a sequence of values, not {type(line).__name__}"
                 )
@@ -352,25 +354,40 @@ class _Patterns:
         self.whitespace = re.compile(rb"\s*")
         self._targets: Dict[tuple, tuple] = {}
 
-    def targets(self, cols: tuple) -> tuple:
-        """A splitter that finds exactly the cells of `cols` in a row, by their r attribute."""
+    def targets(self, cols: tuple) -> "_Targets":
+        """How to find exactly the cells of `cols` (in any order) in a row."""
         found = self._targets.get(cols)
         if found is None:
-            letters = {col_letters(c).encode("ascii"): c for c in cols}
-            alts = b"|".join(sorted(letters, key=len, reverse=True))
-            p = re.escape(self.prefix)
-            rx = re.compile(
-                rb"<" + p + rb"c(?=\s)"
-                rb'(?=[^>]*?\sr="(' + alts + rb')\d+")'
-                rb'(?:(?=[^>]*?\ss="(\d+)"))?'
-                rb"(\s[^>]*?)(?:/>|>(.*?)</" + p + rb"c>)",
-                re.S,
-            )
-            found = (rx, letters, min(cols), max(cols))
             if len(self._targets) > 256:
                 self._targets.clear()
-            self._targets[cols] = found
+            found = self._targets[cols] = _Targets(self.prefix, cols)
         return found
+
+
+class _Targets:
+    """A splitter for the cells of some columns, written as Excel writes them.
+
+    It matches ``<c r="B5" s="3" ...>`` with r first and s (if any) second,
+    which is what Excel, LibreOffice, openpyxl and XlsxWriter write. A cell
+    written differently is simply not found; the row then takes the slow,
+    general path.
+    """
+
+    __slots__ = ("rx", "expected", "sorted", "order", "lo", "hi")
+
+    def __init__(self, prefix: bytes, cols: tuple) -> None:
+        order = sorted(cols)
+        letters = [col_letters(c).encode("ascii") for c in order]
+        alts = b"|".join(sorted(letters, key=len, reverse=True))
+        p = re.escape(prefix)
+        self.rx = re.compile(
+            rb"<" + p + rb'c r="(' + alts + rb')\d+"(?: s="(\d+)")?([^>/]*)(?:/>|>(.*?)</' + p + rb"c>)",
+            re.S,
+        )
+        self.expected = letters  # the letters split() finds when every target is there once, in order
+        self.sorted = list(cols) == order
+        self.order = order
+        self.lo, self.hi = order[0], order[-1]
 
 
 def _check_encoding(xml: bytes, where: str) -> None:
@@ -647,19 +664,18 @@ class _SheetPatcher:
         open_tag = self._row_tag(tag, rnum)
         pats = self.pats
         if content:
-            cols = tuple(cells)
-            rx, letters_map, lo, hi = pats.targets(cols)
-            parts = rx.split(content)
-            found = parts[1::5]
-            if len(found) == len(cols) and len(set(found)) == len(found):
+            tg = pats.targets(tuple(cells))
+            parts = tg.rx.split(content)
+            if parts[1::5] == tg.expected:
+                values = list(cells.values()) if tg.sorted else [cells[c] for c in tg.order]
                 out.append(open_tag)
-                out.append(self._splice(rnum, parts, letters_map, cells))
+                self._splice(rnum, parts, values, out)
                 out.append(pats.row_close)
                 rows_info.append((rnum, True, 0, False))
-                if lo < self.min_col:
-                    self.min_col = lo
-                if hi > self.max_col:
-                    self.max_col = hi
+                if tg.lo < self.min_col:
+                    self.min_col = tg.lo
+                if tg.hi > self.max_col:
+                    self.max_col = tg.hi
                 return
         row_style = None
         if b"customFormat" in open_tag:
@@ -675,30 +691,42 @@ class _SheetPatcher:
         out.append(open_tag + body + pats.row_close)
         rows_info.append((rnum, has_cells, 0, False))
 
-    def _splice(self, rnum: int, parts: List[bytes], letters_map: Dict[bytes, int], cells) -> bytes:
-        """Fast path: every target cell exists once in the row; replace each in place."""
+    def _splice(self, rnum: int, parts: List[bytes], values: list, out: List[bytes]) -> None:
+        """Fast path: every target cell is in the row once, in column order; replace each in place."""
         r = self.render
         rn = b"%d" % rnum
-        c_open = r.c_open + b' r="'
-        style_attr = r.style_attr
+        cell_fmt = r.cell_fmt
+        styles = r.styles
+        texts = r.texts
+        int_fmt = r.int_fmt
         suffix = r.suffix
         f_probe = self.pats.f_probe
-        buf = [parts[0]]
+        append = out.append
+        append(parts[0])
         letters = b""
         try:
-            for i in range(1, len(parts), 5):
-                letters, s, attrs, body = parts[i], parts[i + 1], parts[i + 2], parts[i + 3]
-                value = cells[letters_map[letters]]
-                if body is not None and (f_probe in body or type(value) is Cached):
-                    buf.append(self._existing_cell(letters, rn, attrs, body, value))
+            for letters, s, rest, body, between, value in zip(
+                parts[1::5], parts[2::5], parts[3::5], parts[4::5], parts[5::5], values
+            ):
+                t = type(value)
+                if (body is not None and f_probe in body) or t is Cached or (rest and b"s=" in rest):
+                    append(self._existing_cell(letters, rn, b' r="' + letters + rn + b'"' + (b' s="' + s + b'"' if s else b"") + rest, body, value))
                 else:
-                    if type(value) is Cached:
-                        value = value.value
-                    buf.append(c_open + letters + rn + b'"' + style_attr(s) + suffix(value))
-                buf.append(parts[i + 4])
+                    if t is str:
+                        sfx = texts.get(value)
+                        if sfx is None:
+                            sfx = r.text_suffix(value)
+                    elif t is int:
+                        sfx = int_fmt % value
+                    else:
+                        sfx = suffix(value)
+                    sattr = styles.get(s)
+                    if sattr is None:
+                        sattr = r.style_attr(s)
+                    append(cell_fmt % (letters, rn, sattr, sfx))
+                append(between)
         except _BadValue as exc:
             raise self._bad(letters, rn, exc) from None
-        return b"".join(buf)
 
     def _existing_cell(self, letters: bytes, rn: bytes, attrs_text: bytes, body: Optional[bytes], value) -> bytes:
         """Overwrite an existing cell, minding its formula."""
