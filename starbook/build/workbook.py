@@ -32,6 +32,10 @@ STYLES = tomllib.loads(Path(__file__).with_name("styles.toml").read_text("utf-8"
 FIXED_DATE = datetime(2026, 1, 1)
 LAST_ROW = 1048575
 MAX_FORMS = 500
+XLWINGS_CONF = "xlwings.conf"
+# Settings xlwings' standalone VBA module reads from the hidden sheet (column A key, B value).
+# Interpreter and other keys are left to the user's own xlwings.conf (see README).
+XLWINGS_SETTINGS = (("UDF Modules", "udfs.starbook_udfs"),)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,8 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     stats = wb.add_worksheet(STATS_SHEET)
     params = wb.add_worksheet(P.SHEET)
     log = wb.add_worksheet(LOG_SHEET)
-    for i, ws in enumerate([summary, *forms, rectify, stats, params, log]):
+    conf = wb.add_worksheet(XLWINGS_CONF)
+    for i, ws in enumerate([summary, *forms, rectify, stats, params, log, conf]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
     _summary(summary, fmt, spec)
@@ -115,6 +120,7 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     _stats(stats, fmt, spec)
     _params(params, fmt, spec.scheme)
     _log(log, fmt)
+    _xlwings_conf(conf)
     if spec.extra is not None:
         spec.extra(wb)
     summary.activate()
@@ -530,6 +536,13 @@ def _stats(ws, fmt: _Formats, spec: BookSpec) -> None:
     ws.write(3, 0, STATS_ANCHOR, fmt.section)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
     _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+def _xlwings_conf(ws) -> None:
+    for r, (key, value) in enumerate(XLWINGS_SETTINGS):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    ws.hide()
 
 
 def _log(ws, fmt: _Formats) -> None:
