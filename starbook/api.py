@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .build.package import add_custom_ui, custom_ui_of, vba_project_of
-from .build.workbook import MAX_FORMS, BookSpec, build_workbook
 from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
 from .ratebook import Cached, CellBlock, ClearRows, Outcome, RowHeight, rate_book
@@ -57,6 +55,9 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     The VBA project and the ribbon come from the template, so a workbook made
     here has the same 定星 button as the template itself.
     """
+    from .build.package import add_custom_ui, custom_ui_of, vba_project_of  # only `new` builds workbooks
+    from .build.workbook import MAX_FORMS, BookSpec, build_workbook
+
     chosen = resolve_scheme(scheme)
     if not 0 <= orgs <= MAX_FORMS:
         raise BookError(f"评分表张数 {orgs} 超出范围", f"请填写 0 到 {MAX_FORMS} 之间的数")

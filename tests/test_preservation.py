@@ -149,3 +149,50 @@ def test_rate_in_place_is_atomic_and_repeatable(book):
     assert api.rate(book).ok
     assert read_grids(book)["汇总表"] == first
     assert not [p for p in book.parent.iterdir() if p.name.startswith(".starbook-")]
+
+
+def with_calc_chain(path: Path, sheet_part: str, cell: str) -> None:
+    """Give the package a calcChain.xml, as Excel writes one, listing a formula cell."""
+    files = parts(path)
+    files["xl/calcChain.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="{cell}" i="1"/></calcChain>'
+    ).encode()
+    files["xl/_rels/workbook.xml.rels"] = files["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+
+
+def test_a_formula_replaced_by_a_value_drops_the_stale_calc_chain(tmp_path):
+    book = tmp_path / "typed.xlsm"
+    api.new("分类定级", book, orgs=0)
+    from starbook.fill import summary_rows
+
+    grid = read_grids(book)["汇总表"]
+    api.write_edits(book, book, [summary_rows(grid, [{"党组织名称": "一村", "党委评定得分": 90, "党员群众测评得分": 90, "自评得分": 90}])])
+    part = sheet_part_names(book)["汇总表"]
+    files = parts(book)
+    # a cadre typed a formula into the 综合得分 output cell (column I of row 4, after the typed cells)
+    xml = re.sub(rb'(<row r="4"[^>]*>)(.*?)(</row>)', lambda m: m.group(1) + re.sub(rb'<c r="I4".*?(?:/>|</c>)', b"", m.group(2)) + b'<c r="I4"><f>1+1</f><v>2</v></c>' + m.group(3), files[part], flags=re.S)
+    files[part] = xml
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    with_calc_chain(book, part, "I4")
+    assert api.rate(book).ok
+    after = parts(book)
+    assert "xl/calcChain.xml" not in after
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert b"calcChain" not in after["[Content_Types].xml"]
+    assert b"<f>1+1</f>" not in after[part]
+    import openpyxl
+
+    assert openpyxl.load_workbook(book, data_only=True)["汇总表"]["I4"].value == 90

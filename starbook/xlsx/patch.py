@@ -204,6 +204,18 @@ class _Renderer:
             self.texts[text] = out
         return out
 
+    def plain(self, value) -> bytes:
+        """Everything after `<c r=".." s=".."` for a value written over whatever was there."""
+        t = type(value)
+        if t is str:
+            out = self.texts.get(value)
+            return out if out is not None else self.text_suffix(value)
+        if t is int:
+            return self.int_fmt % value
+        if t is Cached:
+            return self.suffix(value.value)
+        return self.suffix(value)
+
     def suffix(self, value) -> bytes:
         """Everything after `<c r=".." s=".."` for a plain value."""
         t = type(value)
@@ -369,8 +381,10 @@ class _Targets:
 
     It matches ``<c r="B5" s="3" ...>`` with r first and s (if any) second,
     which is what Excel, LibreOffice, openpyxl and XlsxWriter write. A cell
-    written differently is simply not found; the row then takes the slow,
-    general path.
+    written differently is simply not found, and the row then takes the
+    slow, general path. split() yields, per cell found, five groups: the
+    start of the tag up to and with s (kept as it is), the reference, the
+    style, the other attributes and the content (None when self-closing).
     """
 
     __slots__ = ("rx", "expected", "sorted", "order", "lo", "hi")
@@ -381,10 +395,10 @@ class _Targets:
         alts = b"|".join(sorted(letters, key=len, reverse=True))
         p = re.escape(prefix)
         self.rx = re.compile(
-            rb"<" + p + rb'c r="(' + alts + rb')\d+"(?: s="(\d+)")?([^>/]*)(?:/>|>(.*?)</' + p + rb"c>)",
+            rb"(<" + p + rb'c r="((?:' + alts + rb')\d+)"(?: s="(\d+)")?)([^>/]*)(?:/>|>(.*?)</' + p + rb"c>)",
             re.S,
         )
-        self.expected = letters  # the letters split() finds when every target is there once, in order
+        self.expected = letters  # in column order
         self.sorted = list(cols) == order
         self.order = order
         self.lo, self.hi = order[0], order[-1]
@@ -420,8 +434,11 @@ def _root_prefix(xml: bytes, where: str) -> bytes:
     return prefix + b":" if prefix else b""
 
 
+_RUN_ROWS = 2048  # rows handled by one split() on the fast path
+
+
 class _SheetPatcher:
-    """Applies one sheet's plan to its XML; the result is a list of byte chunks."""
+    """Applies one sheet's plan to its XML; run() returns the new XML as byte chunks."""
 
     def __init__(self, xml: bytes, plan: _Plan, where: str) -> None:
         _check_encoding(xml, where)
@@ -434,6 +451,8 @@ class _SheetPatcher:
         self.removed_masters: Dict[bytes, bytes] = {}  # shared-formula si -> ref of its master
         self.min_col = _INF
         self.max_col = 0
+        self.emitted: Dict[int, bool] = {}  # rows we wrote -> whether they hold cells
+        self.new_rows: List[int] = []  # rows we created, in order
         self._col_styles: Dict[int, Optional[bytes]] = {}
         self._col_ranges: Optional[List[Tuple[int, int, bytes]]] = None
         self._head_end = 0
@@ -466,6 +485,27 @@ class _SheetPatcher:
 
     # -- the whole sheet ----------------------------------------------------
 
+    def _scan_rows(self, start: int, end: int) -> List[tuple]:
+        """Every row of sheetData as (number, start, end of start tag, self-closing, has r)."""
+        xml = self.xml
+        rows: List[tuple] = []
+        append = rows.append
+        prev = 0
+        for m in self.pats.row_open.finditer(xml, start, end):
+            g = m.group(1)
+            if g is not None:
+                rnum, has_r = int(g), True
+            else:
+                rnum, has_r = self._row_number(m.group(), prev)
+            if rnum <= prev:
+                raise PatchError(f"{self.where}: rows are out of order (row {rnum} after row {prev})")
+            if rnum > MAX_ROW:
+                raise PatchError(f"{self.where}: row {rnum} is beyond the last row of a sheet")
+            prev = rnum
+            e = m.end()
+            append((rnum, m.start(), e, xml[e - 2] == 47, has_r))  # 47 is "/"
+        return rows
+
     def run(self) -> List[bytes]:
         xml, pats, plan = self.xml, self.pats, self.plan
         sd = pats.sheet_data.search(xml)
@@ -482,106 +522,86 @@ class _SheetPatcher:
             if body_end < 0:
                 raise PatchError(f"{self.where}: <sheetData> is not closed")
             tail_start = body_end + len(pats.sheet_data_close)
+        rows = self._scan_rows(body_start, body_end)
 
         targets = sorted(plan.rows)
         targets.append(_INF)
-        ti = 0
-        next_target = targets[0]
         clear = plan.clear_from if plan.clear_from is not None else _INF
         out: List[bytes] = []
-        # Per emitted row: (number, has_cells or None when unknown, start tag end, self-closing)
-        rows_info: List[tuple] = []
-        copy_from = body_start
-        prev = 0
-        row_close = pats.row_close
-        cleared_at = -1
-        it = pats.row_open.finditer(xml, body_start, body_end)
-        m = None
-        for m in it:
-            g = m.group(1)
-            if g is not None:
-                rnum = int(g)
-                has_r = True
-            else:
-                rnum, has_r = self._row_number(m.group(), prev)
-            if rnum <= prev:
-                raise PatchError(f"{self.where}: rows are out of order (row {rnum} after row {prev})")
-            prev = rnum
-            while next_target < rnum:
-                if copy_from < m.start():
-                    out.append(xml[copy_from : m.start()])
-                copy_from = m.start()
-                self._new_row(next_target, out, rows_info)
+        copy_from = body_start  # start of the original text not yet copied
+        ti = 0
+        i, n = 0, len(rows)
+        while i < n:
+            rnum, start, tag_end, closed, has_r = rows[i]
+            while targets[ti] < rnum:  # rows to create before this one
+                if copy_from < start:
+                    out.append(xml[copy_from:start])
+                copy_from = start
+                self._new_row(targets[ti], out)
                 ti += 1
-                next_target = targets[ti]
             if rnum >= clear:
-                cleared_at = m.start()
                 break
-            tag_end = m.end()
-            closed = xml[tag_end - 2] == 47  # "/>"
-            if rnum == next_target:
-                if copy_from < m.start():
-                    out.append(xml[copy_from : m.start()])
-                if closed:
-                    content, row_end = b"", tag_end
-                else:
-                    close = xml.find(row_close, tag_end, body_end)
-                    if close < 0:
-                        raise PatchError(f"{self.where}: row {rnum} is not closed")
-                    content, row_end = xml[tag_end:close], close + len(row_close)
-                self._patch_row(rnum, m.group(), content, plan.rows[rnum], out, rows_info)
-                copy_from = row_end
+            if rnum != targets[ti]:
+                if not has_r:  # give it its number, so that rows inserted before it cannot shift it
+                    if copy_from < start:
+                        out.append(xml[copy_from:start])
+                    out.append(self._row_tag(xml[start:tag_end], rnum, keep_closed=True))
+                    copy_from = tag_end
+                i += 1
+                continue
+            if copy_from < start:
+                out.append(xml[copy_from:start])
+            # A run of consecutive rows, all written to in the same columns: one split() for all.
+            j = i + 1
+            if has_r and not closed:
+                key = tuple(plan.rows[rnum])
+                limit = min(n, i + _RUN_ROWS)
+                while j < limit:
+                    r2 = rows[j]
+                    if r2[0] != targets[ti + j - i] or r2[0] >= clear or r2[3] or not r2[4]:
+                        break
+                    if tuple(plan.rows[r2[0]]) != key:
+                        break
+                    j += 1
+                end = rows[j][1] if j < n else body_end
+                if self._fast_run(xml[start:end], [rows[k][0] for k in range(i, j)], key, out):
+                    copy_from = end
+                    ti += j - i
+                    i = j
+                    continue
+            copy_from = start
+            for k in range(i, j):
+                rnum, start, tag_end, closed, has_r = rows[k]
+                if copy_from < start:
+                    out.append(xml[copy_from:start])
+                copy_from = self._patch_existing(rows[k], body_end, out)
                 ti += 1
-                next_target = targets[ti]
-            elif not has_r:
-                if copy_from < m.start():
-                    out.append(xml[copy_from : m.start()])
-                out.append(self._row_tag(m.group(), rnum, keep_closed=True))
-                copy_from = tag_end
-                rows_info.append((rnum, None, tag_end, closed))
-            else:
-                rows_info.append((rnum, None, tag_end, closed))
-        if cleared_at >= 0:
-            if copy_from < cleared_at:
-                out.append(xml[copy_from:cleared_at])
+            i = j
+        if i < n:  # rows[i:] are cleared
+            first_cleared = rows[i][1]
+            if copy_from < first_cleared:
+                out.append(xml[copy_from:first_cleared])
             copy_from = body_end
-            scan_formulas = pats.formula_start.search(xml, cleared_at, body_end) is not None
-            first = True
-            for m in _chain_first(m, it):
-                if first:
-                    first = False
-                    rnum = prev
-                else:
-                    g = m.group(1)
-                    if g is not None:
-                        rnum = int(g)
-                    else:
-                        rnum, _ = self._row_number(m.group(), prev)
-                    if rnum <= prev:
-                        raise PatchError(f"{self.where}: rows are out of order (row {rnum} after row {prev})")
-                    prev = rnum
-                while next_target < rnum:
-                    self._new_row(next_target, out, rows_info)
+            scan_formulas = pats.formula_start.search(xml, first_cleared, body_end) is not None
+            for k in range(i, n):
+                rnum, start, tag_end, closed, has_r = rows[k]
+                while targets[ti] < rnum:
+                    self._new_row(targets[ti], out)
                     ti += 1
-                    next_target = targets[ti]
-                tag_end = m.end()
-                closed = xml[tag_end - 2] == 47
                 if scan_formulas and not closed:
-                    close = xml.find(row_close, tag_end, body_end)
+                    close = xml.find(pats.row_close, tag_end, body_end)
                     if close < 0:
                         raise PatchError(f"{self.where}: row {rnum} is not closed")
                     self._note_removed_formulas(rnum, xml[tag_end:close])
-                if rnum == next_target:
-                    self._patch_row(rnum, m.group(), b"", plan.rows[rnum], out, rows_info)
+                if rnum == targets[ti]:
+                    self._patch_row(rnum, xml[start:tag_end], b"", plan.rows[rnum], out)
                     ti += 1
-                    next_target = targets[ti]
-        while next_target < _INF:
-            if copy_from < body_end:
-                out.append(xml[copy_from:body_end])
+        if targets[ti] < _INF and copy_from < body_end:
+            out.append(xml[copy_from:body_end])
             copy_from = body_end
-            self._new_row(next_target, out, rows_info)
+        while targets[ti] < _INF:
+            self._new_row(targets[ti], out)
             ti += 1
-            next_target = targets[ti]
         if copy_from < body_end:
             out.append(xml[copy_from:body_end])
 
@@ -589,12 +609,10 @@ class _SheetPatcher:
         del out
         if self.removed_masters:
             self._check_shared(body)
-
-        head = self._new_head(xml[: sd.start()], rows_info, body_start, body_end)
+        head = self._new_head(xml[: sd.start()], rows, clear, body_start, body_end)
         if self_closing:
             if body:
-                p = pats.prefix
-                return [head, b"<" + p + b"sheetData>", body, pats.sheet_data_close, xml[tail_start:]]
+                return [head, b"<" + pats.prefix + b"sheetData>", body, pats.sheet_data_close, xml[tail_start:]]
             return [head, sd_tag, xml[tail_start:]]
         return [head, sd_tag, body, pats.sheet_data_close, xml[tail_start:]]
 
@@ -614,134 +632,157 @@ class _SheetPatcher:
             tag = _SPANS.sub(b"", tag)
         head = tag[:-2] if closed else tag[:-1]
         if not head.startswith(self.pats.row_r) and _attrs(head).get("r") is None:
-            name_end = len(b"<" + self.pats.prefix + b"row")
+            name_end = len(self.pats.prefix) + 4  # after "<row"
             head = head[:name_end] + b' r="%d"' % rnum + head[name_end:]
         if closed and keep_closed:
             return head + b"/>"
         return head + b">"
 
+    def _bad(self, ref: bytes, exc: Exception) -> PatchError:
+        return PatchError(f"sheet {self.plan.sheet!r}, cell {ref.decode('ascii', 'replace')}: {exc}")
+
     # -- rows ---------------------------------------------------------------
 
-    def _new_row(self, rnum: int, out: List[bytes], rows_info: List[tuple]) -> None:
+    def _fast_run(self, text: bytes, rnums: List[int], key: tuple, out: List[bytes]) -> bool:
+        """Rows that hold every target cell once, in order, no formulas: rewrite all in one go."""
+        if self.pats.f_probe in text:
+            return False
+        tg = self.pats.targets(key)
+        parts = tg.rx.split(text)
+        count = len(rnums) * len(tg.expected)
+        if len(parts) != 6 * count + 1:
+            return False
+        expected = tg.expected
+        if parts[2::6] != [letters + b"%d" % r for r in rnums for letters in expected]:
+            return False
+        if b"s=" in b"".join(parts[4::6]):  # a style attribute not right after r: take the careful path
+            return False
+        rows = self.plan.rows
+        if tg.sorted:
+            values = [v for r in rnums for v in rows[r].values()]
+        else:
+            order = tg.order
+            values = [rows[r][c] for r in rnums for c in order]
+        try:
+            suffixes = list(map(self.render.plain, values))
+        except _BadValue:
+            return False  # the row-by-row path says which cell
+        blanks = [b""] * count
+        parts[2::6] = blanks
+        parts[3::6] = blanks
+        parts[4::6] = suffixes
+        parts[5::6] = blanks
+        out.append(b"".join(parts))
+        self.emitted.update(dict.fromkeys(rnums, True))
+        if tg.lo < self.min_col:
+            self.min_col = tg.lo
+        if tg.hi > self.max_col:
+            self.max_col = tg.hi
+        return True
+
+    def _patch_existing(self, row: tuple, body_end: int, out: List[bytes]) -> int:
+        """Patch one existing row; returns where the original row ended."""
+        rnum, start, tag_end, closed, _has_r = row
+        if closed:
+            content, row_end = b"", tag_end
+        else:
+            close = self.xml.find(self.pats.row_close, tag_end, body_end)
+            if close < 0:
+                raise PatchError(f"{self.where}: row {rnum} is not closed")
+            content, row_end = self.xml[tag_end:close], close + len(self.pats.row_close)
+        self._patch_row(rnum, self.xml[start:tag_end], content, self.plan.rows[rnum], out)
+        return row_end
+
+    def _new_row(self, rnum: int, out: List[bytes]) -> None:
         cells = self.plan.rows[rnum]
         rn = b"%d" % rnum
         parts = []
+        lo, hi = _INF, 0
         for col in sorted(cells):
             value = cells[col]
             style = self.col_style(col)
-            if value is None and style is None:
+            if style is None and (value is None or (type(value) is Cached and value.value is None)):
                 continue
             parts.append(self._fresh_cell(col, rn, style, value))
+            lo, hi = min(lo, col), max(hi, col)
         if not parts:
             return
         p = self.pats.prefix
         out.append(b"<" + p + b'row r="' + rn + b'">' + b"".join(parts) + self.pats.row_close)
-        rows_info.append((rnum, True, 0, False))
-        self._note_cols(cells)
+        self.emitted[rnum] = True
+        self.new_rows.append(rnum)
+        self.min_col, self.max_col = min(self.min_col, lo), max(self.max_col, hi)
 
     def _fresh_cell(self, col: int, rn: bytes, style: Optional[bytes], value) -> bytes:
         r = self.render
-        letters = col_letters(col).encode("ascii")
-        if isinstance(value, Cached):
-            value = value.value
+        ref = col_letters(col).encode("ascii") + rn
         try:
-            return r.c_open + b' r="' + letters + rn + b'"' + r.style_attr(style) + r.suffix(value)
+            return r.c_open + b' r="' + ref + b'"' + r.style_attr(style) + r.plain(value)
         except _BadValue as exc:
-            raise self._bad(letters, rn, exc) from None
+            raise self._bad(ref, exc) from None
 
-    def _bad(self, letters: bytes, rn: bytes, exc: Exception) -> PatchError:
-        return PatchError(f"sheet {self.plan.sheet!r}, cell {letters.decode()}{rn.decode()}: {exc}")
-
-    def _note_cols(self, cells: Dict[int, object]) -> None:
-        lo, hi = min(cells), max(cells)
-        if lo < self.min_col:
-            self.min_col = lo
-        if hi > self.max_col:
-            self.max_col = hi
-
-    def _patch_row(self, rnum: int, tag: bytes, content: bytes, cells: Dict[int, object], out, rows_info) -> None:
-        """An existing row (start tag and content) receiving `cells`."""
-        open_tag = self._row_tag(tag, rnum)
+    def _patch_row(self, rnum: int, tag: bytes, content: bytes, cells: Dict[int, object], out: List[bytes]) -> None:
+        """An existing row (its start tag and content) receiving `cells`."""
         pats = self.pats
-        if content:
+        if content and pats.row_r in tag[: len(pats.row_r)]:
             tg = pats.targets(tuple(cells))
             parts = tg.rx.split(content)
-            if parts[1::5] == tg.expected:
+            rn = b"%d" % rnum
+            if len(parts) == 6 * len(tg.expected) + 1 and parts[2::6] == [letters + rn for letters in tg.expected]:
                 values = list(cells.values()) if tg.sorted else [cells[c] for c in tg.order]
-                out.append(open_tag)
-                self._splice(rnum, parts, values, out)
+                out.append(tag)  # the same cells as before: its spans stay right
+                self._splice(parts, values, out)
                 out.append(pats.row_close)
-                rows_info.append((rnum, True, 0, False))
-                if tg.lo < self.min_col:
-                    self.min_col = tg.lo
-                if tg.hi > self.max_col:
-                    self.max_col = tg.hi
+                self.emitted[rnum] = True
+                self.min_col, self.max_col = min(self.min_col, tg.lo), max(self.max_col, tg.hi)
                 return
+        open_tag = self._row_tag(tag, rnum)
         row_style = None
         if b"customFormat" in open_tag:
             a = _attrs(open_tag)
             if a.get("customFormat") in (b"1", b"true"):
                 row_style = a.get("s")
         body, has_cells = self._merge(rnum, content, cells, row_style)
-        if not has_cells and tag.endswith(b"/>") and not content:
-            # An empty row that stays empty: keep it as it was (minus spans).
-            out.append(self._row_tag(tag, rnum, keep_closed=True))
-            rows_info.append((rnum, False, 0, True))
-            return
-        out.append(open_tag + body + pats.row_close)
-        rows_info.append((rnum, has_cells, 0, False))
+        self.emitted[rnum] = has_cells
+        if not has_cells and not content and tag.endswith(b"/>"):
+            out.append(self._row_tag(tag, rnum, keep_closed=True))  # empty it was, empty it stays
+        else:
+            out.append(open_tag + body + pats.row_close)
 
-    def _splice(self, rnum: int, parts: List[bytes], values: list, out: List[bytes]) -> None:
-        """Fast path: every target cell is in the row once, in column order; replace each in place."""
-        r = self.render
-        rn = b"%d" % rnum
-        cell_fmt = r.cell_fmt
-        styles = r.styles
-        texts = r.texts
-        int_fmt = r.int_fmt
-        suffix = r.suffix
+    def _splice(self, parts: List[bytes], values: list, out: List[bytes]) -> None:
+        """Every target cell is in the row once, in column order: replace each in place."""
+        plain = self.render.plain
         f_probe = self.pats.f_probe
         append = out.append
         append(parts[0])
-        letters = b""
+        ref = b""
         try:
-            for letters, s, rest, body, between, value in zip(
-                parts[1::5], parts[2::5], parts[3::5], parts[4::5], parts[5::5], values
+            for start, ref, s, rest, body, between, value in zip(
+                parts[1::6], parts[2::6], parts[3::6], parts[4::6], parts[5::6], parts[6::6], values
             ):
-                t = type(value)
-                if (body is not None and f_probe in body) or t is Cached or (rest and b"s=" in rest):
-                    append(self._existing_cell(letters, rn, b' r="' + letters + rn + b'"' + (b' s="' + s + b'"' if s else b"") + rest, body, value))
+                if (body is not None and f_probe in body) or type(value) is Cached or (rest and b"s=" in rest):
+                    attrs_text = start[len(self.render.c_open) :] + rest
+                    append(self._existing_cell(ref, attrs_text, body, value))
                 else:
-                    if t is str:
-                        sfx = texts.get(value)
-                        if sfx is None:
-                            sfx = r.text_suffix(value)
-                    elif t is int:
-                        sfx = int_fmt % value
-                    else:
-                        sfx = suffix(value)
-                    sattr = styles.get(s)
-                    if sattr is None:
-                        sattr = r.style_attr(s)
-                    append(cell_fmt % (letters, rn, sattr, sfx))
+                    append(start)
+                    append(plain(value))
                 append(between)
         except _BadValue as exc:
-            raise self._bad(letters, rn, exc) from None
+            raise self._bad(ref, exc) from None
 
-    def _existing_cell(self, letters: bytes, rn: bytes, attrs_text: bytes, body: Optional[bytes], value) -> bytes:
+    def _existing_cell(self, ref: bytes, attrs_text: bytes, body: Optional[bytes], value) -> bytes:
         """Overwrite an existing cell, minding its formula."""
         r = self.render
-        ref = letters + rn
         attrs = _attrs(attrs_text)
         fm = self.pats.formula.search(body) if body else None
         try:
-            if isinstance(value, Cached):
+            if type(value) is Cached:
                 if fm is not None:
                     return r.cached(ref, attrs, fm.group(), value.value)
                 value = value.value
-            cell = r.c_open + b' r="' + ref + b'"' + r.style_attr(attrs.get("s")) + r.suffix(value)
+            cell = r.c_open + b' r="' + ref + b'"' + r.style_attr(attrs.get("s")) + r.plain(value)
         except _BadValue as exc:
-            raise self._bad(letters, rn, exc) from None
+            raise self._bad(ref, exc) from None
         if fm is not None:
             self._formula_removed(ref, fm.group(1))
         return cell
@@ -785,17 +826,24 @@ class _SheetPatcher:
             else:
                 ref = _REF.fullmatch(r.upper())
                 if not ref:
-                    raise PatchError(f"{self.where}: a cell of row {rnum} has a malformed reference {r.decode('ascii', 'replace')!r}")
-                col = col_number(ref.group(1).decode("ascii"))
+                    raise PatchError(
+                        f"{self.where}: a cell of row {rnum} has a malformed reference {r.decode('ascii', 'replace')!r}"
+                    )
+                try:
+                    col = col_number(ref.group(1).decode("ascii"))
+                except ValueError:
+                    raise PatchError(f"{self.where}: row {rnum} has a cell beyond column XFD") from None
             if col <= prev_col:
                 raise PatchError(f"{self.where}: the cells of row {rnum} are out of order")
             if col > MAX_COL:
                 raise PatchError(f"{self.where}: row {rnum} has a cell beyond column XFD")
             prev_col = col
             cell = m.group()
-            if r is None:  # give it its reference, so that neighbours may change
+            if r is None:  # give it its reference, so that its neighbours may change
                 cut = len(pats.prefix) + 2  # after "<c" or "<x:c"
-                cell = cell[:cut] + b' r="' + col_letters(col).encode("ascii") + b"%d" % rnum + b'"' + cell[cut:]
+                ref_attr = b' r="' + col_letters(col).encode("ascii") + b"%d" % rnum + b'"'
+                cell = cell[:cut] + ref_attr + cell[cut:]
+                attrs_text = ref_attr + attrs_text
             cells.append((col, cell, attrs_text, m.group(3)))
             pos = m.end()
 
@@ -808,30 +856,27 @@ class _SheetPatcher:
         for col in cells:
             value = cells[col]
             old = by_col.get(col)
-            letters = col_letters(col).encode("ascii")
             if old is not None:
-                final[col] = self._existing_cell(letters, rn, old[0], old[1], value)
+                ref = col_letters(col).encode("ascii") + rn
+                final[col] = self._existing_cell(ref, old[0], old[1], value)
                 continue
             style = self.col_style(col)
             if style is None:
                 style = row_style
-            if style is None and (value is None or (isinstance(value, Cached) and value.value is None)):
+            if style is None and (value is None or (type(value) is Cached and value.value is None)):
+                final.pop(col, None)
                 continue
             final[col] = self._fresh_cell(col, rn, style, value)
         if final:
-            lo, hi = min(final), max(final)
-            if lo < self.min_col:
-                self.min_col = lo
-            if hi > self.max_col:
-                self.max_col = hi
+            self.min_col, self.max_col = min(self.min_col, min(final)), max(self.max_col, max(final))
         return b"".join(final[c] for c in sorted(final)) + trailer, bool(final)
 
     # -- after the rows -----------------------------------------------------
 
     def _check_shared(self, body: bytes) -> None:
+        p = re.escape(self.pats.prefix)
         for si, ref in self.removed_masters.items():
-            p = re.escape(self.pats.prefix)
-            rx = re.compile(rb"<" + p + rb"f(?=\s)[^>]*\bsi\s*=\s*[\"']" + re.escape(si) + rb"[\"']")
+            rx = re.compile(rb"<" + p + rb"f(?=\s)[^>]*\ssi\s*=\s*[\"']" + re.escape(si) + rb"[\"']")
             if rx.search(body):
                 raise PatchError(
                     f"{self.where}: cell {ref.decode()} holds the formula that other cells share "
@@ -839,16 +884,34 @@ class _SheetPatcher:
                     "Write those cells too, or open and save the file in Excel first"
                 )
 
-    def _row_has_cells(self, info: tuple, body_end: int) -> bool:
-        rnum, has_cells, tag_end, closed = info
-        if has_cells is not None:
-            return has_cells
+    def _has_cells(self, row: tuple, clear: int, body_end: int) -> Optional[bool]:
+        """Whether an original row holds cells in the result; None when it is gone."""
+        rnum, _start, tag_end, closed, _has_r = row
+        found = self.emitted.get(rnum)
+        if found is not None:
+            return found
+        if rnum >= clear:
+            return None
         if closed:
             return False
         close = self.xml.find(self.pats.row_close, tag_end, body_end)
         return self.pats.cell_start.search(self.xml, tag_end, close if close >= 0 else body_end) is not None
 
-    def _new_head(self, head: bytes, rows_info: List[tuple], body_start: int, body_end: int) -> bytes:
+    def _edge_row(self, rows: List[tuple], clear: int, body_end: int, last: bool) -> Optional[int]:
+        """The first (or last) row of the result that holds a cell."""
+        a = list(reversed(rows)) if last else rows
+        b = list(reversed(self.new_rows)) if last else self.new_rows
+        i = j = 0
+        while i < len(a) or j < len(b):
+            take_new = i >= len(a) or (j < len(b) and ((b[j] > a[i][0]) if last else (b[j] < a[i][0])))
+            if take_new:
+                return b[j]
+            if self._has_cells(a[i], clear, body_end):
+                return a[i][0]
+            i += 1
+        return None
+
+    def _new_head(self, head: bytes, rows: List[tuple], clear: int, body_start: int, body_end: int) -> bytes:
         dm = self.pats.dimension.search(head)
         if dm is None:
             return head
@@ -856,19 +919,11 @@ class _SheetPatcher:
         am = re.search(rb"""\sref\s*=\s*(["'])([^"']*)\1""", tag)
         if am is None:
             return head
-        top = bottom = None
-        for info in rows_info:
-            if self._row_has_cells(info, body_end):
-                top = info[0]
-                break
-        if top is not None:
-            for info in reversed(rows_info):
-                if self._row_has_cells(info, body_end):
-                    bottom = info[0]
-                    break
+        top = self._edge_row(rows, clear, body_end, last=False)
+        bottom = self._edge_row(rows, clear, body_end, last=True) if top is not None else None
         lo, hi = self.min_col, self.max_col
         old = [_REF.fullmatch(part.strip()) for part in am.group(2).upper().split(b":")]
-        if all(old) and 1 <= len(old) <= 2 and self.pats.cell_start.search(self.xml, body_start, body_end):
+        if old and all(old) and len(old) <= 2 and self.pats.cell_start.search(self.xml, body_start, body_end):
             try:
                 old_cols = [col_number(o.group(1).decode("ascii")) for o in old]
             except ValueError:
@@ -881,13 +936,7 @@ class _SheetPatcher:
             ref = col_letters(lo).encode() + b"%d" % top
         else:
             ref = col_letters(lo).encode() + b"%d" % top + b":" + col_letters(hi).encode() + b"%d" % bottom
-        new_tag = tag[: am.start(2)] + ref + tag[am.end(2) :]
-        return head[: dm.start()] + new_tag + head[dm.end() :]
-
-
-def _chain_first(first, rest):
-    yield first
-    yield from rest
+        return head[: dm.start()] + tag[: am.start(2)] + ref + tag[am.end(2) :] + head[dm.end() :]
 
 
 # --------------------------------------------------------------------------

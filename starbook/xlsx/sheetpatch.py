@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Union
 from xml.sax.saxutils import escape
 
-from lxml import etree
+from xml.etree import ElementTree
 
 Value = Union[None, str, int, float, Decimal, bool]
 
@@ -495,8 +495,8 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name as the user sees it → its part name in the package."""
     try:
-        book = etree.fromstring(zf.read("xl/workbook.xml"))
-        rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except KeyError as exc:
         raise PatchError("not a workbook: xl/workbook.xml or its relationships are missing") from exc
     targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
@@ -514,6 +514,7 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
     """Excel rebuilds a missing calcChain; a stale one makes it report a damaged file."""
     if "xl/calcChain.xml" not in names:
         return
+    from lxml import etree  # keeps prefixes and declarations as they were
     names.remove("xl/calcChain.xml")
     rels = etree.fromstring(files["xl/_rels/workbook.xml.rels"])
     for r in list(rels):
