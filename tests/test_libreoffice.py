@@ -49,3 +49,20 @@ def test_form_preview_formulas_agree_with_the_official_scores(example, tmp_path)
     rows = lo_uno.recalculated_values(rated, "量化评分表3")
     preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
     assert preview[3] == pytest.approx(final["向阳社区党支部"])
+
+
+def test_workbooks_do_not_force_a_full_recalculation_on_load(example, tmp_path):
+    """Excel without Python must not recalculate stored results into errors on open."""
+    import zipfile
+
+    from starbook import api as sb
+
+    rated = tmp_path / "rated.xlsm"
+    assert sb.rate(example, rated).ok
+    for path in (sb.template_path(), example, rated):
+        with zipfile.ZipFile(path) as zf:
+            workbook = zf.read("xl/workbook.xml").decode()
+            sheets = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert "fullCalcOnLoad" not in workbook, path
+        assert "<calcPr" in workbook and 'calcMode="manual"' not in workbook
+        assert not any("SB_" in s for s in sheets), "no Python worksheet function in a shipped cell"
