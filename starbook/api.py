@@ -13,16 +13,17 @@ from __future__ import annotations
 import getpass
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from .edits import Edit
 from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
-from .ratebook import Cached, CellBlock, ClearRows, Outcome, RowHeight, rate_book
+from .ratebook import Outcome, rate_book
 from .scheme import Scheme
 from .sheets.forms import is_form
+from .xlsx.atomic import atomic_write
 from .xlsx.read import read_grids
 
 READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
@@ -96,22 +97,12 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     return outcome
 
 
-def write_edits(src: Path, dst: Path, edits: Sequence[CellBlock | ClearRows | RowHeight]) -> None:
+def write_edits(src: Path, dst: Path, edits: Sequence[Edit]) -> None:
     """Apply the core's edits to a file, atomically, keeping every other part."""
-    from .xlsx import sheetpatch as patch
+    from .xlsx.sheetpatch import PatchError, patch_workbook
 
-    converted = []
-    for e in edits:
-        if isinstance(e, CellBlock):
-            values = [[patch.Cached(v.value) if isinstance(v, Cached) else v for v in line] for line in e.values]
-            converted.append(patch.Block(e.sheet, e.row, e.col, values))
-        elif isinstance(e, ClearRows):
-            converted.append(patch.ClearBelow(e.sheet, e.row))
-        else:
-            converted.append(patch.RowHeight(e.sheet, e.row, e.points))
-    PatchError, patch_workbook = patch.PatchError, patch.patch_workbook
     try:
-        patch_workbook(src, dst, converted)
+        patch_workbook(src, dst, edits)
     except PatchError as exc:
         raise BookError(f"无法写入“{dst.name}”：{exc}", "请在 Excel 中打开该文件另存一次后再试") from exc
     except PermissionError as exc:
@@ -126,15 +117,4 @@ def _os_user() -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".starbook-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda fh: fh.write(data))

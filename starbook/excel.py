@@ -21,7 +21,8 @@ from pathlib import Path
 from .fill import blank_form_edits
 from .grid import Grid
 from .problems import Problem
-from .ratebook import Cached, CellBlock, ClearRows, Edit, Outcome, RowHeight, rate_book
+from .edits import Cached, CellBlock, ClearRows, Edit, RowHeight
+from .ratebook import Outcome, rate_book
 from .scheme import METHOD_DIRECT, PENDING, STARS
 from .sheets.params import parse_params
 from .sheets.forms import PREFIX, is_form

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .grid import Grid, Value, cell_at, find_cell, find_header, is_blank, text
-from .ratebook import CellBlock
+from .edits import CellBlock
 from .sheets import forms as F
 from .sheets import summary as S
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__
-from .grid import Grid, Value, cell_at, find_header, is_blank, text
+from .edits import Cached, CellBlock, ClearRows, Edit, RowHeight
+from .grid import Grid, Value, find_cell, find_header, is_blank
 from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme
@@ -29,41 +30,6 @@ STATS_SHEET = "定星统计"
 STATS_ANCHOR = "星级分布"
 
 
-@dataclass(frozen=True)
-class CellBlock:
-    """Values for a rectangle whose top-left cell is (row, col), both 1-based."""
-
-    sheet: str
-    row: int
-    col: int
-    values: tuple[tuple[Value, ...], ...]
-
-
-@dataclass(frozen=True)
-class Cached:
-    """A formula cell's cached value: the formula stays, viewers that do not recalculate show this."""
-
-    value: Value
-
-
-@dataclass(frozen=True)
-class ClearRows:
-    """Empty every row from `row` (1-based) down before blocks rewrite the area."""
-
-    sheet: str
-    row: int
-
-
-@dataclass(frozen=True)
-class RowHeight:
-    """A row's height in points, for wrapped text that needs more than one line."""
-
-    sheet: str
-    row: int
-    points: float
-
-
-Edit = CellBlock | ClearRows | RowHeight
 LINE_POINTS = 15.0
 NOTE_LINE_WIDTH = 44  # display columns per line of the template's 调整说明 (width 46)
 
@@ -75,7 +41,6 @@ class Outcome:
     scheme: Scheme | None = None
     rating: Rating | None = None
     names: list[str] = field(default_factory=list)
-    summary_row: Mapping[str, int] = field(default_factory=dict)  # org name → 1-based 汇总表 row
 
     @property
     def ok(self) -> bool:
@@ -130,7 +95,6 @@ def rate_book(
         return Outcome(problems, scheme=scheme)
     rating = rate_organizations(scheme, orgs)
     outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
-    outcome.summary_row = {o.name: r + 1 for o, r in zip(orgs, rows)}
     if with_edits:
         outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, by_name, rating, scheme)
         outcome.edits += _preview_edits(forms)
@@ -302,8 +266,6 @@ def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
 def _stats_edits(grids, rating: Rating) -> list[Edit]:
     if STATS_SHEET not in grids:
         return []
-    from .grid import find_cell
-
     anchor = find_cell(grids[STATS_SHEET], STATS_ANCHOR, max_rows=20)
     if anchor is None:
         return []

@@ -10,7 +10,7 @@ import pytest
 from starbook import api
 from starbook.cli import main
 from starbook.fill import FormFill, form_edits, summary_rows
-from starbook.ratebook import CellBlock
+from starbook.edits import CellBlock
 from starbook.xlsx.read import read_grids
 
 

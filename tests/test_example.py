@@ -1,8 +1,6 @@
 """The bundled example, rated by the command line, gives the results worked out by hand."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import make_example
 import openpyxl
 import pytest

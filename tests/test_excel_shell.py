@@ -16,7 +16,7 @@ xw = pytest.importorskip("xlwings")
 
 from starbook import api, excel  # noqa: E402
 from starbook.fill import summary_rows  # noqa: E402
-from starbook.ratebook import CellBlock  # noqa: E402
+from starbook.edits import CellBlock  # noqa: E402
 from starbook.xlsx.read import read_grids  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 9, 30, 0)

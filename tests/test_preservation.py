@@ -134,7 +134,7 @@ def test_rating_changes_only_the_cells_it_writes(book, tmp_path):
 
 def test_in_place_rating_keeps_the_input_intact_on_failure(book):
     original = book.read_bytes()
-    from starbook.ratebook import CellBlock
+    from starbook.edits import CellBlock
     from starbook.problems import BookError
 
     with pytest.raises(BookError):

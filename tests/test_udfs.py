@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-import pytest
-
 from starbook.presets import preset
 from starbook.rules.rating import OrgInput, rate_organizations
 from starbook.rules.scoring import vote_score

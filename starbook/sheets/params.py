@@ -5,12 +5,11 @@ looks for. The parser finds every setting by its title, never by address.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
+from ..grid import Grid, Value, cell_at, cell_name, find_header, is_blank, text
 from ..numbers import parse_percent, percent_text, plain, to_decimal
 from ..problems import Problem
 from ..scheme import (

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..grid import Grid, as_number, cell_at, cell_name, find_header, is_blank, shown_value, text
+from ..grid import Grid, as_number, cell_name, find_header, is_blank, shown_value, text
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,42 +24,8 @@ from xml.sax.saxutils import escape
 
 from xml.etree import ElementTree
 
-Value = Union[None, str, int, float, Decimal, bool]
-
-
-@dataclass(frozen=True)
-class Cached:
-    """Keep the cell's formula and set only its cached value; a cell without a formula is left alone."""
-
-    value: Value
-
-
-@dataclass(frozen=True)
-class Block:
-    """A rectangle of values whose top-left cell is (row, col), both 1-based."""
-
-    sheet: str
-    row: int
-    col: int
-    values: Sequence[Sequence[Union[Value, Cached]]]
-
-
-@dataclass(frozen=True)
-class ClearBelow:
-    """Remove every cell of the rows from `row` (1-based) down."""
-
-    sheet: str
-    row: int
-
-
-@dataclass(frozen=True)
-class RowHeight:
-    """Give a row a fixed height in points (wrapped text does not grow a row by itself)."""
-
-    sheet: str
-    row: int
-    points: float
-
+from ..edits import Cached, CellBlock, ClearRows, RowHeight
+from .atomic import atomic_write
 
 class PatchError(Exception):
     pass
@@ -167,12 +132,12 @@ class _Target:
         self.heights: dict[int, float] = {}
         self.clear_from: int | None = None
 
-    def apply(self, edit: Union[Block, ClearBelow, RowHeight]) -> None:
+    def apply(self, edit: Union[CellBlock, ClearRows, RowHeight]) -> None:
         if isinstance(edit, RowHeight):
             self.heights[edit.row] = edit.points
             self.rows.setdefault(edit.row, {})
             return
-        if isinstance(edit, ClearBelow):
+        if isinstance(edit, ClearRows):
             if edit.row < 1:
                 raise PatchError("row numbers start at 1")
             for r in [r for r in self.rows if r >= edit.row]:
@@ -401,7 +366,7 @@ def _split_edits(edits) -> tuple[list[_Band], list]:
     bands: dict[tuple[int, int], _Band] = {}
     rest = []
     for e in edits:
-        if isinstance(e, Block) and len(e.values) >= BAND_MIN_ROWS and all(len(line) == 1 for line in e.values):
+        if isinstance(e, CellBlock) and len(e.values) >= BAND_MIN_ROWS and all(len(line) == 1 for line in e.values):
             band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
             if e.col in band.values:  # written twice: keep edit order exact through the general path
                 rest.append(e)
@@ -412,11 +377,11 @@ def _split_edits(edits) -> tuple[list[_Band], list]:
     return list(bands.values()), rest
 
 
-def patch_sheet_xml(xml: str, edits: Sequence[Union[Block, ClearBelow, RowHeight]]) -> tuple[str, int]:
+def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
     if "<worksheet" not in xml[:2000]:
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
-    if any(isinstance(e, ClearBelow) for e in edits):
+    if any(isinstance(e, ClearRows) for e in edits):
         bands, rest = [], list(edits)  # a clear between blocks makes order matter: general path
     else:
         bands, rest = _split_edits(edits)
@@ -528,7 +493,7 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
     files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def patch_workbook(src, dst, edits: Sequence[Union[Block, ClearBelow, RowHeight]]) -> None:
+def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src)."""
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
@@ -550,22 +515,16 @@ def patch_workbook(src, dst, edits: Sequence[Union[Block, ClearBelow, RowHeight]
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
                 patched[name] = zin.read(name)
             _drop_calc_chain(patched, names)
-        fd, tmp = tempfile.mkstemp(prefix=".starbook-", suffix=dst.suffix, dir=dst.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                with zipfile.ZipFile(fh, "w") as zout:
-                    for info in infos:
-                        if info.filename not in names:
-                            continue
-                        data = patched.get(info.filename)
-                        if data is None:
-                            data = zin.read(info.filename)
-                        level = 1 if len(data) > 1 << 20 else 6
-                        zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dst)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        def write(fh) -> None:
+            with zipfile.ZipFile(fh, "w") as zout:
+                for info in infos:
+                    if info.filename not in names:
+                        continue
+                    data = patched.get(info.filename)
+                    if data is None:
+                        data = zin.read(info.filename)
+                    level = 1 if len(data) > 1 << 20 else 6
+                    zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+
+        atomic_write(dst, write)
