@@ -379,6 +379,12 @@ def _split_edits(edits) -> tuple[list[_Band], list]:
 
 def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
+    pieces, replaced = _patch_sheet_pieces(xml, edits)
+    return "".join(pieces), replaced
+
+
+def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
+    """The patched sheet as a list of pieces (rows), so a big sheet is never joined in memory."""
     if "<worksheet" not in xml[:2000]:
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
     if any(isinstance(e, ClearRows) for e in edits):
@@ -454,7 +460,7 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHei
         k += 1
     extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
     head = _dimension(head, target, extents)
-    return f"{head}<sheetData>{''.join(out)}</sheetData>{tail}", replaced
+    return [f"{head}<sheetData>", *out, f"</sheetData>{tail}"], replaced
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -493,6 +499,25 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
     files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+STREAM_BATCH = 2000
+
+
+def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[str]) -> None:
+    """Write a patched sheet in batches of rows: no joined copy of a big sheet in memory."""
+    entry = zipfile.ZipInfo(info.filename, info.date_time)
+    entry.compress_type = info.compress_type
+    entry.external_attr = info.external_attr
+    entry.create_system = info.create_system
+    level = 1 if len(pieces) > STREAM_BATCH else 6  # fast deflate for big sheets
+    if hasattr(entry, "compress_level"):  # Python 3.13+
+        entry.compress_level = level
+    else:
+        entry._compresslevel = level
+    with zout.open(entry, "w") as out:
+        for start in range(0, len(pieces), STREAM_BATCH):
+            out.write("".join(pieces[start : start + STREAM_BATCH]).encode("utf-8"))
+
+
 def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src)."""
     src, dst = Path(src), Path(dst)
@@ -506,10 +531,10 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
         infos = zin.infolist()
         names = [i.filename for i in infos]
         patched: dict[str, bytes] = {}
+        sheets: dict[str, list[str]] = {}
         replaced = 0
         for part, sheet_edits in by_sheet.items():
-            xml, n = patch_sheet_xml(zin.read(part).decode("utf-8"), sheet_edits)
-            patched[part] = xml.encode("utf-8")
+            sheets[part], n = _patch_sheet_pieces(zin.read(part).decode("utf-8"), sheet_edits)
             replaced += n
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
@@ -520,6 +545,9 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
             with zipfile.ZipFile(fh, "w") as zout:
                 for info in infos:
                     if info.filename not in names:
+                        continue
+                    if info.filename in sheets:
+                        _stream(zout, info, sheets.pop(info.filename))
                         continue
                     data = patched.get(info.filename)
                     if data is None:
