@@ -172,13 +172,17 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
             columns[title] = width
             width += 1
     first, last = min(rows), max(rows)
-    by_row = {r: (o, res) for r, o, res in zip(rows, orgs, rating.results)}
+    in_order = rows == list(range(first, last + 1))
+    by_row = {} if in_order else {r: (o, res) for r, o, res in zip(rows, orgs, rating.results)}
 
     def column(title: str, value_of) -> None:
-        values = []
-        for r in range(first, last + 1):
-            hit = by_row.get(r)
-            values.append((value_of(*hit) if hit else None,))
+        if in_order:  # the usual case: one result per row, in row order
+            values = [(value_of(o, res),) for o, res in zip(orgs, rating.results)]
+        else:
+            values = []
+            for r in range(first, last + 1):
+                hit = by_row.get(r)
+                values.append((value_of(*hit) if hit else None,))
         edits.append(CellBlock(sheet, first + 1, columns[title] + 1, tuple(values)))
 
     column(S.O_FINAL, lambda o, r: r.final)
@@ -186,7 +190,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     column(S.O_BASE, lambda o, r: r.base_star)
     column(S.O_STAR, lambda o, r: r.star)
     column(S.O_NOTE, lambda o, r: r.note_text)
-    for r, (o, res) in by_row.items():
+    for r, res in zip(rows, rating.results):
         lines = _lines(res.note_text, NOTE_LINE_WIDTH)
         if lines > 1:
             edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))

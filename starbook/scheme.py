@@ -35,9 +35,12 @@ TURNOUT_ERROR = "报错"
 TURNOUT_ACTIONS = (TURNOUT_WARN, TURNOUT_ERROR)
 
 
+_RANK = {star: len(STARS) - 1 - i for i, star in enumerate(STARS)}
+
+
 def star_rank(star: str) -> int:
     """5 for 五星级 … 0 for 无星; higher is better."""
-    return len(STARS) - 1 - STARS.index(star)
+    return _RANK[star]
 
 
 def star_of_rank(rank: int) -> str:
@@ -150,16 +153,16 @@ class Scheme:
                 return e
         raise KeyError(name)
 
-    @property
+    @cached_property
     def tie_break(self) -> tuple[Evaluator, ...]:
         ordered = [e for e in self.evaluators if e.tie_order is not None]
         return tuple(sorted(ordered, key=lambda e: e.tie_order))
 
-    @property
+    @cached_property
     def lowest_grade(self) -> str | None:
         return min(self.grades, key=lambda g: g.min_score).name if self.grades else None
 
-    @property
+    @cached_property
     def top_grade(self) -> str | None:
         return max(self.grades, key=lambda g: g.min_score).name if self.grades else None
 

@@ -16,7 +16,7 @@ from ..scheme import BASE_ALL, PENDING, Scheme
 from .grading import star_for
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Standing:
     """One organization as the quotas see it; the quotas update it in place."""
 

@@ -13,7 +13,7 @@ from .quotas import Standing, apply_bottom_floor, apply_five_star_cap
 from .scoring import final_score
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OrgInput:
     name: str
     scores: Mapping[str, Decimal]  # evaluator name → score as shown (rounded)
@@ -25,7 +25,7 @@ class OrgInput:
     notes: tuple[str, ...] = ()  # remarks found while reading (e.g. turnout)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OrgResult:
     name: str
     final: Decimal

@@ -42,7 +42,7 @@ def output_columns(scheme: Scheme) -> list[str]:
     return cols
 
 
-@dataclass
+@dataclass(slots=True)
 class SummaryRow:
     row: int  # 0-based grid row
     name: str
@@ -126,14 +126,17 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
         last = r
         row = SummaryRow(r, name, number=get(c_no))
         if c_kind is not None:
-            row.category = text(get(c_kind)) or None
+            v = get(c_kind)
+            row.category = (v.strip() if type(v) is str else text(v)) or None
         if c_last is not None:
-            ls = text(get(c_last))
+            v = get(c_last)
+            ls = v.strip() if type(v) is str else text(v)
             if ls and ls not in STARS:
                 add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
             row.last_star = ls or None
         if c_veto is not None:
-            raw = text(get(c_veto))
+            v = get(c_veto)
+            raw = v.strip() if type(v) is str else text(v)
             if raw:
                 hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
                 unknown = [h for h in hits if h not in veto_names]
