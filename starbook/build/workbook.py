@@ -22,6 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from ..presets import preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from ..sheets import forms as F
@@ -164,7 +165,8 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
     ws.set_row(0, 30)
     ws.merge_range(
         1, 0, 2, 5,
-        "本表规定定星规则（黄色单元格可改）。带“seed”字样的依据上级文件；标“Reading”的是文件未写明时的本地设置。"
+        f"本表规定定星规则（黄色单元格可改）。方案依据：{preset_source(scheme.preset_id)}。"
+        "带“seed”字样的依据上级文件；标“Reading”的是文件未写明时的本地设置。"
         "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。",
         fmt.note,
     )

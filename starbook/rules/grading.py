@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from ..scheme import STARS, Dimension, Scheme, Veto, star_of_rank, star_rank
+from ..scheme import STARS, Scheme, Veto, star_of_rank
 
 
 def grade_for(score: Decimal, scheme: Scheme) -> str | None:
@@ -43,7 +43,3 @@ def veto_cap(star: str, hits: Iterable[str], scheme: Scheme) -> tuple[str, list[
             star = veto.max_star
             lowered.append(veto)
     return star, lowered
-
-
-def dimension_points(dimensions: Sequence[Dimension]) -> list[Decimal]:
-    return [d.points for d in dimensions]

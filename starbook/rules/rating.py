@@ -97,7 +97,7 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     apply_five_star_cap(standings, scheme)
 
     results = []
-    for org, s, (grade0, star0, reached) in zip(orgs, standings, bases):
+    for org, s, (_, star0, reached) in zip(orgs, standings, bases):
         results.append(
             OrgResult(
                 name=org.name,

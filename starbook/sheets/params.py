@@ -73,7 +73,6 @@ T_VETOES = ("否决事项", ("否决事项", "最高星级"))
 T_APPROVING = ("审定机关", ("星级", "审定机关"))
 T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
 T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
-TABLES = (T_EVALUATORS, T_GRADES, T_STARS, T_DIMENSIONS, T_VOTES, T_VETOES, T_APPROVING, T_DISTRIBUTION, T_UPGRADES)
 TOTAL_ROW = "合计"
 
 
