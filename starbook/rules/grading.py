@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from ..scheme import STARS, Scheme, Veto, star_of_rank
+from ..scheme import STARS, Scheme, Veto, star_of_rank, star_rank
 
 
 def grade_for(score: Decimal, scheme: Scheme) -> str | None:
