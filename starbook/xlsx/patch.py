@@ -23,9 +23,9 @@ Semantics, in short (see the dataclasses below):
   ``>= r``. Cleared rows that a later ``Block`` writes into keep their own
   attributes (height, row style); cleared rows nobody writes into are
   removed entirely;
-* a written value replaces whatever the cell held, formula included. ``None``
-  leaves an empty cell that keeps its style (a cell that did not exist and
-  would have no style is simply not created); ``str`` becomes an inline
+* every cell of a ``Block`` exists afterwards; a written value replaces
+  whatever the cell held, formula included. ``None`` leaves an empty cell
+  that keeps its style (``<c r="B5" s="3"/>``); ``str`` becomes an inline
   string; ``bool`` a boolean; numbers are written in plain decimal notation
   (``Decimal("90.00")`` is written as ``90.00``); ``Cached(v)`` keeps the
   cell's formula and sets only its cached value (a cell with no formula just
@@ -582,11 +582,13 @@ class _SheetPatcher:
         i, n = 0, len(rows)
         while i < n:
             rnum, start, tag_end, closed, has_r = rows[i]
-            while targets[ti] < rnum:  # rows to create before this one
+            if targets[ti] < rnum:  # rows to create before this one
                 self._copy(out, copy_from, start)
                 copy_from = start
-                self._new_row(targets[ti], out)
-                ti += 1
+                first = ti
+                while targets[ti] < rnum:
+                    ti += 1
+                self._fresh_rows(targets[first:ti], {}, out)
             if rnum >= clear:
                 break
             if rnum != targets[ti]:
@@ -624,31 +626,26 @@ class _SheetPatcher:
             if len(out) > 50_000:
                 self._flush(out)
             i = j
+        kept_tags: Dict[int, bytes] = {}  # cleared rows written again keep their start tags
         if i < n:  # rows[i:] are cleared
             first_cleared = rows[i][1]
             self._copy(out, copy_from, first_cleared)
             copy_from = body_end
             scan_formulas = pats.formula_start.search(xml, first_cleared, body_end) is not None
+            written = plan.rows
             for k in range(i, n):
                 rnum, start, tag_end, closed, has_r = rows[k]
-                while targets[ti] < rnum:
-                    self._new_row(targets[ti], out)
-                    ti += 1
                 if scan_formulas and not closed:
                     close = xml.find(pats.row_close, tag_end, body_end)
                     if close < 0:
                         raise PatchError(f"{self.where}: row {rnum} is not closed")
                     self._note_removed_formulas(rnum, xml[tag_end:close])
-                if rnum == targets[ti]:
-                    self._patch_row(rnum, xml[start:tag_end], b"", plan.rows[rnum], out)
-                    ti += 1
-        if targets[ti] < _INF:
+                if rnum in written:
+                    kept_tags[rnum] = xml[start:tag_end]
+        else:
             self._copy(out, copy_from, body_end)
             copy_from = body_end
-        while targets[ti] < _INF:
-            self._new_row(targets[ti], out)
-            ti += 1
-        self._copy(out, copy_from, body_end)
+        self._fresh_rows(targets[ti:-1], kept_tags, out)
 
         self._flush(out)
         if self.removed_masters:
@@ -664,11 +661,13 @@ class _SheetPatcher:
 
     def _copy(self, out: List[bytes], a: int, b: int) -> None:
         """Original text, as it is (a view: nothing is copied until the join)."""
-        if a < b:
-            out.append(self._view[a:b])
-            self._pending += b - a
+        while a < b:
+            end = min(b, a + _FLUSH_BYTES)
+            out.append(self._view[a:end])
+            self._pending += end - a
             if self._pending >= _FLUSH_BYTES:
                 self._flush(out)
+            a = end
 
     def _emit(self, out: List[bytes], data: bytes) -> None:
         out.append(data)
@@ -761,25 +760,73 @@ class _SheetPatcher:
         self._patch_row(rnum, self.xml[start:tag_end], content, self.plan.rows[rnum], out)
         return row_end
 
-    def _new_row(self, rnum: int, out: List[bytes]) -> None:
-        cells = self.plan.rows[rnum]
-        rn = b"%d" % rnum
-        parts = []
-        lo, hi = _INF, 0
-        for col in sorted(cells):
-            value = cells[col]
-            style = self.col_style(col)
-            if style is None and (value is None or (type(value) is Cached and value.value is None)):
-                continue
-            parts.append(self._fresh_cell(col, rn, style, value))
-            lo, hi = min(lo, col), max(hi, col)
-        if not parts:
-            return
+    def _fresh_rows(self, rnums: List[int], tags: Dict[int, bytes], out: List[bytes]) -> None:
+        """Rows whose cells are all new: rows we create, and cleared rows written again.
+
+        `tags` has the original start tags of the latter. Consecutive rows that
+        take the same columns are built together, with list slicing instead of
+        a Python loop per cell.
+        """
+        rows = self.plan.rows
+        i, n = 0, len(rnums)
+        while i < n:
+            key = tuple(rows[rnums[i]])
+            j = i + 1
+            limit = min(n, i + _RUN_ROWS)
+            while j < limit and tuple(rows[rnums[j]]) == key:
+                j += 1
+            run = rnums[i:j]
+            open_tags = []
+            for r in run:
+                tag = tags.get(r)
+                if tag is None:
+                    open_tags.append(None)
+                elif b"customFormat" in tag:
+                    open_tags.append(False)  # a formatted row lends its style: the general path
+                else:
+                    open_tags.append(self._row_tag(tag, r))
+            if False in open_tags or not self._fresh_run(run, open_tags, key, out):
+                for r, tag in zip(run, open_tags):
+                    if tag is None:
+                        self._patch_row(r, b"<" + self.pats.prefix + b'row r="%d">' % r, b"", rows[r], out)
+                        self.new_rows.append(r)
+                    else:
+                        self._patch_row(r, tags[r], b"", rows[r], out)
+            i = j
+            if len(out) > 50_000:
+                self._flush(out)
+
+    def _fresh_run(self, run: List[int], open_tags: list, key: tuple, out: List[bytes]) -> bool:
+        """Rows of new cells in the same columns, all at once; False if a value is bad."""
+        order = sorted(key)
+        k, n = len(order), len(run)
+        rows = self.plan.rows
+        if list(key) == order:
+            values = [v for r in run for v in rows[r].values()]
+        else:
+            values = [rows[r][c] for r in run for c in order]
+        try:
+            suffixes = list(map(self.render.plain, values))
+        except _BadValue:
+            return False  # the row-by-row path says which cell
+        r = self.render
+        numbers = [b"%d" % x for x in run]
         p = self.pats.prefix
-        out.append(b"<" + p + b'row r="' + rn + b'">' + b"".join(parts) + self.pats.row_close)
-        self.emitted[rnum] = True
-        self.new_rows.append(rnum)
-        self.min_col, self.max_col = min(self.min_col, lo), max(self.max_col, hi)
+        tags = [t if t is not None else b"<" + p + b'row r="' + rn + b'">' for t, rn in zip(open_tags, numbers)]
+        stride = 2 + 4 * k
+        parts: List[bytes] = [b""] * (n * stride)
+        parts[0::stride] = tags
+        parts[stride - 1 :: stride] = [self.pats.row_close] * n
+        for j, col in enumerate(order):
+            parts[1 + 4 * j :: stride] = [r.c_open + b' r="' + col_letters(col).encode("ascii")] * n
+            parts[2 + 4 * j :: stride] = numbers
+            parts[3 + 4 * j :: stride] = [b'"' + r.style_attr(self.col_style(col))] * n
+            parts[4 + 4 * j :: stride] = suffixes[j::k]
+        self._emit(out, b"".join(parts))
+        self.emitted.update(dict.fromkeys(run, True))
+        self.new_rows.extend(x for x, t in zip(run, open_tags) if t is None)
+        self.min_col, self.max_col = min(self.min_col, order[0]), max(self.max_col, order[-1])
+        return True
 
     def _fresh_cell(self, col: int, rn: bytes, style: Optional[bytes], value) -> bytes:
         r = self.render
@@ -931,9 +978,6 @@ class _SheetPatcher:
             style = self.col_style(col)
             if style is None:
                 style = row_style
-            if style is None and (value is None or (type(value) is Cached and value.value is None)):
-                final.pop(col, None)
-                continue
             final[col] = self._fresh_cell(col, rn, style, value)
         if final:
             self.min_col, self.max_col = min(self.min_col, min(final)), max(self.max_col, max(final))
@@ -1238,23 +1282,26 @@ def _pack(chunks: List[bytes], compress_type: int) -> _Packed:
 
 
 class _Deflater:
-    """Deflates a sheet's rows in a worker thread while they are being produced.
+    """Deflates a sheet's rows in worker threads while they are being produced.
 
     As in pigz, each piece is compressed on its own (primed with the 32 KiB of
     text before it) and ended with a sync flush, so that the pieces join into
-    one valid deflate stream. The text before the rows (which holds the
-    dimension, known only at the end) is compressed last and put first.
+    one valid deflate stream; zlib lets go of the GIL meanwhile. The text
+    before the rows (which holds the dimension, known only at the end) is
+    compressed last and put first.
     """
 
     def __init__(self, level: int) -> None:
         self.level = level
         self.raw: List[bytes] = []
-        self.packed: List[bytes] = []
+        self.packed: Dict[int, bytes] = {}
         self.error: Optional[BaseException] = None
         self._last = b""
         self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._work, name="starbook-deflate", daemon=True)
-        self._thread.start()
+        workers = max(1, min(2, os.cpu_count() or 1))
+        self._threads = [threading.Thread(target=self._work, name="starbook-deflate", daemon=True) for _ in range(workers)]
+        for t in self._threads:
+            t.start()
 
     def _compressor(self, zdict: bytes):
         if zdict:
@@ -1268,24 +1315,26 @@ class _Deflater:
                 return
             if self.error is not None:
                 continue
-            data, zdict = item
+            index, data, zdict = item
             try:
                 c = self._compressor(zdict)
-                self.packed.append(c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))
+                self.packed[index] = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
             except BaseException as exc:  # pragma: no cover - reported by finish()
                 self.error = exc
 
     def submit(self, piece: bytes) -> None:
         """The next piece of the rows."""
         zdict = self._last
+        self._queue.put((len(self.raw), piece, zdict))
         self.raw.append(piece)
         self._last = piece[-32768:] if len(piece) >= 32768 else (zdict + piece)[-32768:]
-        self._queue.put((piece, zdict))
 
     def close(self) -> None:
-        if self._thread.is_alive():
+        for _ in self._threads:
             self._queue.put(None)
-            self._thread.join()
+        for t in self._threads:
+            t.join()
+        self._threads = []
 
     def finish(self, head: bytes, tail: bytes) -> _Packed:
         self.close()
@@ -1296,8 +1345,9 @@ class _Deflater:
         c = self._compressor(self._last if self.raw else head[-32768:])
         last = c.compress(tail) + c.flush(zlib.Z_FINISH)
         crc, usize = _crc([head, *self.raw, tail])
-        self.raw = []
-        return _Packed([first, *self.packed, last], crc, usize, zipfile.ZIP_DEFLATED, self.level)
+        pieces = [first, *(self.packed[i] for i in range(len(self.raw))), last]
+        self.raw, self.packed = [], {}
+        return _Packed(pieces, crc, usize, zipfile.ZIP_DEFLATED, self.level)
 
 
 class _ZipWriter:
@@ -1384,7 +1434,7 @@ class _ZipWriter:
 
 
 def _raw_entry(fh, info: zipfile.ZipInfo) -> Tuple[bytes, bytes]:
-    """(local extra field, compressed data) of an entry, its checksum verified."""
+    """(local extra field, compressed data) of an entry, as stored."""
     fh.seek(info.header_offset)
     header = fh.read(_LOCAL.size)
     if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
@@ -1396,21 +1446,28 @@ def _raw_entry(fh, info: zipfile.ZipInfo) -> Tuple[bytes, bytes]:
     raw = fh.read(info.compress_size)
     if len(raw) != info.compress_size:
         raise zipfile.BadZipFile(f"truncated data for {info.filename!r}")
+    return extra, raw
+
+
+def _contents(info: zipfile.ZipInfo, raw: bytes) -> bytes:
+    """The contents of a stored or deflated entry, its size and checksum verified."""
     if info.compress_type == zipfile.ZIP_STORED:
         data = raw
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        d = zlib.decompressobj(-15)
+    else:
         try:
-            data = d.decompress(raw) + d.flush()
+            data = zlib.decompress(raw, -15, max(info.file_size, 1))
         except zlib.error as exc:
             raise zipfile.BadZipFile(f"damaged data for {info.filename!r}: {exc}") from None
-    else:
-        data = None  # checked by zipfile's own reader below
-    if data is None:
-        return extra, raw
     if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename!r}")
-    return extra, raw
+    return data
+
+
+def _read(zin: zipfile.ZipFile, fh, info: zipfile.ZipInfo) -> bytes:
+    """An entry's contents (quicker than ZipFile.read for big deflated parts)."""
+    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return _contents(info, _raw_entry(fh, info)[1])
+    return zin.read(info)
 
 
 # --------------------------------------------------------------------------
@@ -1418,14 +1475,14 @@ def _raw_entry(fh, info: zipfile.ZipInfo) -> Tuple[bytes, bytes]:
 # --------------------------------------------------------------------------
 
 
-def _read_parts(zin: zipfile.ZipFile, names: List[str]) -> Tuple[threading.Thread, Dict[str, object]]:
+def _read_parts(zin: zipfile.ZipFile, fh, names: List[str]) -> Tuple[threading.Thread, Dict[str, object]]:
     """Read and inflate `names` in a worker thread (zlib lets go of the GIL meanwhile)."""
     found: Dict[str, object] = {}
 
     def work() -> None:
         for name in names:
             try:
-                found[name] = zin.read(name)
+                found[name] = _read(zin, fh, zin.getinfo(name))
             except BaseException as exc:
                 found[name] = exc
                 return
@@ -1453,7 +1510,7 @@ def _patch_sheet(zin: zipfile.ZipFile, part: str, xml: bytes, plan: _Plan) -> Tu
             deflater.close()
 
 
-def _build(zin: zipfile.ZipFile, edits: Sequence[Edit]) -> Tuple[Dict[str, _Packed], Set[str]]:
+def _build(zin: zipfile.ZipFile, fh, edits: Sequence[Edit]) -> Tuple[Dict[str, _Packed], Set[str]]:
     """The new contents of the parts that change, and the parts to drop."""
     pkg = _Package(zin)
     located = []
@@ -1462,7 +1519,7 @@ def _build(zin: zipfile.ZipFile, edits: Sequence[Edit]) -> Tuple[Dict[str, _Pack
             raise PatchError(f"an edit must be a Block or a ClearBelow, not {type(edit).__name__}")
         located.append((edit, *pkg.sheet(edit.sheet)))
     parts = list(dict.fromkeys(part for _e, part, _sid in located))
-    reader, sources = _read_parts(zin, parts)  # inflating while the plans are made
+    reader, sources = _read_parts(zin, fh, parts)  # inflating while the plans are made
     try:
         plans: Dict[str, Tuple[_Plan, str]] = {}
         for edit, part, sheet_id in located:
@@ -1554,7 +1611,7 @@ def _patch_workbook(src_path: str, dst_path: str, edits: List[Edit]) -> None:
                 seen.add(info.filename)
                 if info.flag_bits & 0x1:
                     raise PatchError(f"the package entry {info.filename!r} is encrypted")
-            patched, dropped = _build(zin, edits)
+            patched, dropped = _build(zin, fh, edits)
 
             folder = os.path.dirname(os.path.abspath(dst_path))
             fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst_path) + ".", suffix=".tmp", dir=folder)
@@ -1569,8 +1626,10 @@ def _patch_workbook(src_path: str, dst_path: str, edits: List[Edit]) -> None:
                             writer.write(info, packed)
                             continue
                         extra, raw = _raw_entry(fh, info)
-                        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                            with zin.open(info) as check:  # verifies the CRC for other methods
+                        if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                            _contents(info, raw)  # never pass on a damaged part
+                        else:
+                            with zin.open(info) as check:  # zipfile verifies the CRC of other methods
                                 while check.read(1 << 20):
                                     pass
                         writer.copy(info, extra, raw)
