@@ -130,6 +130,8 @@ _XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _WS = " \t\n\r"
 
 
+# A character that may need escaping (or xml:space="preserve"); "_" for a literal _xHHHH_.
+_NOT_PLAIN = re.compile("[&<>_\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ANY_WORK = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x")
 
 
@@ -205,14 +207,15 @@ class _Renderer:
             return out
 
     def text_suffix(self, text: str) -> bytes:
-        try:
-            return self.texts[text]
-        except KeyError:
-            pass
-        space = b' xml:space="preserve"' if _needs_preserve(text) else b""
-        out = self.inline_open + space + b">" + _escape_text(text) + self.inline_close
-        if len(self.texts) < 100_000:
-            self.texts[text] = out
+        out = self.texts.get(text)
+        if out is None:
+            if _NOT_PLAIN.search(text) is None and text[:1] != " " and text[-1:] != " " and "  " not in text:
+                out = self.inline_open + b">" + text.encode("utf-8") + self.inline_close
+            else:
+                space = b' xml:space="preserve"' if _needs_preserve(text) else b""
+                out = self.inline_open + space + b">" + _escape_text(text) + self.inline_close
+            if len(self.texts) < 100_000:
+                self.texts[text] = out
         return out
 
     def plain(self, value) -> bytes:
