@@ -78,8 +78,8 @@ def _number_text(value: Union[int, float, Decimal]) -> str:
 def _text_xml(value: str) -> str:
     value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
     value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-    space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
-    return f"<t{space}>{escape(value)}</t>"
+    space = ' xml:space="preserve"' if value != value.strip() or "\n" in value or "\r" in value else ""
+    return f"<t{space}>{escape(value).replace(chr(13), '&#13;')}</t>"  # a raw CR would read back as LF
 
 
 def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
@@ -146,6 +146,9 @@ class _Target:
             return
         if edit.row < 1 or edit.col < 1:
             raise PatchError("row and column numbers start at 1")
+        for line in edit.values:
+            if isinstance(line, (str, bytes)) or not isinstance(line, (list, tuple)):
+                raise PatchError(f"a block's rows must be lists of values, not {type(line).__name__}")
         for i, line in enumerate(edit.values):
             if edit.row + i > 1048576 or edit.col + len(line) - 1 > 16384:
                 raise PatchError("block extends beyond the sheet")
@@ -386,6 +389,8 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHei
 def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
     """The patched sheet as a list of pieces (rows), so a big sheet is never joined in memory."""
     if "<worksheet" not in xml[:2000]:
+        if "<chartsheet" in xml[:2000]:
+            raise PatchError("that sheet is a chartsheet: it has no cells to write")
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
     if any(isinstance(e, ClearRows) for e in edits):
         bands, rest = [], list(edits)  # a clear between blocks makes order matter: general path
@@ -523,11 +528,15 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
         parts = sheet_parts(zin)
+        folded = {name.casefold(): part for name, part in parts.items()}  # Excel's names ignore case
         by_sheet: dict[str, list] = {}
         for e in edits:
-            if e.sheet not in parts:
+            if not isinstance(e, (CellBlock, ClearRows, RowHeight)):
+                raise PatchError(f"not an edit: {e!r}")
+            part = parts.get(e.sheet) or folded.get(e.sheet.casefold())
+            if part is None:
                 raise PatchError(f"no sheet named {e.sheet!r}")
-            by_sheet.setdefault(parts[e.sheet], []).append(e)
+            by_sheet.setdefault(part, []).append(e)
         infos = zin.infolist()
         names = [i.filename for i in infos]
         patched: dict[str, bytes] = {}
