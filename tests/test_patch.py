@@ -389,6 +389,25 @@ def test_no_edits_copies_every_entry(rich, tmp_path):
     patch_workbook(rich, out, [])
     assert [(i.filename, d) for i, d in entries(out)] == [(i.filename, d) for i, d in entries(rich)]
     assert raw_data(out) == raw_data(rich)
+    assert out.read_bytes() == rich.read_bytes()  # even the ZIP structure comes out the same
+
+
+def test_a_workbook_written_by_another_tool(tmp_path):
+    """xlwings' quickstart: shared strings, <sheetData />, an Excel-style package."""
+    xlwings = pytest.importorskip("xlwings")
+    src = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+    if not src.exists():
+        pytest.skip("xlwings' quickstart_standalone.xlsm is not installed")
+    same = tmp_path / "same.xlsm"
+    patch_workbook(src, same, [])
+    assert same.read_bytes() == src.read_bytes()
+    out = tmp_path / "quick.xlsm"
+    patch_workbook(src, out, [Block("Sheet1", 2, 2, [["星级", Decimal("4.50")], [None, True]])])
+    before, after = raw_data(src), raw_data(out)
+    assert [n for n in before if before[n] != after[n]] == ["xl/worksheets/sheet1.xml"]
+    xml = part(out, "xl/worksheets/sheet1.xml")
+    assert b'<dimension ref="B2:C3" />' in xml and b"<sheetData><row r=\"2\">" in xml
+    assert calamine_rows(out, "Sheet1") == [["", "", ""], ["", "星级", 4.5], ["", "", True]]
 
 
 def test_src_is_never_modified(rich, tmp_path):
@@ -440,6 +459,17 @@ def test_number_text_is_plain_decimal(tmp_path):
     assert "E" not in "".join(texts) and "e" not in "".join(texts)
     row = calamine_rows(src, "S")[0]
     assert row == [float(v) for v in values]
+
+
+class Float(float):
+    def __repr__(self):  # as numpy's float64 does
+        return f"Float({float(self)!r})"
+
+
+def test_number_subclasses(tmp_path):
+    src = make_package(tmp_path / "n.xlsx", [("S", "xl/worksheets/sheet1.xml", sheet_xml(None))])
+    patch_workbook(src, src, [Block("S", 1, 1, [[Float(2.5), Float(1e-9)]])])
+    assert b"<v>2.5</v>" in part(src, "xl/worksheets/sheet1.xml") and b"<v>0.000000001</v>" in part(src, "xl/worksheets/sheet1.xml")
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), Decimal("NaN"), Decimal("-Infinity"), object(), b"bytes", Cached(Cached(1))])
