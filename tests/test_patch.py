@@ -658,6 +658,26 @@ def test_shared_formula_master(tmp_path):
     assert calamine_rows(tmp_path / "cleared.xlsx", "S") in ([], [[]])
 
 
+ARRAY_ROWS = (
+    '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="array" ref="B1:B2">A1:A2*2</f><v>2</v></c></row>'
+    '<row r="2"><c r="A2"><v>2</v></c><c r="B2"><v>4</v></c></row>'
+)
+
+
+def test_array_formula_range(tmp_path):
+    src = make_package(tmp_path / "ar.xlsx", [("S", "xl/worksheets/sheet1.xml", sheet_xml(ARRAY_ROWS))])
+    with pytest.raises(PatchError, match="B2 belongs to the array formula in B1"):
+        patch_workbook(src, tmp_path / "x.xlsx", [Block("S", 2, 2, [[9]])])
+    with pytest.raises(PatchError, match="array formula"):
+        patch_workbook(src, tmp_path / "x.xlsx", [Block("S", 1, 2, [[Cached(2)], [9]])])
+    assert not (tmp_path / "x.xlsx").exists()
+    patch_workbook(src, tmp_path / "cached.xlsx", [Block("S", 1, 2, [[Cached(4)], [Cached(8)]])])
+    assert b'<f t="array" ref="B1:B2">A1:A2*2</f><v>4</v>' in part(tmp_path / "cached.xlsx", "xl/worksheets/sheet1.xml")
+    patch_workbook(src, tmp_path / "gone.xlsx", [Block("S", 1, 2, [["no"], ["array"]])])
+    assert calamine_rows(tmp_path / "gone.xlsx", "S") == [[1.0, "no"], [2.0, "array"]]
+    patch_workbook(src, tmp_path / "first.xlsx", [Block("S", 1, 2, [[0]])])
+
+
 CHAIN = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="{MAIN}"><c r="B1" i="7"/><c r="B2"/><c r="B3"/><c r="A1" i="8" l="1"/></calcChain>'.encode()
 PLAIN_FORMULAS = (
     '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>'

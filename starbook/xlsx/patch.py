@@ -54,7 +54,10 @@ Semantics, in short (see the dataclasses below):
 * overwriting the master cell of a shared formula (``<f t="shared" ref=..>``)
   while other cells still use it raises ``PatchError``: their formulas are
   stored only in the master. Writing the master together with all the cells
-  that share it, or giving it a ``Cached`` value, is fine;
+  that share it, or giving it a ``Cached`` value, is fine. Likewise a plain
+  value inside the range of an array formula (dynamic arrays included)
+  whose first cell stays raises ``PatchError``; ``Cached`` values there are
+  fine;
 * text is escaped for XML; characters XML 1.0 cannot carry (control
   characters other than tab, line feed and carriage return, lone surrogates,
   U+FFFE/U+FFFF) are written with the ECMA-376 ``_xHHHH_`` escape, which
@@ -387,6 +390,7 @@ _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 _REF = re.compile(rb"\$?([A-Z]{1,3})\$?(\d+)")
 _SPANS = re.compile(rb"""\s+spans\s*=\s*(?:"[^"]*"|'[^']*')""")
 _INF = 1 << 40
+_MISSING = object()
 
 
 def _attrs(tag: bytes) -> Dict[str, bytes]:
@@ -598,6 +602,8 @@ class _SheetPatcher:
                 raise PatchError(f"{self.where}: <sheetData> is not closed")
             tail_start = body_end + len(pats.sheet_data_close)
         rows = self._scan_rows(body_start, body_end)
+        if xml.find(b"array", body_start, body_end) >= 0:
+            self._check_arrays(body_start, body_end)
 
         targets = sorted(plan.rows)
         targets.append(_INF)
@@ -1008,6 +1014,39 @@ class _SheetPatcher:
         if final:
             self.min_col, self.max_col = min(self.min_col, min(final)), max(self.max_col, max(final))
         return b"".join(final[c] for c in sorted(final)) + trailer, bool(final)
+
+    def _check_arrays(self, start: int, end: int) -> None:
+        """Refuse a plain value inside an array formula's range (its formula lives in the first cell).
+
+        Excel would show #SPILL! (dynamic arrays) or call the file damaged.
+        Writing the first cell as well dissolves the array; Cached values
+        only refresh what the array shows, and are fine.
+        """
+        p = re.escape(self.pats.prefix)
+        masters = re.compile(rb"<" + p + rb"""f\s[^>]*?\bt\s*=\s*["']array["'][^>]*>""")
+        plan, clear = self.plan, self.plan.clear_from or _INF
+        for m in masters.finditer(self.xml, start, end):
+            ref = (_attrs(m.group()).get("ref") or b"").upper().split(b":")
+            corners = [_REF.fullmatch(x.strip()) for x in ref]
+            if not corners or not all(corners) or len(corners) > 2:
+                continue
+            r1, r2 = int(corners[0].group(2)), int(corners[-1].group(2))
+            c1, c2 = (col_number(x.group(1).decode("ascii")) for x in (corners[0], corners[-1]))
+            first = plan.rows.get(r1, {}).get(c1, _MISSING)
+            if r1 >= clear or (first is not _MISSING and type(first) is not Cached):
+                continue  # the array itself goes
+            span = range(r1, r2 + 1) if r2 - r1 < len(plan.rows) else sorted(r for r in plan.rows if r1 <= r <= r2)
+            for r in span:
+                cells = plan.rows.get(r)
+                if not cells:
+                    continue
+                for c, value in cells.items():
+                    if c1 <= c <= c2 and (r, c) != (r1, c1) and type(value) is not Cached:
+                        raise PatchError(
+                            f"{self.where}: cell {col_letters(c)}{r} belongs to the array formula in "
+                            f"{col_letters(c1)}{r1} ({b':'.join(ref).decode()}); write {col_letters(c1)}{r1} too, "
+                            "or give the cell a Cached value"
+                        )
 
     # -- after the rows -----------------------------------------------------
 
