@@ -219,7 +219,6 @@ class _Renderer:
         self.inline_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
         self.texts: Dict[str, bytes] = {}
         self.styles: Dict[Optional[bytes], bytes] = {None: b""}
-        self.cell_fmt = b"<" + p + b'c r="%s%s"%s%s'
         self.int_fmt = b">" + self.v_open + b"%d" + self.v_close + self.c_close
         self.num_fmt = b">" + self.v_open + b"%s" + self.v_close + self.c_close
         self.true = b' t="b">' + self.v_open + b"1" + self.v_close + self.c_close
