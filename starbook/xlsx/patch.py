@@ -1664,7 +1664,7 @@ def _patch_workbook(src_path: str, dst_path: str, edits: List[Edit]) -> None:
     with open(src_path, "rb") as fh:
         try:
             zin = zipfile.ZipFile(fh)
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, EOFError, ValueError, struct.error) as exc:
             raise zipfile.BadZipFile(f"{src_path} is not a workbook (not a ZIP package): {exc}") from None
         with zin:
             infos = zin.infolist()
