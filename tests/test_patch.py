@@ -942,3 +942,60 @@ def test_big_sheet(tmp_path):
     assert dimension(xml) == "A1:L6000"
     # A row that took the general path drops spans; rows on the fast path keep the same cells, so spans stay.
     assert b'<row r="100">' in xml and b'<row r="101" spans="1:12">' in xml
+
+
+def test_random_edits_match_a_model(tmp_path):
+    """Random Blocks and ClearBelows on a sheet with gaps, empty rows and odd cells, against a plain model."""
+    import random
+
+    rng = random.Random(20240601)
+    rows = []
+    grid: dict[tuple[int, int], object] = {}
+    for r in range(1, 40):
+        if r % 7 == 0:
+            continue  # a gap
+        if r % 11 == 0:
+            rows.append(f'<row r="{r}" ht="18" customHeight="1"/>')
+            continue
+        cells = []
+        for c in range(1, 9):
+            if (r + c) % 5 == 0:
+                continue
+            ref = f"{col_letters(c)}{r}"
+            if c % 2:
+                cells.append(f'<c r="{ref}" s="1"><v>{r * 10 + c}</v></c>')
+                grid[(r, c)] = float(r * 10 + c)
+            else:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t>t{r}.{c}</t></is></c>')
+                grid[(r, c)] = f"t{r}.{c}"
+        rows.append(f'<row r="{r}" spans="1:8">{"".join(cells)}</row>')
+    src = make_package(tmp_path / "m.xlsx", [("S", "xl/worksheets/sheet1.xml", sheet_xml("".join(rows), head='<dimension ref="A1:H39"/>'))])
+    pool = ["x", "  y", "中文", 1, 2.5, Decimal("3.10"), True, None, Cached(7)]
+    for trial in range(25):
+        model = dict(grid)
+        edits = []
+        for _ in range(rng.randint(1, 4)):
+            if rng.random() < 0.25:
+                cut = rng.randint(1, 45)
+                edits.append(ClearBelow("S", cut))
+                model = {k: v for k, v in model.items() if k[0] < cut}
+                continue
+            top, left = rng.randint(1, 45), rng.randint(1, 10)
+            h, w = rng.randint(1, 12), rng.randint(1, 5)
+            block = [[rng.choice(pool) for _ in range(w)] for _ in range(h)]
+            edits.append(Block("S", top, left, block))
+            for i, line in enumerate(block):
+                for j, v in enumerate(line):
+                    v = v.value if isinstance(v, Cached) else v
+                    model[(top + i, left + j)] = None if v is None else (float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else v)
+        out = tmp_path / f"m{trial}.xlsx"
+        patch_workbook(src, out, edits)
+        got = calamine_rows(out, "S")
+        seen = {(r + 1, c + 1): v for r, line in enumerate(got) for c, v in enumerate(line) if v not in ("", None)}
+        assert seen == {k: v for k, v in model.items() if v not in ("", None)}, (trial, edits)
+        xml = part(out, "xl/worksheets/sheet1.xml").decode()
+        numbers = [int(x.split('"')[0]) for x in xml.split('<row r="')[1:]]
+        assert numbers == sorted(set(numbers)), trial
+        for line in xml.split("<row ")[1:]:
+            cols = [col_number("".join(ch for ch in ref if ch.isalpha())) for ref in (x.split('"')[0] for x in line.split('<c r="')[1:])]
+            assert cols == sorted(set(cols)), (trial, line)
