@@ -157,3 +157,14 @@ def test_every_ribbon_callback_is_a_sub_of_the_built_project():
     for label, action in buttons.items():
         assert re.search(rf"^Public Sub {action}\(control As IRibbonControl\)", code, re.M), (label, action)
     assert re.search(rf"^Public Sub {ui.get('onLoad')}\(ribbon As IRibbonUI\)", code, re.M)
+
+
+def test_the_vba_module_matches_the_pinned_xlwings():
+    """xlwings.bas loads xlwings64-<version>.dll from the Python package: the versions must be equal."""
+    import xlwings
+
+    source = (SOURCES / "xlwings.bas").read_text("ascii")
+    vba_version = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', source).group(1)
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert f'"xlwings=={vba_version}"' in pyproject
+    assert xlwings.__version__ == vba_version
