@@ -104,7 +104,10 @@ def write_edits(src: Path, dst: Path, edits: Sequence[Edit]) -> None:
     try:
         patch_workbook(src, dst, edits)
     except PatchError as exc:
-        raise BookError(f"无法写入“{dst.name}”：{exc}", "请在 Excel 中打开该文件另存一次后再试") from exc
+        raise BookError(
+            f"无法写入“{dst.name}”：工作簿中有 starbook 不能安全改写的内容（技术信息：{exc}）",
+            "请在 Excel 中打开该文件另存一次后再试；仍不行请把文件发给技术支持",
+        ) from exc
     except PermissionError as exc:
         raise BookError(f"无法写入“{dst.name}”：文件被占用或没有写权限", "请先在 Excel/WPS 中关闭这个文件，再重试") from exc
 
