@@ -7,6 +7,7 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 from __future__ import annotations
 
 import hashlib
+from operator import attrgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,8 +176,10 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     in_order = rows == list(range(first, last + 1))
     by_row = {} if in_order else {r: (o, res) for r, o, res in zip(rows, orgs, rating.results)}
 
-    def column(title: str, value_of) -> None:
-        if in_order:  # the usual case: one result per row, in row order
+    def column(title: str, value_of, attr: str | None = None) -> None:
+        if in_order and attr is not None:  # the usual case: one result per row, in row order
+            values = [(v,) for v in map(attrgetter(attr), rating.results)]
+        elif in_order:
             values = [(value_of(o, res),) for o, res in zip(orgs, rating.results)]
         else:
             values = []
@@ -185,17 +188,17 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
                 values.append((value_of(*hit) if hit else None,))
         edits.append(CellBlock(sheet, first + 1, columns[title] + 1, tuple(values)))
 
-    column(S.O_FINAL, lambda o, r: r.final)
+    column(S.O_FINAL, lambda o, r: r.final, "final")
     column(S.O_GRADE, lambda o, r: r.grade or "")
-    column(S.O_BASE, lambda o, r: r.base_star)
-    column(S.O_STAR, lambda o, r: r.star)
+    column(S.O_BASE, lambda o, r: r.base_star, "base_star")
+    column(S.O_STAR, lambda o, r: r.star, "star")
     column(S.O_NOTE, lambda o, r: r.note_text)
     for r, res in zip(rows, rating.results):
         lines = _lines(res.note_text, NOTE_LINE_WIDTH)
         if lines > 1:
             edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
-    column(S.O_BODY, lambda o, r: r.approving)
-    column(S.O_MOVE, lambda o, r: r.movement)
+    column(S.O_BODY, lambda o, r: r.approving, "approving")
+    column(S.O_MOVE, lambda o, r: r.movement, "movement")
     if S.O_SAT in columns:
         column(S.O_SAT, lambda o, r: o.satisfaction)
     if S.O_HONOR in columns:
@@ -297,12 +300,12 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
 
 def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
     """SHA-256 of the rules and every organization's inputs, as rated."""
-    h = hashlib.sha256(repr(scheme).encode("utf-8"))
     names = [e.name for e in scheme.evaluators]
+    lines = [repr(scheme)]
     for o in orgs:
         fields = [o.name, *(str(o.scores[n]) for n in names), o.last_star or "", "、".join(o.vetoes), *(str(d) for d in o.dimension_scores)]
-        h.update(("\x1f".join(fields) + "\x1e").encode("utf-8"))
-    return h.hexdigest()
+        lines.append("\x1f".join(fields))
+    return hashlib.sha256(("\x1e".join(lines) + "\x1e").encode("utf-8")).hexdigest()
 
 
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:
