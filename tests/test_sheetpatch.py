@@ -83,3 +83,29 @@ def test_clear_then_rewrite_and_formula_replaced(book, tmp_path):
     assert values(out)[:2] == [["head", ""], ["", 7.0]]
     with zipfile.ZipFile(out) as zf:
         assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")
+
+
+def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch):
+    """Tall result columns take the column-wise/bulk path; it must agree with the general path."""
+    from decimal import Decimal
+
+    from starbook import api
+    from starbook.fill import summary_rows
+    from starbook.xlsx import sheetpatch
+    from starbook.xlsx.read import read_grids
+
+    book = tmp_path / "tall.xlsm"
+    api.new("分类定级", book, orgs=0)
+    grid = read_grids(book)["汇总表"]
+    rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(55 + i % 45), "党员群众测评得分": Decimal(60 + i % 40),
+             "自评得分": Decimal(70 + i % 30), "上年星级": "三星级"} for i in range(300)]
+    api.write_edits(book, book, [summary_rows(grid, rows)])
+    results = {}
+    for label, minimum in (("bulk", sheetpatch.BAND_MIN_ROWS), ("general", 10**9)):
+        monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", minimum)
+        first, second = tmp_path / f"{label}1.xlsm", tmp_path / f"{label}2.xlsm"
+        assert api.rate(book, first, user="x").ok
+        assert api.rate(first, second, user="x").ok  # the second run rewrites existing result cells
+        results[label] = (read_grids(first)["汇总表"], read_grids(second)["汇总表"])
+    assert results["bulk"] == results["general"]
+    assert results["bulk"][0] == results["bulk"][1]
