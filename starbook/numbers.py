@@ -48,9 +48,15 @@ def parse_percent(value: object) -> Decimal:
 _EXPONENTS = {n: Decimal(1).scaleb(-n) for n in range(0, 9)}
 
 
-def quantize(value: Decimal, decimals: int, rounding: str) -> Decimal:
+def quantizer(decimals: int, rounding: str) -> tuple[Decimal, str]:
+    """The exponent and decimal rounding mode for `decimals` places and a 参数 rounding name."""
     mode = ROUND_HALF_EVEN if rounding == HALF_EVEN_NAME else ROUND_HALF_UP
-    return value.quantize(_EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals), rounding=mode)
+    return _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals), mode
+
+
+def quantize(value: Decimal, decimals: int, rounding: str) -> Decimal:
+    exponent, mode = quantizer(decimals, rounding)
+    return value.quantize(exponent, rounding=mode)
 
 
 def floor_count(ratio: Decimal, base: int) -> int:

@@ -5,6 +5,7 @@ import io
 import os
 import stat
 import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -100,12 +101,105 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch):
     rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(55 + i % 45), "党员群众测评得分": Decimal(60 + i % 40),
              "自评得分": Decimal(70 + i % 30), "上年星级": "三星级"} for i in range(300)]
     api.write_edits(book, book, [summary_rows(grid, rows)])
-    results = {}
-    for label, minimum in (("bulk", sheetpatch.BAND_MIN_ROWS), ("general", 10**9)):
+    results, parts = {}, {}
+    now = datetime(2026, 11, 22, 9, 0)
+    for label, minimum in (("bulk", 2), ("general", 10**9)):  # 2: even the short 整改名单 block is banded
         monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", minimum)
         first, second = tmp_path / f"{label}1.xlsm", tmp_path / f"{label}2.xlsm"
-        assert api.rate(book, first, user="x").ok
-        assert api.rate(first, second, user="x").ok  # the second run rewrites existing result cells
-        results[label] = (read_grids(first)["汇总表"], read_grids(second)["汇总表"])
+        assert api.rate(book, first, user="x", now=now).ok
+        assert api.rate(first, second, user="x", now=now).ok  # the second run rewrites existing result cells
+        grids = read_grids(first), read_grids(second)
+        results[label] = [(g["汇总表"], g["整改名单"]) for g in grids]
+        with zipfile.ZipFile(second) as zf:
+            parts[label] = {n: zf.read(n) for n in zf.namelist()}
     assert results["bulk"] == results["general"]
     assert results["bulk"][0] == results["bulk"][1]
+    assert len(results["bulk"][0][1]) > 3  # the rectification list really was written
+    # Part by part, the two paths write the same package.
+    assert parts["bulk"].keys() == parts["general"].keys()
+    for name in parts["bulk"]:
+        assert parts["bulk"][name] == parts["general"][name], name
+
+
+def test_second_rating_keeps_a_cadres_formatting_and_replaces_a_typed_formula(tmp_path):
+    """Result cells that only hold values in the column's style are rewritten in bulk;
+    a cell the cadre formatted keeps its style, and a formula typed into a result column
+    becomes the official value."""
+    import re
+    from decimal import Decimal
+
+    from starbook import api
+    from starbook.fill import summary_rows
+    from starbook.grid import column_letter, find_header
+    from starbook.xlsx.read import read_grids
+    from starbook.xlsx.sheetpatch import sheet_parts
+
+    book = tmp_path / "tall.xlsm"
+    api.new("分类定级", book, orgs=0)
+    grid = read_grids(book)["汇总表"]
+    rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(55 + i % 45), "党员群众测评得分": Decimal(60 + i % 40),
+             "自评得分": Decimal(70 + i % 30)} for i in range(200)]
+    api.write_edits(book, book, [summary_rows(grid, rows)])
+    assert api.rate(book, user="x").ok
+    with zipfile.ZipFile(book) as zf:
+        part = sheet_parts(zf)["汇总表"]
+        xml = zf.read(part).decode()
+    header_row, cols = find_header(read_grids(book)["汇总表"], "星级", "综合得分")
+    letter, final_letter = column_letter(cols["星级"]), column_letter(cols["综合得分"])
+    first = header_row + 2  # the first organization's row, 1-based
+    cell = re.search(rf'<c r="{letter}{first + 5}" s="(\d+)"', xml)
+    assert cell and cell.group(1) != "0", "the rated sheet holds a styled 星级 cell"
+    formatted = xml.replace(cell.group(), f'<c r="{letter}{first + 5}" s="0"', 1)
+    final_cell = re.search(rf'<c r="{final_letter}{first + 9}"[^>]*>.*?</c>', xml).group()
+    typed = formatted.replace(final_cell, final_cell.split(">")[0] + "><f>1+1</f><v>2</v></c>", 1)
+    _replace_part(book, part, typed.encode())
+    assert api.rate(book, user="x").ok
+    with zipfile.ZipFile(book) as zf:
+        after = zf.read(part).decode()
+    assert re.search(rf'<c r="{letter}{first + 5}" s="0"', after)  # the cadre's style survives
+    assert re.search(rf'<c r="{letter}{first + 6}" s="{cell.group(1)}"', after)  # its neighbours keep the column's
+    assert "<f>1+1</f>" not in after
+    rated = read_grids(book)["汇总表"]
+    assert rated[first + 8][cols["综合得分"]] == float(final_cell.split("<v>")[1].split("<")[0])  # the score, not 2
+
+
+def _replace_part(path, name, data):
+    """Swap one ZIP entry, keeping the others (stands in for a cadre's edit in Excel)."""
+    src = path.read_bytes()
+    import io
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, data if info.filename == name else zin.read(info.filename))
+
+
+def test_a_shared_formula_master_in_a_result_column_is_refused_not_overwritten(tmp_path):
+    """Overwriting the master of a shared formula would break the cells that share it."""
+    import re
+    from decimal import Decimal
+
+    from starbook import api
+    from starbook.fill import summary_rows
+    from starbook.grid import column_letter, find_header
+    from starbook.problems import BookError
+    from starbook.xlsx.read import read_grids
+    from starbook.xlsx.sheetpatch import sheet_parts
+
+    book = tmp_path / "tall.xlsm"
+    api.new("分类定级", book, orgs=0)
+    grid = read_grids(book)["汇总表"]
+    rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(60 + i % 40), "党员群众测评得分": Decimal(70),
+             "自评得分": Decimal(80)} for i in range(100)]
+    api.write_edits(book, book, [summary_rows(grid, rows)])
+    assert api.rate(book, user="x").ok
+    with zipfile.ZipFile(book) as zf:
+        part = sheet_parts(zf)["汇总表"]
+        xml = zf.read(part).decode()
+    header_row, cols = find_header(read_grids(book)["汇总表"], "综合得分")
+    ref = f"{column_letter(cols['综合得分'])}{header_row + 3}"
+    cell = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', xml).group()
+    master = cell.split(">")[0] + f'><f t="shared" ref="{ref}:{ref}" si="0">1+1</f><v>2</v></c>'
+    _replace_part(book, part, xml.replace(cell, master, 1).encode())
+    before = book.read_bytes()
+    with pytest.raises(BookError):
+        api.rate(book, user="x")
+    assert book.read_bytes() == before

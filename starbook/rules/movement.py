@@ -1,6 +1,7 @@
 """Year-on-year movement (晋位升级), approving bodies and the reported targets."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,17 +60,19 @@ def distribution_report(stars: Sequence[str], scheme: Scheme) -> list[TargetRepo
 def upgrade_report(pairs: Sequence[tuple[str | None, str]], scheme: Scheme) -> list[TargetReport]:
     """Of last year's group (较好, 一般, 较差), the share that moved up (seed 004)."""
     out = []
+    tally = Counter(pairs)
     for t in scheme.upgrade_targets:
-        group = [(last, now) for last, now in pairs if last in t.stars]
-        moved = sum(1 for last, now in group if now in STARS and star_rank(now) > star_rank(last))
-        share = Decimal(moved) / len(group) if group else Decimal(0)
+        group = {pair: n for pair, n in tally.items() if pair[0] in t.stars}
+        moved = sum(n for (last, now), n in group.items() if now in STARS and star_rank(now) > star_rank(last))
+        size = sum(group.values())
+        share = Decimal(moved) / size if size else Decimal(0)
         out.append(
             TargetReport(
                 f"上年{t.label}（{'、'.join(t.stars)}）晋位升级",
                 f"不低于{percent_text(t.ratio)}",
                 moved,
-                len(group),
-                bool(group) and share >= t.ratio,
+                size,
+                bool(size) and share >= t.ratio,
             )
         )
     return out

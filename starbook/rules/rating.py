@@ -10,7 +10,7 @@ from ..scheme import PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from .grading import dimensions_reached, grade_for, star_for, star_for_dimension_count, veto_cap
 from .movement import TargetReport, distribution_report, honor_eligible, movement, upgrade_report
 from .quotas import Standing, apply_bottom_floor, apply_five_star_cap
-from .scoring import final_score
+from .scoring import final_scores
 
 
 @dataclass(slots=True)
@@ -75,14 +75,30 @@ def _rectify(grade: str | None, star: str, org: OrgInput, scheme: Scheme) -> tup
 
 
 def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
-    """The whole 定星 of DOMAIN.md for one committee's organizations."""
+    """The whole 定星 of DOMAIN.md for one committee's organizations.
+
+    Per organization the rules are called as the UDFs call them; results that
+    depend only on a few values (grade and star by final score, movement by the
+    pair of stars) are remembered, since a committee's thousands of
+    organizations share a few thousand distinct scores.
+    """
     standings: list[Standing] = []
-    bases: list[tuple[str | None, str, tuple[str, ...]]] = []
-    for org in orgs:
-        final = final_score(org.scores, scheme.evaluators, scheme)
-        grade, star, reached = _base(org, final, scheme)
-        bases.append((grade, star, reached))
-        tie = tuple(org.scores[e.name] for e in scheme.tie_break)
+    bases: list[tuple[str, tuple[str, ...]]] = []
+    by_final: dict[Decimal, tuple[str | None, str]] = {}
+    tie_names = [e.name for e in scheme.tie_break]
+    by_dimensions = scheme.star_mode == STAR_BY_DIMENSIONS
+    finals = final_scores({e.name: [o.scores[e.name] for o in orgs] for e in scheme.evaluators}, scheme.evaluators, scheme)
+    for org, final in zip(orgs, finals):
+        scores = org.scores
+        if by_dimensions:
+            grade, star, reached = _base(org, final, scheme)
+        else:
+            hit = by_final.get(final)
+            if hit is None:
+                hit = by_final[final] = _base(org, final, scheme)[:2]
+            (grade, star), reached = hit, ()
+        bases.append((star, reached))
+        tie = tuple([scores[n] for n in tie_names])
         standings.append(Standing(org.name, final, tie, grade, star, list(org.notes)))
 
     apply_bottom_floor(standings, scheme)
@@ -96,28 +112,31 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
             s.star = capped
     apply_five_star_cap(standings, scheme)
 
+    approving = {star: scheme.approving_body(star) for star in STARS}
+    honor = {star: honor_eligible(star, scheme) for star in (*STARS, PENDING)}
+    moves: dict[tuple[str, str | None], str] = {}
+    plain_rectify: dict[tuple[str | None, str], tuple[str, ...]] = {}
     results = []
-    for org, s, (_, star0, reached) in zip(orgs, standings, bases):
+    for org, s, (star0, reached) in zip(orgs, standings, bases):
+        star = s.star
+        move_key = (star, org.last_star)
+        move = moves.get(move_key)
+        if move is None:
+            move = moves[move_key] = movement(star, org.last_star)
+        if org.satisfaction is None:  # rectification then depends on grade and star alone
+            rectify = plain_rectify.get((s.grade, star))
+            if rectify is None:
+                rectify = plain_rectify[(s.grade, star)] = _rectify(s.grade, star, org, scheme)
+        else:
+            rectify = _rectify(s.grade, star, org, scheme)
         results.append(
-            OrgResult(
-                name=org.name,
-                final=s.final,
-                grade=s.grade,
-                base_star=star0,
-                star=s.star,
-                notes=tuple(s.notes),
-                approving=scheme.approving_body(s.star) if s.star != PENDING else "",
-                movement=movement(s.star, org.last_star),
-                honor=honor_eligible(s.star, scheme),
-                reached=reached,
-                rectify=_rectify(s.grade, s.star, org, scheme),
-            )
+            OrgResult(org.name, s.final, s.grade, star0, star, tuple(s.notes), approving.get(star, ""), move, honor[star], reached, rectify)
         )
     stars = [r.star for r in results]
     counts = {star: stars.count(star) for star in (*STARS, PENDING)}
     return Rating(
         results=tuple(results),
         distribution=tuple(distribution_report(stars, scheme)),
-        upgrades=tuple(upgrade_report([(o.last_star, r.star) for o, r in zip(orgs, results)], scheme)),
+        upgrades=tuple(upgrade_report([(o.last_star, star) for o, star in zip(orgs, stars)], scheme)),
         counts=counts,
     )

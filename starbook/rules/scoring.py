@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
+from operator import add
 
-from ..numbers import ceil_count, quantize
+from ..numbers import ceil_count, quantize, quantizer
 from ..scheme import Evaluator, Scheme
 
 
@@ -63,7 +65,20 @@ def satisfaction(counts: Mapping[str, int], scheme: Scheme) -> Decimal:
 
 def final_score(scores: Mapping[str, Decimal], evaluators: Sequence[Evaluator], scheme: Scheme) -> Decimal:
     """Σ weight × evaluator score, rounded like every shown score."""
-    total = Decimal(0)
+    return final_scores({e.name: [scores[e.name]] for e in evaluators}, evaluators, scheme)[0]
+
+
+def final_scores(columns: Mapping[str, Sequence[Decimal]], evaluators: Sequence[Evaluator], scheme: Scheme) -> list[Decimal]:
+    """final_score for whole columns at once (one list per evaluator), in exact decimals.
+
+    The per-organization arithmetic runs inside Decimal's own methods, which is
+    what lets a 100,000-organization 汇总表 rate in seconds.
+    """
+    totals: list[Decimal] | None = None
     for e in evaluators:
-        total += e.weight * scores[e.name]
-    return quantize(total, scheme.decimals, scheme.rounding)
+        weighted = map(e.weight.__mul__, columns[e.name])
+        totals = list(weighted) if totals is None else list(map(add, totals, weighted))
+    if totals is None:
+        return []
+    exponent, mode = quantizer(scheme.decimals, scheme.rounding)
+    return list(map(Decimal.quantize, totals, repeat(exponent), repeat(mode)))

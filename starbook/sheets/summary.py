@@ -98,24 +98,32 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     veto_names = {v.name for v in scheme.vetoes}
     c_name = columns[S_NAME]
     c_no, c_kind, c_last, c_veto = (columns.get(t) for t in (S_NO, S_KIND, S_LAST, S_VETO))
-    checks = [(e.name, score_cols[e.name], False, Decimal(100), text(grid[hr][score_cols[e.name]])) for e in scheme.evaluators]
-    checks += [(d.name, dim_cols[d.name], True, d.points, text(grid[hr][dim_cols[d.name]])) for d in scheme.dimensions if d.name in dim_cols]
-    number_cols = [c for _, c, _, _, _ in checks]
-    zero = Decimal(0)
+    checks = [(e.name, score_cols[e.name], False, Decimal(100)) for e in scheme.evaluators]
+    checks += [(d.name, dim_cols[d.name], True, d.points) for d in scheme.dimensions if d.name in dim_cols]
+    body = grid[hr + 1 :]
+
+    def column(c: int | None) -> list:
+        if c is None:
+            return [None] * len(body)
+        return [line[c] if c < len(line) else None for line in body]
+
+    names = [v.strip() if type(v) is str else text(v) for v in column(c_name)]
+    numbers = column(c_no)
+    kinds = [(v.strip() if type(v) is str else text(v)) or None for v in column(c_kind)]
+    lasts = [v.strip() if type(v) is str else text(v) for v in column(c_last)]
+    veto_cells = column(c_veto)
+    # Score columns are converted column by column through a cache: a 汇总表 repeats
+    # the same few thousand scores, and each distinct value is judged once.
+    score_columns = []
+    for key, c, is_dim, top in checks:
+        score_columns.append((key, c, is_dim, _scores(column(c), top, scheme)))
     rows: list[SummaryRow] = []
     seen: dict[str, int] = {}
     last = hr
-    for r in range(hr + 1, len(grid)):
-        line = grid[r]
-        width = len(line)
-
-        def get(c: int | None):
-            return line[c] if c is not None and c < width else None
-
-        raw_name = get(c_name)
-        name = raw_name.strip() if type(raw_name) is str else text(raw_name)
+    for i, name in enumerate(names):
+        r = hr + 1 + i
         if not name:
-            if any(not is_blank(get(c)) for c in number_cols):
+            if any(not is_blank(body[i][c]) for _, c, _, _ in score_columns if c < len(body[i])):
                 add(r, c_name, "这一行有得分但没有党组织名称", "请填写党组织名称，或清空这一行")
             continue
         if name in seen:
@@ -123,42 +131,35 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             continue
         seen[name] = r
         last = r
-        row = SummaryRow(r, name, number=get(c_no))
-        if c_kind is not None:
-            v = get(c_kind)
-            row.category = (v.strip() if type(v) is str else text(v)) or None
-        if c_last is not None:
-            v = get(c_last)
-            ls = v.strip() if type(v) is str else text(v)
-            if ls and ls not in STARS:
-                add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
-            row.last_star = ls or None
-        if c_veto is not None:
-            v = get(c_veto)
+        ls = lasts[i]
+        if ls and ls not in STARS:
+            add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
+        vetoes: tuple[str, ...] = ()
+        v = veto_cells[i]
+        if v is not None and v != "":
             raw = v.strip() if type(v) is str else text(v)
             if raw:
                 hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
                 unknown = [h for h in hits if h not in veto_names]
                 if unknown:
                     add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
-                row.vetoes = tuple(h for h in hits if h in veto_names)
-        for key, c, is_dim, top, title in checks:
-            v = get(c)
-            if type(v) is float:
-                d = Decimal(repr(v))
-            elif is_blank(v):
-                row.missing[key] = c
-                continue
+                vetoes = tuple(h for h in hits if h in veto_names)
+        scores: dict[str, Decimal] = {}
+        dims: dict[str, Decimal] = {}
+        missing: dict[str, int] = {}
+        for key, c, is_dim, values in score_columns:
+            d = values[i]
+            if type(d) is Decimal:
+                (dims if is_dim else scores)[key] = d
+            elif d is None:
+                missing[key] = c
             else:
-                d = as_number(v)
-                if d is None:
-                    add(r, c, f"{name}的{title}「{shown_value(v)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
-                    continue
-            if not zero <= d <= top:
-                add(r, c, f"{name}的{title} {plain(d)} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
-                continue
-            (row.dimension_scores if is_dim else row.scores)[key] = shown(d, scheme)
-        rows.append(row)
+                raw_value, top, title = body[i][c], d[0], text(grid[hr][c])
+                if d is _NOT_NUMBER:
+                    add(r, c, f"{name}的{title}「{shown_value(raw_value)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
+                else:
+                    add(r, c, f"{name}的{title} {plain(as_number(raw_value))} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
+        rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, scores, missing, dims))
     for row in rows:
         if row.name in form_names:
             continue
@@ -167,3 +168,37 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     if problems:
         return None, problems
     return Summary(hr, columns, rows, last, width), []
+
+
+_NOT_NUMBER = ("not a number",)
+
+
+def _scores(values: list, top: Decimal, scheme: Scheme) -> list:
+    """Each cell as its shown Decimal, None when blank, _NOT_NUMBER, or (top,) when out of range."""
+    out_of_range = (top,)
+    zero = Decimal(0)
+    cache: dict[tuple[type, object], object] = {}
+    out = []
+    for v in values:
+        key = (type(v), v)
+        try:
+            out.append(cache[key])
+            continue
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: never from a grid, but judge it anyway
+            key = None
+        if is_blank(v):
+            judged = None
+        else:
+            d = as_number(v)
+            if d is None:
+                judged = _NOT_NUMBER
+            elif not zero <= d <= top:
+                judged = out_of_range
+            else:
+                judged = shown(d, scheme)
+        if key is not None:
+            cache[key] = judged
+        out.append(judged)
+    return out

@@ -16,8 +16,9 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Union
 from xml.sax.saxutils import escape
@@ -219,6 +220,22 @@ class _Writer:
         return _cell_xml(f"{self.letter(col)}{rnum}", style, value, existing)
 
 
+def _plain_body(w: "_Writer", kind: type, value) -> str | None:
+    """What follows a new cell's r and s attributes, for blanks, text, Decimals and ints."""
+    if value is None or (kind is str and not value):
+        return "/>"
+    if kind is str:
+        body = w.texts.get(value)
+        if body is None:
+            body = w.texts[value] = f' t="inlineStr"><is>{_text_xml(value)}</is></c>'
+        return body
+    if kind is Decimal and value.is_finite():
+        return f"><v>{value:f}</v></c>"
+    if kind is int:
+        return f"><v>{value}</v></c>"
+    return None
+
+
 def _split_tail(inner: str, first_col: int, w: _Writer) -> int:
     """Where the cells at or right of `first_col` begin in a row's XML (cells are in column order)."""
     cut = len(inner)
@@ -327,33 +344,44 @@ class _Band:
     first_row: int
     values: dict[int, Sequence]  # col → one value per row
     cells: list[str] | None = None
-
-    @property
-    def first_col(self) -> int:
-        return min(self.values)
+    _tail: tuple | None = None
+    _left: dict[str, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
+    first_col: int = 0  # set by build()
 
     def build(self, w: "_Writer") -> None:
+        self.first_col = min(self.values)
         rows = range(self.first_row, self.first_row + len(next(iter(self.values.values()))))
         columns = [self._column(w, col, rows) for col in sorted(self.values)]
         self.cells = list(map("".join, zip(*columns)))
 
     def _column(self, w: "_Writer", col: int, rows: range) -> list[str]:
-        """One column's cells; uniform text or Decimal columns take a list comprehension."""
+        """One column's cells; each distinct value's XML is made once."""
         values = self.values[col]
         style = w.col_styles.get(col)
         lead = f'<c r="{w.letter(col)}'
         st = f' s="{style}"' if style is not None else ""
         kinds = set(map(type, values))
-        if kinds <= {str, type(None)}:
-            bodies = {}
-            for v in set(values):
-                if not v:
-                    bodies[v] = "/>"
-                else:
-                    bodies[v] = w.texts.get(v) or w.texts.setdefault(v, f' t="inlineStr"><is>{_text_xml(v)}</is></c>')
-            return [f'{lead}{r}"{st}{bodies[v]}' for r, v in zip(rows, values)]
-        if kinds == {Decimal} and all(v.is_finite() for v in values):
+        if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
+            bodies = {v: st + _plain_body(w, type(v), v) for v in set(values)}
+            return [f'{lead}{r}"{b}' for r, b in zip(rows, map(bodies.__getitem__, values))]
+        if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
             return [f'{lead}{r}"{st}><v>{v:f}</v></c>' for r, v in zip(rows, values)]
+        if kinds == {int}:
+            return [f'{lead}{r}"{st}><v>{v}</v></c>' for r, v in zip(rows, values)]
+        keys = list(zip(map(type, values), values))  # 1 and 1.0 and True must not share XML
+        try:
+            distinct = set(keys)
+        except TypeError:
+            distinct = None
+        if distinct is not None:
+            bodies = {}
+            for key in distinct:
+                body = _plain_body(w, *key)
+                if body is None:
+                    break
+                bodies[key] = st + body
+            else:
+                return [f'{lead}{r}"{bodies[k]}' for r, k in zip(rows, keys)]
         out = []
         for r, v in zip(rows, values):
             cell = w.new_cell(col, r, style, v)
@@ -363,21 +391,69 @@ class _Band:
     def at(self, i: int) -> dict[int, object]:
         return {col: values[i] for col, values in self.values.items()}
 
+    def cut(self, inner: str, w: "_Writer") -> int | None:
+        """Where the band's cells go in a row's cell XML, or None when the row needs the general path.
+
+        A row whose cells all lie left of the band gets the band appended. A row
+        that already holds the band's columns (a second 定星) has them replaced
+        when they are plain values in the column's own style and nothing lies
+        right of the band; anything else (formulas, a cadre's own formatting,
+        other cells among the band) is left to the general path, which keeps them.
+        """
+        if not inner:
+            return 0
+        at = inner.rfind('<c r="')
+        if at < 0:
+            return None
+        letters = inner[at + 6 : inner.find('"', at + 6)].rstrip("0123456789")
+        left = self._left.get(letters)
+        if left is None:
+            left = self._left[letters] = w.number(letters) < self.first_col
+        if left:
+            return len(inner)
+        last = w.number(letters)
+        if self._tail is None:
+            cols = sorted(self.values)
+            letters = [w.letter(c) for c in cols]
+            self._tail = (re.compile('<c r="(?:' + "|".join(letters) + r')\d'), {l: w.col_styles.get(c) for l, c in zip(letters, cols)}, max(cols))
+        pattern, styles, last_col = self._tail
+        if last > last_col:
+            return None
+        m = pattern.search(inner)
+        if m is None:
+            return None
+        tail = inner[m.start() :]
+        if "<f" in tail:
+            return None
+        for letters, style in _REF_AND_STYLE.findall(tail):
+            if letters not in styles or styles[letters] != (style or None):
+                return None
+        return m.start()
+
 
 def _split_edits(edits) -> tuple[list[_Band], list]:
-    """Tall single-column blocks become bands (grouped by their rows); the rest stays as is."""
+    """Tall rectangular blocks become bands (grouped by their rows), column by column; the rest stays as is.
+
+    Cells of `rest` win over band cells, so a block that writes a column a band
+    already holds stays in `rest`: the later write wins, as in edit order.
+    A ClearRows after a tall block would make order matter: then nothing is banded.
+    """
     bands: dict[tuple[int, int], _Band] = {}
     rest = []
-    for e in edits:
-        if isinstance(e, CellBlock) and len(e.values) >= BAND_MIN_ROWS and all(len(line) == 1 for line in e.values):
-            band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
-            if e.col in band.values:  # written twice: keep edit order exact through the general path
-                rest.append(e)
-            else:
-                band.values[e.col] = [line[0] for line in e.values]
-        else:
-            rest.append(e)
-    return list(bands.values()), rest
+    clears = [i for i, e in enumerate(edits) if isinstance(e, ClearRows)]
+    for i, e in enumerate(edits):
+        if isinstance(e, CellBlock) and len(e.values) >= BAND_MIN_ROWS:
+            widths = set(map(len, e.values))
+            if len(widths) == 1 and not any(k > i for k in clears):
+                (width,) = widths
+                band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
+                cols = range(e.col, e.col + width)
+                if not any(c in band.values for c in cols):
+                    for j, c in enumerate(cols):
+                        band.values[c] = list(map(itemgetter(j), e.values))
+                    continue
+        rest.append(e)
+    return [b for b in bands.values() if b.values], rest
 
 
 def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
@@ -386,6 +462,7 @@ def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHei
     return "".join(pieces), replaced
 
 
+_REF_AND_STYLE = re.compile(r'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')
 _ROW_NUMBER = re.compile(r'<row r="(\d+)"')
 _SELF_CLOSING_ROW = re.compile(r"<row\b[^>]*/>")
 
@@ -407,27 +484,36 @@ def _bulk_rows(body: str, in_band, target: "_Target", pending: list[int], writer
         return None
     if any(a >= b for a, b in zip(nums, nums[1:])) or not set(pending) <= set(nums):
         return None
-    rows = target.rows
+    rows, heights = target.rows, target.heights
+    every_cell_has_ref = body.count("<c") == body.count('<c r="')
     replaced = 0
     for chunk, rnum in zip(chunks, nums):
         hit = in_band.get(rnum)
-        if hit is None and rnum not in rows:
+        cells = rows.get(rnum)
+        if hit is None and cells is None:
             out.append(chunk + "</row>")
             continue
         at = chunk.find("<row")
         if at:
             out.append(chunk[:at])
             chunk = chunk[at:]
-        if hit is not None and rnum not in rows:
+        if hit is not None and not cells and every_cell_has_ref:  # band values, perhaps a new height
             band, i = hit
             head_end = chunk.index(">")
             row_head = chunk[:head_end]
             if 'customFormat="1"' not in row_head:
                 inner = chunk[head_end + 1 :]
-                if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
+                cut = band.cut(inner, writer)
+                if cut is not None:
+                    height = heights.get(rnum)
+                    if height is None and "spans=" not in row_head:  # the row's head stays: no copy of it
+                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], band.cells[i], "</row>")
+                        continue
                     if "spans=" in row_head:
                         row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
-                    out.append(f"{row_head}>{inner}{band.cells[i]}</row>")
+                    if height is not None:
+                        row_head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", row_head) + f' ht="{height:g}" customHeight="1"'
+                    out += (row_head, ">", inner[:cut], band.cells[i], "</row>")
                     continue
         replaced += emit(rnum, chunk + "</row>", False)
     return replaced
@@ -439,10 +525,7 @@ def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
         if "<chartsheet" in xml[:2000]:
             raise PatchError("that sheet is a chartsheet: it has no cells to write")
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
-    if any(isinstance(e, ClearRows) for e in edits):
-        bands, rest = [], list(edits)  # a clear between blocks makes order matter: general path
-    else:
-        bands, rest = _split_edits(edits)
+    bands, rest = _split_edits(edits)
     target = _Target()
     for e in rest:
         target.apply(e)
@@ -556,7 +639,7 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
     files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-STREAM_BATCH = 2000
+STREAM_BATCH = 8000
 
 
 def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[str]) -> None:
