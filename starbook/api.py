@@ -13,11 +13,14 @@ from __future__ import annotations
 import getpass
 import io
 import os
+import zipfile
+import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from .edits import Edit
+from .gcpause import gc_paused
 from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
 from .ratebook import Outcome, rate_book
@@ -82,7 +85,8 @@ def _wanted(name: str) -> bool:
 
 def check(path: Path) -> Outcome:
     """Validate only; nothing is written."""
-    return rate_book(read_grids(Path(path), _wanted), with_edits=False)
+    with gc_paused():
+        return rate_book(read_grids(Path(path), _wanted), with_edits=False)
 
 
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
@@ -91,9 +95,10 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     Nothing is written when the workbook has problems.
     """
     path = Path(path)
-    outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
-    if outcome.ok:
-        write_edits(path, Path(out) if out else path, outcome.edits)
+    with gc_paused():
+        outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
+        if outcome.ok:
+            write_edits(path, Path(out) if out else path, outcome.edits)
     return outcome
 
 
@@ -108,6 +113,8 @@ def write_edits(src: Path, dst: Path, edits: Sequence[Edit]) -> None:
             f"无法写入“{dst.name}”：工作簿中有 starbook 不能安全改写的内容（技术信息：{exc}）",
             "请在 Excel 中打开该文件另存一次后再试；仍不行请把文件发给技术支持",
         ) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise BookError(f"“{src.name}”已损坏（{exc}）", "请从原件或邮件附件重新保存一份再试") from exc
     except PermissionError as exc:
         raise BookError(f"无法写入“{dst.name}”：文件被占用或没有写权限", "请先在 Excel/WPS 中关闭这个文件，再重试") from exc
 

@@ -22,6 +22,7 @@ from .fill import blank_form_edits
 from .grid import Grid
 from .problems import Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, RowHeight
+from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
 from .scheme import METHOD_DIRECT, PENDING, STARS
 from .sheets.params import parse_params
@@ -154,11 +155,13 @@ def _user() -> str:
 @_guarded
 def rate(book, *, now: datetime | None = None, user: str | None = None) -> Outcome:
     """定星: rate the open book in place, exactly as `starbook rate` does on a file."""
-    outcome = rate_book(read_grids(book), now=now or datetime.now(), user=_user() if user is None else user)
+    with gc_paused():
+        outcome = rate_book(read_grids(book), now=now or datetime.now(), user=_user() if user is None else user)
     if not outcome.ok:
         _show_problems(book, outcome.problems)
         return outcome
-    apply_edits(book, outcome.edits)
+    with gc_paused():
+        apply_edits(book, outcome.edits)
     _remove_problem_sheet(book)
     _alert(book, _summary(outcome))
     return outcome
@@ -167,7 +170,8 @@ def rate(book, *, now: datetime | None = None, user: str | None = None) -> Outco
 @_guarded
 def check(book) -> Outcome:
     """校验: list every problem, change no result."""
-    outcome = rate_book(read_grids(book), with_edits=False)
+    with gc_paused():
+        outcome = rate_book(read_grids(book), with_edits=False)
     if not outcome.ok:
         _show_problems(book, outcome.problems)
     else:

@@ -141,14 +141,10 @@ def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, s
             notes=tuple(form.notes),
         )
     assert row is not None
-    return OrgInput(
-        name=name,
-        scores=dict(row.scores),
-        category=row.category,
-        last_star=row.last_star,
-        vetoes=row.vetoes,
-        dimension_scores=tuple(row.dimension_scores[d.name] for d in scheme.dimensions if d.name in row.dimension_scores),
-    )
+    dims = row.dimension_scores
+    if dims:
+        return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes, tuple(dims[d.name] for d in scheme.dimensions if d.name in dims))
+    return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes)  # the row's own scores: nothing changes them
 
 
 def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -301,11 +297,15 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
 def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
     """SHA-256 of the rules and every organization's inputs, as rated."""
     names = [e.name for e in scheme.evaluators]
-    lines = [repr(scheme)]
-    for o in orgs:
-        fields = [o.name, *(str(o.scores[n]) for n in names), o.last_star or "", "、".join(o.vetoes), *(str(d) for d in o.dimension_scores)]
-        lines.append("\x1f".join(fields))
-    return hashlib.sha256(("\x1e".join(lines) + "\x1e").encode("utf-8")).hexdigest()
+    digest = hashlib.sha256((repr(scheme) + "\x1e").encode("utf-8"))
+    for start in range(0, len(orgs), 4096):  # in slices: no single string for a 100,000-row book
+        lines = []
+        for o in orgs[start : start + 4096]:
+            scores = o.scores
+            fields = [o.name, *[str(scores[n]) for n in names], o.last_star or "", "、".join(o.vetoes), *map(str, o.dimension_scores)]
+            lines.append("\x1f".join(fields))
+        digest.update(("\x1e".join(lines) + "\x1e").encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:

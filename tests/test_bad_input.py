@@ -183,3 +183,21 @@ def test_unknown_scheme_and_bad_usage(capsys, tmp_path):
     code, out = run(capsys, "rate")
     assert code == 2 and "命令用法有误" in out
     assert not (tmp_path / "x.xlsm").exists()
+
+
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/worksheets/sheet1.xml"])
+def test_a_part_with_a_wrong_checksum_is_damage_and_nothing_is_written(capsys, tmp_path, example, part):
+    """A part whose CRC does not match: reported as damage, whichever part it is, and the file stays as it was."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(example) as zf:
+        crc = struct.pack("<I", zf.getinfo(part).CRC)
+    data = example.read_bytes()
+    assert data.count(crc) == 2  # the local header and the central directory
+    bad = tmp_path / "crc.xlsm"
+    bad.write_bytes(data.replace(crc, struct.pack("<I", zf.getinfo(part).CRC ^ 0x5A5A5A5A)))
+    before = bad.read_bytes()
+    code, out = run(capsys, "rate", bad)
+    assert code == 2 and "已损坏" in out and "Traceback" not in out
+    assert bad.read_bytes() == before

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,13 +33,33 @@ def check_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            bad = zf.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            bad = _first_damaged(zf)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试") from exc
     if bad is not None:
         raise BookError(f"“{path.name}”已损坏（{bad} 校验失败）", "请从原件或邮件附件重新保存一份再试")
     if "xl/workbook.xml" not in names:
         raise BookError(f"“{path.name}”不是 Excel 工作簿（可能是 Word 或其他 Office 文件）", "请使用星级评定工作簿（.xlsm）")
+
+
+def _first_damaged(zf: zipfile.ZipFile) -> str | None:
+    """The first part whose checksum fails, worksheets aside.
+
+    Worksheets are decompressed by the reader anyway, where damage shows as a
+    read error, and writing results re-reads every part with its checksum; so
+    only the other parts need checking here, which keeps a big 汇总表 from being
+    decompressed twice.
+    """
+    for info in zf.infolist():
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            continue
+        try:
+            with zf.open(info) as fh:
+                while fh.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            return info.filename
+    return None
 
 
 def sheet_names(path: Path) -> list[str]:
