@@ -345,7 +345,8 @@ class _Band:
     values: dict[int, Sequence]  # col → one value per row
     cells: list[str] | None = None
     _tail: tuple | None = None
-    _left: dict[str, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
+    _left: dict[bytes, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
+    _encoded: list[bytes] | None = None
     first_col: int = 0  # set by build()
 
     def build(self, w: "_Writer") -> None:
@@ -391,8 +392,8 @@ class _Band:
     def at(self, i: int) -> dict[int, object]:
         return {col: values[i] for col, values in self.values.items()}
 
-    def cut(self, inner: str, w: "_Writer") -> int | None:
-        """Where the band's cells go in a row's cell XML, or None when the row needs the general path.
+    def cut(self, inner: bytes, w: "_Writer") -> int | None:
+        """Where the band's cells go in a row's cell XML (UTF-8), or None when the row needs the general path.
 
         A row whose cells all lie left of the band gets the band appended. A row
         that already holds the band's columns (a second 定星) has them replaced
@@ -402,20 +403,21 @@ class _Band:
         """
         if not inner:
             return 0
-        at = inner.rfind('<c r="')
+        at = inner.rfind(b'<c r="')
         if at < 0:
             return None
-        letters = inner[at + 6 : inner.find('"', at + 6)].rstrip("0123456789")
+        letters = inner[at + 6 : inner.find(b'"', at + 6)].rstrip(b"0123456789")
         left = self._left.get(letters)
         if left is None:
-            left = self._left[letters] = w.number(letters) < self.first_col
+            left = self._left[letters] = w.number(letters.decode("ascii")) < self.first_col
         if left:
             return len(inner)
-        last = w.number(letters)
+        last = w.number(letters.decode("ascii"))
         if self._tail is None:
             cols = sorted(self.values)
-            letters = [w.letter(c) for c in cols]
-            self._tail = (re.compile('<c r="(?:' + "|".join(letters) + r')\d'), {l: w.col_styles.get(c) for l, c in zip(letters, cols)}, max(cols))
+            letters_of = [w.letter(c).encode("ascii") for c in cols]
+            styles = {l: (w.col_styles[c].encode("ascii") if c in w.col_styles else b"") for l, c in zip(letters_of, cols)}
+            self._tail = (re.compile(b'<c r="(?:' + b"|".join(letters_of) + rb')\d'), styles, max(cols))
         pattern, styles, last_col = self._tail
         if last > last_col:
             return None
@@ -423,12 +425,17 @@ class _Band:
         if m is None:
             return None
         tail = inner[m.start() :]
-        if "<f" in tail:
+        if b"<f" in tail:
             return None
         for letters, style in _REF_AND_STYLE.findall(tail):
-            if letters not in styles or styles[letters] != (style or None):
+            if styles.get(letters) != style:
                 return None
         return m.start()
+
+    def encoded(self) -> list[bytes]:
+        if self._encoded is None:
+            self._encoded = [c.encode("utf-8") for c in self.cells]
+        return self._encoded
 
 
 def _split_edits(edits) -> tuple[list[_Band], list]:
@@ -458,86 +465,88 @@ def _split_edits(edits) -> tuple[list[_Band], list]:
 
 def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
-    pieces, replaced = _patch_sheet_pieces(xml, edits)
-    return "".join(pieces), replaced
+    pieces, replaced = _patch_sheet_pieces(xml.encode("utf-8"), edits)
+    return b"".join(pieces).decode("utf-8"), replaced
 
 
-_REF_AND_STYLE = re.compile(r'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')
-_ROW_NUMBER = re.compile(r'<row r="(\d+)"')
-_SELF_CLOSING_ROW = re.compile(r"<row\b[^>]*/>")
+_REF_AND_STYLE = re.compile(rb'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+_SELF_CLOSING_ROW = re.compile(rb"<row\b[^>]*/>")
 
 
-def _bulk_rows(body: str, in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list[str]) -> int | None:
-    """Fast path for the common sheet: split rows with str.split instead of scanning them.
+def _bulk_rows(body: bytes, in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
+    """Fast path for the common sheet: split the UTF-8 rows with bytes.split instead of scanning them.
 
     Applies when nothing is cleared, every row is written as <row r="…">…</row> in
-    ascending order and every row to write already exists. Rows with other edits
-    (heights, single cells) go through `emit` like in the general path.
-    Returns the number of formulas replaced, or None (having done nothing) when
-    the sheet does not qualify.
+    ascending order and every row to write already exists. Unchanged rows are
+    passed on as the very bytes they were; rows with other edits (single cells,
+    formulas) go through `emit` like in the general path. Returns the number of
+    formulas replaced, or None (having done nothing) when the sheet does not qualify.
     """
     if target.clear_from is not None or not in_band or _SELF_CLOSING_ROW.search(body):
         return None
-    chunks = body.split("</row>")
+    chunks = body.split(b"</row>")
     nums = list(map(int, _ROW_NUMBER.findall(body)))
-    if chunks[-1].strip() or len(chunks) - 1 != len(nums) or body.count("<row") != len(nums):
+    if chunks[-1].strip() or len(chunks) - 1 != len(nums) or body.count(b"<row") != len(nums):
         return None
     if any(a >= b for a, b in zip(nums, nums[1:])) or not set(pending) <= set(nums):
         return None
     rows, heights = target.rows, target.heights
-    every_cell_has_ref = body.count("<c") == body.count('<c r="')
+    every_cell_has_ref = body.count(b"<c") == body.count(b'<c r="')
+    end_row = b"</row>"
     replaced = 0
     for chunk, rnum in zip(chunks, nums):
         hit = in_band.get(rnum)
         cells = rows.get(rnum)
         if hit is None and cells is None:
-            out.append(chunk + "</row>")
+            out += (chunk, end_row)
             continue
-        at = chunk.find("<row")
+        at = chunk.find(b"<row")
         if at:
             out.append(chunk[:at])
             chunk = chunk[at:]
         if hit is not None and not cells and every_cell_has_ref:  # band values, perhaps a new height
             band, i = hit
-            head_end = chunk.index(">")
+            head_end = chunk.index(b">")
             row_head = chunk[:head_end]
-            if 'customFormat="1"' not in row_head:
+            if b'customFormat="1"' not in row_head:
                 inner = chunk[head_end + 1 :]
                 cut = band.cut(inner, writer)
                 if cut is not None:
                     height = heights.get(rnum)
-                    if height is None and "spans=" not in row_head:  # the row's head stays: no copy of it
-                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], band.cells[i], "</row>")
+                    if height is None and b"spans=" not in row_head:  # the row's head stays: no copy of it
+                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], band.encoded()[i], end_row)
                         continue
-                    if "spans=" in row_head:
-                        row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
+                    text = row_head.decode("utf-8")
+                    if "spans=" in text:
+                        text = re.sub(r'\s+spans="[^"]*"', "", text)
                     if height is not None:
-                        row_head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", row_head) + f' ht="{height:g}" customHeight="1"'
-                    out += (row_head, ">", inner[:cut], band.cells[i], "</row>")
+                        text = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", text) + f' ht="{height:g}" customHeight="1"'
+                    out += (text.encode("utf-8"), b">", inner[:cut], band.encoded()[i], end_row)
                     continue
-        replaced += emit(rnum, chunk + "</row>", False)
+        replaced += emit(rnum, (chunk + end_row).decode("utf-8"), False)
     return replaced
 
 
-def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
-    """The patched sheet as a list of pieces (rows), so a big sheet is never joined in memory."""
-    if "<worksheet" not in xml[:2000]:
-        if "<chartsheet" in xml[:2000]:
+def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
+    """The patched sheet (UTF-8) as a list of pieces, so a big sheet is never joined in memory."""
+    if b"<worksheet" not in data[:2000]:
+        if b"<chartsheet" in data[:2000]:
             raise PatchError("that sheet is a chartsheet: it has no cells to write")
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
     bands, rest = _split_edits(edits)
     target = _Target()
     for e in rest:
         target.apply(e)
-    start = xml.find("<sheetData")
+    start = data.find(b"<sheetData")
     if start < 0:
         raise PatchError("the worksheet has no <sheetData>")
-    open_end = xml.index(">", start)
-    if xml[open_end - 1] == "/":
-        head, body, tail = xml[:start], "", xml[open_end + 1 :]
+    open_end = data.index(b">", start)
+    if data[open_end - 1 : open_end] == b"/":
+        head, raw_body, tail = data[:start].decode("utf-8"), b"", data[open_end + 1 :].decode("utf-8")
     else:
-        close = xml.index("</sheetData>", open_end)
-        head, body, tail = xml[:start], xml[open_end + 1 : close], xml[close + len("</sheetData>") :]
+        close = data.index(b"</sheetData>", open_end)
+        head, raw_body, tail = data[:start].decode("utf-8"), data[open_end + 1 : close], data[close + len(b"</sheetData>") :].decode("utf-8")
     writer = _Writer(_column_styles(head))
     writer.heights = target.heights
     in_band: dict[int, tuple[_Band, int]] = {}
@@ -573,11 +582,13 @@ def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
         out.append(text)
         return n
 
-    bulk = _bulk_rows(body, in_band, target, pending, writer, emit, out)
+    bulk = _bulk_rows(raw_body, in_band, target, pending, writer, emit, out)
     if bulk is not None:
         extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
-        return [f"{_dimension(head, target, extents)}<sheetData>", *out, f"</sheetData>{tail}"], bulk
+        pieces = [p if type(p) is bytes else p.encode("utf-8") for p in out]  # rows from `emit` are text
+        return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *pieces, f"</sheetData>{tail}".encode("utf-8")], bulk
 
+    body = raw_body.decode("utf-8")
     k = 0
     previous = 0
     for m in _ROW.finditer(body):
@@ -600,7 +611,7 @@ def _patch_sheet_pieces(xml: str, edits) -> tuple[list[str], int]:
         k += 1
     extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
     head = _dimension(head, target, extents)
-    return [f"{head}<sheetData>", *out, f"</sheetData>{tail}"], replaced
+    return [p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -642,20 +653,20 @@ def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
 STREAM_BATCH = 8000
 
 
-def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[str]) -> None:
+def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -> None:
     """Write a patched sheet in batches of rows: no joined copy of a big sheet in memory."""
     entry = zipfile.ZipInfo(info.filename, info.date_time)
     entry.compress_type = info.compress_type
     entry.external_attr = info.external_attr
     entry.create_system = info.create_system
-    level = 1 if len(pieces) > STREAM_BATCH else 6  # fast deflate for big sheets
+    level = 1 if sum(map(len, pieces)) > 1 << 20 else 6  # fast deflate for big sheets, as for other big parts
     if hasattr(entry, "compress_level"):  # Python 3.13+
         entry.compress_level = level
     else:
         entry._compresslevel = level
     with zout.open(entry, "w") as out:
         for start in range(0, len(pieces), STREAM_BATCH):
-            out.write("".join(pieces[start : start + STREAM_BATCH]).encode("utf-8"))
+            out.write(b"".join(pieces[start : start + STREAM_BATCH]))
 
 
 def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> None:
@@ -675,10 +686,10 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
         infos = zin.infolist()
         names = [i.filename for i in infos]
         patched: dict[str, bytes] = {}
-        sheets: dict[str, list[str]] = {}
+        sheets: dict[str, list[bytes]] = {}
         replaced = 0
         for part, sheet_edits in by_sheet.items():
-            sheets[part], n = _patch_sheet_pieces(zin.read(part).decode("utf-8"), sheet_edits)
+            sheets[part], n = _patch_sheet_pieces(zin.read(part), sheet_edits)
             replaced += n
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
