@@ -86,8 +86,10 @@ def test_clear_then_rewrite_and_formula_replaced(book, tmp_path):
         assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")
 
 
-def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch):
-    """Tall result columns take the column-wise/bulk path; it must agree with the general path."""
+@pytest.mark.parametrize("saved_by_excel", [False, True])
+def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch, saved_by_excel):
+    """Tall result columns take the column-wise/bulk path; it must agree with the general path,
+    on rows as starbook writes them and on rows with Excel's spans hints."""
     from decimal import Decimal
 
     from starbook import api
@@ -101,6 +103,17 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch):
     rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(55 + i % 45), "党员群众测评得分": Decimal(60 + i % 40),
              "自评得分": Decimal(70 + i % 30), "上年星级": "三星级"} for i in range(300)]
     api.write_edits(book, book, [summary_rows(grid, rows)])
+    if saved_by_excel:
+        import re
+
+        from starbook.xlsx.sheetpatch import sheet_parts
+
+        with zipfile.ZipFile(book) as zf:
+            part = sheet_parts(zf)["汇总表"]
+            xml = zf.read(part).decode()
+        xml, n = re.subn(r'<row r="(\d+)">', r'<row r="\1" spans="1:7">', xml)
+        assert n >= 300
+        _replace_part(book, part, xml.encode())
     results, parts = {}, {}
     now = datetime(2026, 11, 22, 9, 0)
     for label, minimum in (("bulk", 2), ("general", 10**9)):  # 2: even the short 整改名单 block is banded

@@ -352,10 +352,11 @@ class _Band:
     def build(self, w: "_Writer") -> None:
         self.first_col = min(self.values)
         rows = range(self.first_row, self.first_row + len(next(iter(self.values.values()))))
-        columns = [self._column(w, col, rows) for col in sorted(self.values)]
+        numbers = list(map(str, rows))
+        columns = [self._column(w, col, rows, numbers) for col in sorted(self.values)]
         self.cells = list(map("".join, zip(*columns)))
 
-    def _column(self, w: "_Writer", col: int, rows: range) -> list[str]:
+    def _column(self, w: "_Writer", col: int, rows: range, numbers: list[str]) -> list[str]:
         """One column's cells; each distinct value's XML is made once."""
         values = self.values[col]
         style = w.col_styles.get(col)
@@ -364,11 +365,11 @@ class _Band:
         kinds = set(map(type, values))
         if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
             bodies = {v: st + _plain_body(w, type(v), v) for v in set(values)}
-            return [f'{lead}{r}"{b}' for r, b in zip(rows, map(bodies.__getitem__, values))]
+            return [f'{lead}{r}"{b}' for r, b in zip(numbers, map(bodies.__getitem__, values))]
         if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
-            return [f'{lead}{r}"{st}><v>{v:f}</v></c>' for r, v in zip(rows, values)]
+            return [f'{lead}{r}"{st}><v>{v:f}</v></c>' for r, v in zip(numbers, values)]
         if kinds == {int}:
-            return [f'{lead}{r}"{st}><v>{v}</v></c>' for r, v in zip(rows, values)]
+            return [f'{lead}{r}"{st}><v>{v}</v></c>' for r, v in zip(numbers, values)]
         keys = list(zip(map(type, values), values))  # 1 and 1.0 and True must not share XML
         try:
             distinct = set(keys)
@@ -474,7 +475,34 @@ _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 _SELF_CLOSING_ROW = re.compile(rb"<row\b[^>]*/>")
 
 
-def _bulk_rows(body: bytes, in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
+def _rows_end_left_of(body: bytes, band: "_Band", w: "_Writer") -> bool:
+    """Whether every row of the band ends left of it and needs no change of its own.
+
+    Checked once over the band's rows with C-speed scans: no cell in the band's
+    columns or right of them, no spans hint to correct and no row style. Then
+    each row only gets the band's cells appended.
+    """
+    letters = w.letter(band.first_col)
+    if len(letters) == 1:
+        right = f"[{letters}-Z]|[A-Z]{{2,3}}"
+    elif len(letters) == 2:
+        first, second = letters
+        later = f"[{chr(ord(first) + 1)}-Z][A-Z]|" if first != "Z" else ""
+        right = f"{first}[{second}-Z]|{later}[A-Z]{{3}}"
+    else:
+        return False
+    start = body.find(b'<row r="%d"' % band.first_row)
+    last = body.find(b'<row r="%d"' % (band.first_row + len(band.cells) - 1))
+    if start < 0 or last < 0:
+        return False
+    end = body.find(b"</row>", last)
+    for needle in (b"spans=", b'customFormat="1"'):
+        if body.find(needle, start, end) >= 0:
+            return False
+    return re.compile(f'<c r="(?:{right})\\d'.encode("ascii")).search(body, start, end) is None
+
+
+def _bulk_rows(body: bytes, bands: list["_Band"], in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
     """Fast path for the common sheet: split the UTF-8 rows with bytes.split instead of scanning them.
 
     Applies when nothing is cleared, every row is written as <row r="…">…</row> in
@@ -494,12 +522,17 @@ def _bulk_rows(body: bytes, in_band, target: "_Target", pending: list[int], writ
     rows, heights = target.rows, target.heights
     every_cell_has_ref = body.count(b"<c") == body.count(b'<c r="')
     end_row = b"</row>"
+    clean = {id(band): every_cell_has_ref and _rows_end_left_of(body, band, writer) for band in bands}
+    encoded = {id(band): band.encoded() for band in bands}
     replaced = 0
     for chunk, rnum in zip(chunks, nums):
         hit = in_band.get(rnum)
         cells = rows.get(rnum)
         if hit is None and cells is None:
             out += (chunk, end_row)
+            continue
+        if hit is not None and cells is None and clean[id(hit[0])]:  # the first 定星 of a plain sheet
+            out += (chunk, encoded[id(hit[0])][hit[1]], end_row)
             continue
         at = chunk.find(b"<row")
         if at:
@@ -564,7 +597,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
         if hit is not None and rnum not in target.rows:
             band, i = hit
             if row_xml is None:
-                out.append(f'<row r="{rnum}">{band.cells[i]}</row>')
+                put(f'<row r="{rnum}">{band.cells[i]}</row>')
                 return 0
             head_end = row_xml.index(">")
             self_closing = row_xml[head_end - 1] == "/"
@@ -574,19 +607,23 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
                 if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
                     if "spans=" in row_head:
                         row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
-                    out.append(f"{row_head}>{inner}{band.cells[i]}</row>")
+                    put(f"{row_head}>{inner}{band.cells[i]}</row>")
                     return 0
         cells = hit[0].at(hit[1]) if hit is not None else {}
         cells.update(target.rows.get(rnum, {}))
         text, n = _patch_row(rnum, row_xml, cells, writer, cleared)
-        out.append(text)
+        put(text)
         return n
 
-    bulk = _bulk_rows(raw_body, in_band, target, pending, writer, emit, out)
+    def put(text: str) -> None:
+        out.append(text.encode("utf-8") if in_bytes else text)
+
+    in_bytes = True
+    bulk = _bulk_rows(raw_body, bands, in_band, target, pending, writer, emit, out)
     if bulk is not None:
         extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
-        pieces = [p if type(p) is bytes else p.encode("utf-8") for p in out]  # rows from `emit` are text
-        return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *pieces, f"</sheetData>{tail}".encode("utf-8")], bulk
+        return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *out, f"</sheetData>{tail}".encode("utf-8")], bulk
+    in_bytes = False
 
     body = raw_body.decode("utf-8")
     k = 0
