@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..memo import Memo
 from ..numbers import percent_text
 from ..scheme import PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from .grading import dimensions_reached, grade_for, star_for, star_for_dimension_count, veto_cap
@@ -77,29 +78,23 @@ def _rectify(grade: str | None, star: str, org: OrgInput, scheme: Scheme) -> tup
 def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     """The whole 定星 of DOMAIN.md for one committee's organizations.
 
-    Per organization the rules are called as the UDFs call them; results that
-    depend only on a few values (grade and star by final score, movement by the
-    pair of stars) are remembered, since a committee's thousands of
-    organizations share a few thousand distinct scores.
+    Works column by column: the rules are the functions the UDFs call, applied
+    through Memo to each distinct value (a committee's organizations share a few
+    thousand scores and a handful of star pairs). Only the quotas look at
+    organizations one by one, as Standing objects they may change.
     """
-    standings: list[Standing] = []
-    bases: list[tuple[str, tuple[str, ...]]] = []
-    by_final: dict[Decimal, tuple[str | None, str]] = {}
-    tie_names = [e.name for e in scheme.tie_break]
-    by_dimensions = scheme.star_mode == STAR_BY_DIMENSIONS
-    finals = final_scores({e.name: [o.scores[e.name] for o in orgs] for e in scheme.evaluators}, scheme.evaluators, scheme)
-    for org, final in zip(orgs, finals):
-        scores = org.scores
-        if by_dimensions:
-            grade, star, reached = _base(org, final, scheme)
-        else:
-            hit = by_final.get(final)
-            if hit is None:
-                hit = by_final[final] = _base(org, final, scheme)[:2]
-            (grade, star), reached = hit, ()
-        bases.append((star, reached))
-        tie = tuple([scores[n] for n in tie_names])
-        standings.append(Standing(org.name, final, tie, grade, star, list(org.notes)))
+    names = [o.name for o in orgs]
+    columns = {e.name: [o.scores[e.name] for o in orgs] for e in scheme.evaluators}
+    finals = final_scores(columns, scheme.evaluators, scheme)
+    if scheme.star_mode == STAR_BY_DIMENSIONS:
+        bases = [_base(o, f, scheme) for o, f in zip(orgs, finals)]
+        grades, stars0, reached = (list(c) for c in zip(*bases)) if bases else ([], [], [])
+    else:
+        by_final = Memo(lambda f: _base(_NO_ORG, f, scheme)[:2])
+        grades, stars0 = (list(c) for c in zip(*map(by_final.__getitem__, finals))) if orgs else ([], [])
+        reached = [()] * len(orgs)
+    ties = list(zip(*[columns[e.name] for e in scheme.tie_break])) if scheme.tie_break else [()] * len(orgs)
+    standings = list(map(Standing, names, finals, ties, grades, stars0, [list(o.notes) for o in orgs]))
 
     apply_bottom_floor(standings, scheme)
     for org, s in zip(orgs, standings):
@@ -107,36 +102,44 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
             continue
         capped, lowered = veto_cap(s.star, org.vetoes, scheme)
         if lowered:
-            names = "、".join(v.name for v in lowered)
-            s.notes.append(f"存在否决事项（{names}），星级最高为{capped}，由{s.star}调整为{capped}")
+            names_lowered = "、".join(v.name for v in lowered)
+            s.notes.append(f"存在否决事项（{names_lowered}），星级最高为{capped}，由{s.star}调整为{capped}")
             s.star = capped
     apply_five_star_cap(standings, scheme)
 
+    stars = [s.star for s in standings]
+    grades = [s.grade for s in standings]
+    lasts = [o.last_star for o in orgs]
     approving = {star: scheme.approving_body(star) for star in STARS}
     honor = {star: honor_eligible(star, scheme) for star in (*STARS, PENDING)}
-    moves: dict[tuple[str, str | None], str] = {}
-    plain_rectify: dict[tuple[str | None, str], tuple[str, ...]] = {}
-    results = []
-    for org, s, (star0, reached) in zip(orgs, standings, bases):
-        star = s.star
-        move_key = (star, org.last_star)
-        move = moves.get(move_key)
-        if move is None:
-            move = moves[move_key] = movement(star, org.last_star)
-        if org.satisfaction is None:  # rectification then depends on grade and star alone
-            rectify = plain_rectify.get((s.grade, star))
-            if rectify is None:
-                rectify = plain_rectify[(s.grade, star)] = _rectify(s.grade, star, org, scheme)
-        else:
-            rectify = _rectify(s.grade, star, org, scheme)
-        results.append(
-            OrgResult(org.name, s.final, s.grade, star0, star, tuple(s.notes), approving.get(star, ""), move, honor[star], reached, rectify)
+    moves = list(map(Memo(lambda pair: movement(*pair)).__getitem__, zip(stars, lasts)))
+    plain = Memo(lambda pair: _rectify(pair[0], pair[1], _NO_ORG, scheme))  # without a satisfaction rate
+    rectify = [
+        plain[(g, st)] if o.satisfaction is None else _rectify(g, st, o, scheme) for o, g, st in zip(orgs, grades, stars)
+    ]
+    results = tuple(
+        map(
+            OrgResult,
+            names,
+            finals,
+            grades,
+            stars0,
+            stars,
+            [tuple(s.notes) for s in standings],
+            [approving.get(st, "") for st in stars],
+            moves,
+            [honor[st] for st in stars],
+            reached,
+            rectify,
         )
-    stars = [r.star for r in results]
+    )
     counts = {star: stars.count(star) for star in (*STARS, PENDING)}
     return Rating(
-        results=tuple(results),
+        results=results,
         distribution=tuple(distribution_report(stars, scheme)),
-        upgrades=tuple(upgrade_report([(o.last_star, star) for o, star in zip(orgs, stars)], scheme)),
+        upgrades=tuple(upgrade_report(list(zip(lasts, stars)), scheme)),
         counts=counts,
     )
+
+
+_NO_ORG = OrgInput("", {})  # for rules that do not depend on the organization in the mode used

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from types import MappingProxyType
 from decimal import Decimal
 
+from ..memo import Memo
 from ..grid import Grid, as_number, cell_name, find_header, is_blank, shown_value, text
 from ..problems import Problem
 from ..numbers import plain
@@ -117,6 +121,15 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     score_columns = []
     for key, c, is_dim, top in checks:
         score_columns.append((key, c, is_dim, _scores(column(c), top, scheme)))
+    # The usual 汇总表: every score a valid number. Then each row's scores are zipped
+    # into dicts at C speed and the loop below only handles names, stars and vetoes.
+    judged = [values for _, _, _, values in score_columns]
+    plain_rows = all(set(map(type, values)) == {Decimal} for values in judged)
+    if plain_rows:
+        keys = [key for key, _, is_dim, _ in score_columns if not is_dim]
+        dim_keys = [key for key, _, is_dim, _ in score_columns if is_dim]
+        score_dicts = list(map(dict, map(zip, repeat(keys), zip(*[v for (_, _, is_dim, v) in score_columns if not is_dim]))))
+        dim_dicts = list(map(dict, map(zip, repeat(dim_keys), zip(*[v for (_, _, is_dim, v) in score_columns if is_dim])))) if dim_keys else None
     rows: list[SummaryRow] = []
     seen: dict[str, int] = {}
     last = hr
@@ -144,6 +157,9 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
                 if unknown:
                     add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
                 vetoes = tuple(h for h in hits if h in veto_names)
+        if plain_rows:
+            rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, score_dicts[i], _EMPTY, dim_dicts[i] if dim_dicts else _EMPTY))
+            continue
         scores: dict[str, Decimal] = {}
         dims: dict[str, Decimal] = {}
         missing: dict[str, int] = {}
@@ -171,34 +187,29 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
 
 
 _NOT_NUMBER = ("not a number",)
+_EMPTY: Mapping = MappingProxyType({})  # shared by rows with nothing missing (read only)
 
 
 def _scores(values: list, top: Decimal, scheme: Scheme) -> list:
     """Each cell as its shown Decimal, None when blank, _NOT_NUMBER, or (top,) when out of range."""
     out_of_range = (top,)
     zero = Decimal(0)
-    cache: dict[tuple[type, object], object] = {}
-    out = []
-    for v in values:
-        key = (type(v), v)
-        try:
-            out.append(cache[key])
-            continue
-        except KeyError:
-            pass
-        except TypeError:  # unhashable: never from a grid, but judge it anyway
-            key = None
+
+    def judge(v: object) -> object:
         if is_blank(v):
-            judged = None
-        else:
-            d = as_number(v)
-            if d is None:
-                judged = _NOT_NUMBER
-            elif not zero <= d <= top:
-                judged = out_of_range
-            else:
-                judged = shown(d, scheme)
-        if key is not None:
-            cache[key] = judged
-        out.append(judged)
-    return out
+            return None
+        d = as_number(v)
+        if d is None:
+            return _NOT_NUMBER
+        if not zero <= d <= top:
+            return out_of_range
+        return shown(d, scheme)
+
+    numeric = {float, int, bool, Decimal}
+    if len(set(map(type, values)) & numeric) <= 1:  # no 1 == 1.0 == True clash: key by the value itself
+        try:
+            return list(map(Memo(judge).__getitem__, values))
+        except TypeError:  # an unhashable value: never from a grid, but judge it anyway
+            pass
+    return [judge(v) for v in values]
+
