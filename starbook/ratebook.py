@@ -112,6 +112,9 @@ def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -
     orgs: list[OrgInput] = []
     rows: list[int] = []
     listed = set()
+    if not forms:  # a 汇总表 typed or pasted in full: each row is its organization's input
+        orgs = [_org_input(row.name, row, None, scheme) for row in summary.rows]
+        return orgs, [row.row for row in summary.rows]
     for row in summary.rows:
         listed.add(row.name)
         form = forms.get(row.name)
@@ -174,7 +177,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
 
     def column(title: str, value_of, attr: str | None = None) -> None:
         if in_order and attr is not None:  # the usual case: one result per row, in row order
-            values = [(v,) for v in map(attrgetter(attr), rating.results)]
+            values = list(zip(map(attrgetter(attr), rating.results)))
         elif in_order:
             values = [(value_of(o, res),) for o, res in zip(orgs, rating.results)]
         else:
@@ -190,9 +193,10 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     column(S.O_STAR, lambda o, r: r.star, "star")
     column(S.O_NOTE, lambda o, r: r.note_text)
     for r, res in zip(rows, rating.results):
-        lines = _lines(res.note_text, NOTE_LINE_WIDTH)
-        if lines > 1:
-            edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
+        if res.notes:
+            lines = _lines(res.note_text, NOTE_LINE_WIDTH)
+            if lines > 1:
+                edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
     column(S.O_BODY, lambda o, r: r.approving, "approving")
     column(S.O_MOVE, lambda o, r: r.movement, "movement")
     if S.O_SAT in columns:
@@ -299,11 +303,16 @@ def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
     names = [e.name for e in scheme.evaluators]
     digest = hashlib.sha256((repr(scheme) + "\x1e").encode("utf-8"))
     for start in range(0, len(orgs), 4096):  # in slices: no single string for a 100,000-row book
-        lines = []
-        for o in orgs[start : start + 4096]:
-            scores = o.scores
-            fields = [o.name, *[str(scores[n]) for n in names], o.last_star or "", "、".join(o.vetoes), *map(str, o.dimension_scores)]
-            lines.append("\x1f".join(fields))
+        part = orgs[start : start + 4096]
+        fields = [
+            [o.name for o in part],
+            *[[str(o.scores[n]) for o in part] for n in names],
+            [o.last_star or "" for o in part],
+            ["、".join(o.vetoes) for o in part],
+        ]
+        lines = list(map("\x1f".join, zip(*fields)))
+        if any(o.dimension_scores for o in part):
+            lines = [line + "".join("\x1f" + str(d) for d in o.dimension_scores) for line, o in zip(lines, part)]
         digest.update(("\x1e".join(lines) + "\x1e").encode("utf-8"))
     return digest.hexdigest()
 

@@ -47,9 +47,10 @@ class TargetReport:
 def distribution_report(stars: Sequence[str], scheme: Scheme) -> list[TargetReport]:
     """Share of each star group against seed 000's targets; reported, not enforced."""
     base = len(stars)
+    tally = Counter(stars)
     out = []
     for t in scheme.distribution_targets:
-        count = sum(1 for s in stars if s in t.stars)
+        count = sum(n for star, n in tally.items() if star in t.stars)
         share = Decimal(count) / base if base else Decimal(0)
         met = share >= t.ratio if t.at_least else share <= t.ratio
         word = "不低于" if t.at_least else "不高于"

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Union
@@ -339,56 +340,59 @@ BAND_MIN_ROWS = 64
 
 @dataclass
 class _Band:
-    """Tall one-column blocks over the same rows: their cells are generated column-wise."""
+    """Tall blocks over the same rows, one list of values per column.
+
+    Each row's cells are assembled as UTF-8 bytes with one C-level join over
+    per-column pieces (the column's constant XML, the row number, the value's
+    text), so a 100,000-row band costs no Python work per cell.
+    """
 
     first_row: int
     values: dict[int, Sequence]  # col → one value per row
-    cells: list[str] | None = None
+    size: int = 0  # rows, set by build()
+    first_col: int = 0  # set by build()
+    _encoded: list[bytes] | None = None
     _tail: tuple | None = None
     _left: dict[bytes, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
-    _encoded: list[bytes] | None = None
-    first_col: int = 0  # set by build()
 
     def build(self, w: "_Writer") -> None:
         self.first_col = min(self.values)
-        rows = range(self.first_row, self.first_row + len(next(iter(self.values.values()))))
-        numbers = list(map(str, rows))
-        columns = [self._column(w, col, rows, numbers) for col in sorted(self.values)]
-        self.cells = list(map("".join, zip(*columns)))
+        self.size = len(next(iter(self.values.values())))
+        rows = range(self.first_row, self.first_row + self.size)
+        numbers = [b"%d" % r for r in rows]
+        parts: list = []
+        for col in sorted(self.values):
+            parts += self._column(w, col, rows, numbers)
+        self._encoded = list(map(b"".join, zip(*parts)))
 
-    def _column(self, w: "_Writer", col: int, rows: range, numbers: list[str]) -> list[str]:
-        """One column's cells; each distinct value's XML is made once."""
+    def encoded(self) -> list[bytes]:
+        """Each row's band cells, UTF-8."""
+        assert self._encoded is not None, "build() first"
+        return self._encoded
+
+    def cell_text(self, i: int) -> str:
+        return self.encoded()[i].decode("utf-8")
+
+    def _column(self, w: "_Writer", col: int, rows: range, numbers: list[bytes]) -> list:
+        """Iterables whose row-wise concatenation is the column's cells."""
         values = self.values[col]
         style = w.col_styles.get(col)
-        lead = f'<c r="{w.letter(col)}'
+        lead = f'<c r="{w.letter(col)}'.encode("ascii")
         st = f' s="{style}"' if style is not None else ""
         kinds = set(map(type, values))
         if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
-            bodies = {v: st + _plain_body(w, type(v), v) for v in set(values)}
-            return [f'{lead}{r}"{b}' for r, b in zip(numbers, map(bodies.__getitem__, values))]
+            bodies = {v: f'"{st}{_plain_body(w, type(v), v)}'.encode("utf-8") for v in set(values)}
+            return [repeat(lead), numbers, map(bodies.__getitem__, values)]
         if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
-            return [f'{lead}{r}"{st}><v>{v:f}</v></c>' for r, v in zip(numbers, values)]
+            texts = map(str.encode, map(format, values, repeat("f")))  # exactly as typed: 85.10 stays 85.10
+            return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
         if kinds == {int}:
-            return [f'{lead}{r}"{st}><v>{v}</v></c>' for r, v in zip(numbers, values)]
-        keys = list(zip(map(type, values), values))  # 1 and 1.0 and True must not share XML
-        try:
-            distinct = set(keys)
-        except TypeError:
-            distinct = None
-        if distinct is not None:
-            bodies = {}
-            for key in distinct:
-                body = _plain_body(w, *key)
-                if body is None:
-                    break
-                bodies[key] = st + body
-            else:
-                return [f'{lead}{r}"{bodies[k]}' for r, k in zip(rows, keys)]
-        out = []
+            return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), map(str.encode, map(str, values)), repeat(b"</v></c>")]
+        cells = []
         for r, v in zip(rows, values):
             cell = w.new_cell(col, r, style, v)
-            out.append(cell if cell is not None else w.cell(col, r, style, v, None)[0])
-        return out
+            cells.append((cell if cell is not None else w.cell(col, r, style, v, None)[0]).encode("utf-8"))
+        return [cells]
 
     def at(self, i: int) -> dict[int, object]:
         return {col: values[i] for col, values in self.values.items()}
@@ -433,10 +437,6 @@ class _Band:
                 return None
         return m.start()
 
-    def encoded(self) -> list[bytes]:
-        if self._encoded is None:
-            self._encoded = [c.encode("utf-8") for c in self.cells]
-        return self._encoded
 
 
 def _split_edits(edits) -> tuple[list[_Band], list]:
@@ -492,7 +492,7 @@ def _rows_end_left_of(body: bytes, band: "_Band", w: "_Writer") -> bool:
     else:
         return False
     start = body.find(b'<row r="%d"' % band.first_row)
-    last = body.find(b'<row r="%d"' % (band.first_row + len(band.cells) - 1))
+    last = body.find(b'<row r="%d"' % (band.first_row + band.size - 1))
     if start < 0 or last < 0:
         return False
     end = body.find(b"</row>", last)
@@ -585,8 +585,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
     in_band: dict[int, tuple[_Band, int]] = {}
     for band in bands:
         band.build(writer)
-        for i in range(len(band.cells)):
-            in_band[band.first_row + i] = (band, i)
+        in_band.update(zip(range(band.first_row, band.first_row + band.size), zip(repeat(band), range(band.size))))
     clear_from = target.clear_from
     pending = sorted(set(target.rows) | set(in_band))
     out: list[str] = []
@@ -597,7 +596,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
         if hit is not None and rnum not in target.rows:
             band, i = hit
             if row_xml is None:
-                put(f'<row r="{rnum}">{band.cells[i]}</row>')
+                put(f'<row r="{rnum}">{band.cell_text(i)}</row>')
                 return 0
             head_end = row_xml.index(">")
             self_closing = row_xml[head_end - 1] == "/"
@@ -607,7 +606,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
                 if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
                     if "spans=" in row_head:
                         row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
-                    put(f"{row_head}>{inner}{band.cells[i]}</row>")
+                    put(f"{row_head}>{inner}{band.cell_text(i)}</row>")
                     return 0
         cells = hit[0].at(hit[1]) if hit is not None else {}
         cells.update(target.rows.get(rnum, {}))
@@ -621,7 +620,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
     in_bytes = True
     bulk = _bulk_rows(raw_body, bands, in_band, target, pending, writer, emit, out)
     if bulk is not None:
-        extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
+        extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
         return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *out, f"</sheetData>{tail}".encode("utf-8")], bulk
     in_bytes = False
 
@@ -646,7 +645,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
     while k < len(pending):
         emit(pending[k], None, False)
         k += 1
-    extents = [(b.first_row, b.first_row + len(b.cells) - 1, min(b.values), max(b.values)) for b in bands]
+    extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
     head = _dimension(head, target, extents)
     return [p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
 
