@@ -269,3 +269,27 @@ def test_presets_are_found_by_chinese_name_or_ascii_id():
     assert find_preset("分类定级") is find_preset("fenlei") is FENLEI
     assert find_preset("WUJIWUPING").preset == "五级五评"
     assert find_preset("不存在") is None
+
+
+def test_floor_selection_agrees_with_a_full_ranking():
+    """The floor picks its lowest organizations without sorting them all; ties at the cut
+    must come out exactly as a full stable ranking cuts them."""
+    import random
+
+    from starbook.rules import quotas
+
+    rng = random.Random(7)
+    for trial in range(300):
+        n = rng.randint(1, 40)
+        items = [
+            quotas.Standing(f"o{i}", D(rng.choice(["60", "61.5", "70", "70.00", "85"])), (D(rng.randint(0, 2)),), None, "三星级")
+            for i in range(n)
+        ]
+        take = rng.randint(0, n + 1)
+        ranked = sorted(items, key=quotas._RANKING)
+        inside, tied, _ = quotas._cut(ranked, take)
+        got_in, got_tied = quotas._lowest(items, take)
+        assert [s.name for s in got_in] == [s.name for s in inside] or (
+            sorted(s.name for s in got_in) == sorted(s.name for s in inside) and not tied
+        ), (trial, take)
+        assert [s.name for s in got_tied] == [s.name for s in tied], (trial, take)

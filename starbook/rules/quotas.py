@@ -7,6 +7,7 @@ the scheme's tie order, and organizations still equal at a cut are all marked
 """
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -54,6 +55,21 @@ def _cut(ranked: Sequence[Standing], take: int) -> tuple[list[Standing], list[St
     return list(ranked[:first]), list(ranked[first : last + 1]), list(ranked[last + 1 :])
 
 
+def _lowest(items: list[Standing], take: int) -> tuple[list[Standing], list[Standing]]:
+    """_cut(sorted(items), take)[:2] without sorting them all: the floor takes a few percent."""
+    if take <= 0:
+        return [], []
+    if take >= len(items):
+        return sorted(items, key=_RANKING), []
+    best = heapq.nsmallest(take, items, key=_RANKING)
+    boundary = _RANKING(best[-1])
+    inside = [s for s in best if _RANKING(s) != boundary]
+    equal = [s for s in items if _RANKING(s) == boundary]  # in their order, as a stable sort leaves them
+    if len(inside) + len(equal) == take:
+        return inside + equal, []
+    return inside, equal
+
+
 def _tie_text(scheme: Scheme) -> str:
     names = "、".join(e.column for e in scheme.tie_break)
     return f"综合得分及{names}均相同" if names else "综合得分相同"
@@ -76,10 +92,8 @@ def apply_bottom_floor(standings: list[Standing], scheme: Scheme) -> None:
     have = sum(1 for s in standings if s.grade == scheme.bottom_grade)
     if have >= need:
         return
-    candidates = sorted(
-        (s for s in standings if s.grade != scheme.bottom_grade and s.star != PENDING), key=_RANKING
-    )
-    forced, tied, _ = _cut(candidates, need - have)
+    candidates = [s for s in standings if s.grade != scheme.bottom_grade and s.star != PENDING]
+    forced, tied = _lowest(candidates, need - have)
     ratio = percent_text(scheme.bottom_floor)
     for s in forced:
         s.grade = scheme.bottom_grade

@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from types import MappingProxyType
 from decimal import Decimal
 
@@ -106,15 +107,25 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     checks += [(d.name, dim_cols[d.name], True, d.points) for d in scheme.dimensions if d.name in dim_cols]
     body = grid[hr + 1 :]
 
+    narrowest = min(map(len, body), default=0)
+
     def column(c: int | None) -> list:
         if c is None:
             return [None] * len(body)
+        if c < narrowest:  # the reader's grids are rectangular: take the column at C speed
+            return list(map(itemgetter(c), body))
         return [line[c] if c < len(line) else None for line in body]
 
-    names = [v.strip() if type(v) is str else text(v) for v in column(c_name)]
+    def texts(c: int | None) -> list[str]:
+        values = column(c)
+        if set(map(type, values)) == {str}:
+            return list(map(str.strip, values))
+        return [v.strip() if type(v) is str else text(v) for v in values]
+
+    names = texts(c_name)
     numbers = column(c_no)
-    kinds = [(v.strip() if type(v) is str else text(v)) or None for v in column(c_kind)]
-    lasts = [v.strip() if type(v) is str else text(v) for v in column(c_last)]
+    kinds = [k or None for k in texts(c_kind)]
+    lasts = texts(c_last)
     veto_cells = column(c_veto)
     # Score columns are converted column by column through a cache: a 汇总表 repeats
     # the same few thousand scores, and each distinct value is judged once.
@@ -133,6 +144,32 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     rows: list[SummaryRow] = []
     seen: dict[str, int] = {}
     last = hr
+    if plain_rows:  # and, usually, nothing to report: build every row at once
+        n = len(names)
+        while n and not names[n - 1] and all(values[n - 1] is None for values in judged):
+            n -= 1  # blank rows below the list
+        lasts_seen = set(lasts[:n])
+        if (
+            all(names[:n])
+            and len(set(names[:n])) == n
+            and lasts_seen <= _STAR_OR_BLANK
+            and set(veto_cells[:n]) <= {None, ""}
+        ):
+            rows = list(
+                map(
+                    SummaryRow,
+                    range(hr + 1, hr + 1 + n),
+                    names[:n],
+                    numbers[:n],
+                    kinds[:n],
+                    [ls or None for ls in lasts[:n]],
+                    repeat(()),
+                    score_dicts[:n],
+                    repeat(_EMPTY),
+                    dim_dicts[:n] if dim_dicts else repeat(_EMPTY),
+                )
+            )
+            return Summary(hr, columns, rows, hr + n, width), problems
     for i, name in enumerate(names):
         r = hr + 1 + i
         if not name:
@@ -187,6 +224,7 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
 
 
 _NOT_NUMBER = ("not a number",)
+_STAR_OR_BLANK = {"", *STARS}
 _EMPTY: Mapping = MappingProxyType({})  # shared by rows with nothing missing (read only)
 
 

@@ -78,8 +78,9 @@ def _number_text(value: Union[int, float, Decimal]) -> str:
 
 
 def _text_xml(value: str) -> str:
-    value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
-    value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    if "_" in value or _ILLEGAL.search(value):  # most texts need neither substitution
+        value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
+        value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     space = ' xml:space="preserve"' if value != value.strip() or "\n" in value or "\r" in value else ""
     return f"<t{space}>{escape(value).replace(chr(13), '&#13;')}</t>"  # a raw CR would read back as LF
 
