@@ -16,6 +16,7 @@ import os
 import zipfile
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .problems import BookError
 from .ratebook import Outcome, rate_book
 from .scheme import Scheme
 from .sheets.forms import is_form
+from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.read import read_grids
 
@@ -95,19 +97,32 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     Nothing is written when the workbook has problems.
     """
     path = Path(path)
-    with gc_paused():
+    with gc_paused(), ThreadPoolExecutor(1) as pool:
+        # The reader parses the 汇总表 without holding the GIL; meanwhile a second
+        # thread cuts the same sheet's XML into rows for the writer.
+        scan = pool.submit(_scan_quietly, path, SUMMARY_SHEET)
         outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
         if outcome.ok:
-            write_edits(path, Path(out) if out else path, outcome.edits)
+            write_edits(path, Path(out) if out else path, outcome.edits, scans={SUMMARY_SHEET: scan.result()})
     return outcome
 
 
-def write_edits(src: Path, dst: Path, edits: Sequence[Edit]) -> None:
+def _scan_quietly(path: Path, sheet: str):
+    """A head start for the writer, never an error of its own: the reader reports bad files."""
+    from .xlsx.sheetpatch import scan_sheet_part
+
+    try:
+        return scan_sheet_part(path, sheet)
+    except Exception:
+        return None
+
+
+def write_edits(src: Path, dst: Path, edits: Sequence[Edit], *, scans: dict | None = None) -> None:
     """Apply the core's edits to a file, atomically, keeping every other part."""
     from .xlsx.sheetpatch import PatchError, patch_workbook
 
     try:
-        patch_workbook(src, dst, edits)
+        patch_workbook(src, dst, edits, scans)
     except PatchError as exc:
         raise BookError(
             f"无法写入“{dst.name}”：工作簿中有 starbook 不能安全改写的内容（技术信息：{exc}）",

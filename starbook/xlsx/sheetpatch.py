@@ -503,7 +503,7 @@ def _rows_end_left_of(body: bytes, band: "_Band", w: "_Writer") -> bool:
     return re.compile(f'<c r="(?:{right})\\d'.encode("ascii")).search(body, start, end) is None
 
 
-def _bulk_rows(body: bytes, bands: list["_Band"], in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
+def _bulk_rows(scan: "SheetScan", bands: list["_Band"], in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
     """Fast path for the common sheet: split the UTF-8 rows with bytes.split instead of scanning them.
 
     Applies when nothing is cleared, every row is written as <row r="…">…</row> in
@@ -512,18 +512,15 @@ def _bulk_rows(body: bytes, bands: list["_Band"], in_band, target: "_Target", pe
     formulas) go through `emit` like in the general path. Returns the number of
     formulas replaced, or None (having done nothing) when the sheet does not qualify.
     """
-    if target.clear_from is not None or not in_band or _SELF_CLOSING_ROW.search(body):
+    if target.clear_from is not None or not in_band or scan.chunks is None:
         return None
-    chunks = body.split(b"</row>")
-    nums = list(map(int, _ROW_NUMBER.findall(body)))
-    if chunks[-1].strip() or len(chunks) - 1 != len(nums) or body.count(b"<row") != len(nums):
-        return None
-    if any(a >= b for a, b in zip(nums, nums[1:])) or not set(pending) <= set(nums):
+    chunks, nums = scan.chunks, scan.nums
+    if not set(pending) <= set(nums):
         return None
     rows, heights = target.rows, target.heights
-    every_cell_has_ref = body.count(b"<c") == body.count(b'<c r="')
+    every_cell_has_ref = scan.every_cell_has_ref
     end_row = b"</row>"
-    clean = {id(band): every_cell_has_ref and _rows_end_left_of(body, band, writer) for band in bands}
+    clean = {id(band): every_cell_has_ref and _rows_end_left_of(scan.body, band, writer) for band in bands}
     encoded = {id(band): band.encoded() for band in bands}
     replaced = 0
     for chunk, rnum in zip(chunks, nums):
@@ -562,25 +559,68 @@ def _bulk_rows(body: bytes, bands: list["_Band"], in_band, target: "_Target", pe
     return replaced
 
 
-def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
-    """The patched sheet (UTF-8) as a list of pieces, so a big sheet is never joined in memory."""
+@dataclass
+class SheetScan:
+    """A worksheet's XML cut into head, rows and tail: the part of patching that needs no edits.
+
+    Made ahead of time (scan_sheet_part), it can run in a thread while the
+    reader parses the same sheet, which releases the GIL.
+    """
+
+    crc: int | None  # of the part it was read from, to know it is still the same
+    head: str
+    body: bytes
+    tail: str
+    chunks: list[bytes] | None  # rows split at </row>, or None when the body does not suit the bulk path
+    nums: list[int]
+    every_cell_has_ref: bool
+
+
+def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
     if b"<worksheet" not in data[:2000]:
         if b"<chartsheet" in data[:2000]:
             raise PatchError("that sheet is a chartsheet: it has no cells to write")
         raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
-    bands, rest = _split_edits(edits)
-    target = _Target()
-    for e in rest:
-        target.apply(e)
     start = data.find(b"<sheetData")
     if start < 0:
         raise PatchError("the worksheet has no <sheetData>")
     open_end = data.index(b">", start)
     if data[open_end - 1 : open_end] == b"/":
-        head, raw_body, tail = data[:start].decode("utf-8"), b"", data[open_end + 1 :].decode("utf-8")
+        head, body, tail = data[:start].decode("utf-8"), b"", data[open_end + 1 :].decode("utf-8")
     else:
         close = data.index(b"</sheetData>", open_end)
-        head, raw_body, tail = data[:start].decode("utf-8"), data[open_end + 1 : close], data[close + len(b"</sheetData>") :].decode("utf-8")
+        head, body, tail = data[:start].decode("utf-8"), data[open_end + 1 : close], data[close + len(b"</sheetData>") :].decode("utf-8")
+    chunks: list[bytes] | None = None
+    nums: list[int] = []
+    if not _SELF_CLOSING_ROW.search(body):
+        chunks = body.split(b"</row>")
+        nums = list(map(int, _ROW_NUMBER.findall(body)))
+        if chunks[-1].strip() or len(chunks) - 1 != len(nums) or body.count(b"<row") != len(nums):
+            chunks = None
+        elif any(a >= b for a, b in zip(nums, nums[1:])):
+            chunks = None
+    every_cell_has_ref = body.count(b"<c") == body.count(b'<c r="')
+    return SheetScan(crc, head, body, tail, chunks, nums, every_cell_has_ref)
+
+
+def scan_sheet_part(path: Path, sheet: str) -> SheetScan | None:
+    """scan_sheet for a sheet of a workbook on disk; None when there is no such sheet."""
+    with zipfile.ZipFile(path) as zf:
+        parts = sheet_parts(zf)
+        part = parts.get(sheet) or {n.casefold(): p for n, p in parts.items()}.get(sheet.casefold())
+        if part is None:
+            return None
+        return scan_sheet(zf.read(part), zf.getinfo(part).CRC)
+
+
+def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], int]:
+    """The patched sheet (UTF-8) as a list of pieces, so a big sheet is never joined in memory."""
+    scan = data if isinstance(data, SheetScan) else scan_sheet(data)
+    bands, rest = _split_edits(edits)
+    target = _Target()
+    for e in rest:
+        target.apply(e)
+    head, raw_body, tail = scan.head, scan.body, scan.tail
     writer = _Writer(_column_styles(head))
     writer.heights = target.heights
     in_band: dict[int, tuple[_Band, int]] = {}
@@ -619,7 +659,7 @@ def _patch_sheet_pieces(data: bytes, edits) -> tuple[list[bytes], int]:
         out.append(text.encode("utf-8") if in_bytes else text)
 
     in_bytes = True
-    bulk = _bulk_rows(raw_body, bands, in_band, target, pending, writer, emit, out)
+    bulk = _bulk_rows(scan, bands, in_band, target, pending, writer, emit, out)
     if bulk is not None:
         extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
         return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *out, f"</sheetData>{tail}".encode("utf-8")], bulk
@@ -706,8 +746,12 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -
             out.write(b"".join(pieces[start : start + STREAM_BATCH]))
 
 
-def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> None:
-    """Apply `edits` to `src` and write the result atomically to `dst` (may equal src)."""
+def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]], scans: dict[str, SheetScan] | None = None) -> None:
+    """Apply `edits` to `src` and write the result atomically to `dst` (may equal src).
+
+    `scans` may hold sheets already scanned (by sheet name); one whose part has
+    changed since is scanned again.
+    """
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
         parts = sheet_parts(zin)
@@ -725,8 +769,13 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
         patched: dict[str, bytes] = {}
         sheets: dict[str, list[bytes]] = {}
         replaced = 0
+        ready = {}
+        for name, scan in (scans or {}).items():
+            part = parts.get(name) or folded.get(name.casefold())
+            if scan is not None and part is not None and scan.crc == zin.getinfo(part).CRC:
+                ready[part] = scan
         for part, sheet_edits in by_sheet.items():
-            sheets[part], n = _patch_sheet_pieces(zin.read(part), sheet_edits)
+            sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
             replaced += n
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
