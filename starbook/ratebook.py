@@ -112,7 +112,12 @@ def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -
     orgs: list[OrgInput] = []
     rows: list[int] = []
     listed = set()
-    if not forms:  # a 汇总表 typed or pasted in full: each row is its organization's input
+    if not forms and not any(row.dimension_scores for row in summary.rows):
+        # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
+        rs = summary.rows
+        fields = (map(attrgetter(a), rs) for a in ("name", "scores", "category", "last_star", "vetoes"))
+        return list(map(OrgInput, *fields)), [row.row for row in rs]
+    if not forms:
         orgs = [_org_input(row.name, row, None, scheme) for row in summary.rows]
         return orgs, [row.row for row in summary.rows]
     for row in summary.rows:
@@ -173,38 +178,39 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
             width += 1
     first, last = min(rows), max(rows)
     in_order = rows == list(range(first, last + 1))
-    by_row = {} if in_order else {r: (o, res) for r, o, res in zip(rows, orgs, rating.results)}
+    results = rating.results
 
-    def column(title: str, value_of, attr: str | None = None) -> None:
-        if in_order and attr is not None:  # the usual case: one result per row, in row order
-            values = list(zip(map(attrgetter(attr), rating.results)))
-        elif in_order:
-            values = [(value_of(o, res),) for o, res in zip(orgs, rating.results)]
+    def column(title: str, values) -> None:
+        """One output column, given in the organizations' order."""
+        if in_order:  # the usual case: one organization per row, in row order
+            block = tuple(zip(values))
         else:
-            values = []
-            for r in range(first, last + 1):
-                hit = by_row.get(r)
-                values.append((value_of(*hit) if hit else None,))
-        edits.append(CellBlock(sheet, first + 1, columns[title] + 1, tuple(values)))
+            at = dict(zip(rows, values))
+            block = tuple((at.get(r),) for r in range(first, last + 1))
+        edits.append(CellBlock(sheet, first + 1, columns[title] + 1, block))
 
-    column(S.O_FINAL, lambda o, r: r.final, "final")
-    column(S.O_GRADE, lambda o, r: r.grade or "")
-    column(S.O_BASE, lambda o, r: r.base_star, "base_star")
-    column(S.O_STAR, lambda o, r: r.star, "star")
-    column(S.O_NOTE, lambda o, r: r.note_text)
-    for r, res in zip(rows, rating.results):
-        if res.notes:
-            lines = _lines(res.note_text, NOTE_LINE_WIDTH)
+    def of(attr: str):
+        return map(attrgetter(attr), results)
+
+    notes = ["；".join(n) for n in of("notes")]
+    column(S.O_FINAL, of("final"))
+    column(S.O_GRADE, [g or "" for g in of("grade")])
+    column(S.O_BASE, of("base_star"))
+    column(S.O_STAR, of("star"))
+    column(S.O_NOTE, notes)
+    for r, text in zip(rows, notes):
+        if text:
+            lines = _lines(text, NOTE_LINE_WIDTH)
             if lines > 1:
                 edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
-    column(S.O_BODY, lambda o, r: r.approving, "approving")
-    column(S.O_MOVE, lambda o, r: r.movement, "movement")
+    column(S.O_BODY, of("approving"))
+    column(S.O_MOVE, of("movement"))
     if S.O_SAT in columns:
-        column(S.O_SAT, lambda o, r: o.satisfaction)
+        column(S.O_SAT, [o.satisfaction for o in orgs])
     if S.O_HONOR in columns:
-        column(S.O_HONOR, lambda o, r: r.honor)
+        column(S.O_HONOR, of("honor"))
     if S.O_REACHED in columns:
-        column(S.O_REACHED, lambda o, r: "、".join(r.reached))
+        column(S.O_REACHED, ["、".join(r) for r in of("reached")])
 
     # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
     existing = {row.row: row for row in summary.rows}

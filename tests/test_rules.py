@@ -281,15 +281,12 @@ def test_floor_selection_agrees_with_a_full_ranking():
     rng = random.Random(7)
     for trial in range(300):
         n = rng.randint(1, 40)
-        items = [
-            quotas.Standing(f"o{i}", D(rng.choice(["60", "61.5", "70", "70.00", "85"])), (D(rng.randint(0, 2)),), None, "三星级")
-            for i in range(n)
-        ]
+        finals = [D(rng.choice(["60", "61.5", "70", "70.00", "85"])) for _ in range(n)]
+        ties = [(D(rng.randint(0, 2)),) for _ in range(n)]
+        st = quotas.Standings([f"o{i}" for i in range(n)], finals, ties, [None] * n, ["三星级"] * n)
+        items = list(range(n))
         take = rng.randint(0, n + 1)
-        ranked = sorted(items, key=quotas._RANKING)
-        inside, tied, _ = quotas._cut(ranked, take)
-        got_in, got_tied = quotas._lowest(items, take)
-        assert [s.name for s in got_in] == [s.name for s in inside] or (
-            sorted(s.name for s in got_in) == sorted(s.name for s in inside) and not tied
-        ), (trial, take)
-        assert [s.name for s in got_tied] == [s.name for s in tied], (trial, take)
+        inside, tied, _ = quotas._cut(sorted(items, key=st.key), take, st.key)
+        got_in, got_tied = quotas._lowest(items, take, st.key)
+        assert sorted(got_in) == sorted(inside), (trial, take)
+        assert got_tied == tied, (trial, take)  # same organizations, named in the same order

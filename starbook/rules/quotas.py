@@ -8,9 +8,8 @@ the scheme's tie order, and organizations still equal at a cut are all marked
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from decimal import Decimal
 
 from ..numbers import ceil_count, floor_count, percent_text
@@ -18,53 +17,57 @@ from ..scheme import BASE_ALL, PENDING, Scheme
 from .grading import star_for
 
 
-@dataclass(eq=False, slots=True)
-class Standing:
-    """One organization as the quotas see it; the quotas update it in place."""
+@dataclass
+class Standings:
+    """Every organization as the quotas see it, column by column (index i is one
+    organization); the quotas update grades, stars and notes in place."""
 
-    name: str
-    final: Decimal
-    tie_values: tuple[Decimal, ...]
-    grade: str | None
-    star: str
-    notes: list[str] = field(default_factory=list)
+    names: list[str]
+    finals: list[Decimal]
+    ties: list[tuple[Decimal, ...]]  # the scheme's tie-break scores, in its order
+    grades: list[str | None]
+    stars: list[str]
+    notes: dict[int, list[str]] = field(default_factory=dict)  # only organizations with remarks
 
-    @property
-    def key(self) -> tuple[Decimal, ...]:
-        return (self.final, *self.tie_values)
+    def key(self, i: int) -> tuple[Decimal, tuple[Decimal, ...]]:
+        """The ranking: final score, then the tie-break scores."""
+        return (self.finals[i], self.ties[i])
+
+    def note(self, i: int, text: str) -> None:
+        self.notes.setdefault(i, []).append(text)
 
 
-_RANKING = attrgetter("final", "tie_values")  # orders like Standing.key, without building it
+Key = Callable[[int], object]
 
 
-def _cut(ranked: Sequence[Standing], take: int) -> tuple[list[Standing], list[Standing], list[Standing]]:
+def _cut(ranked: Sequence[int], take: int, key: Key) -> tuple[list[int], list[int], list[int]]:
     """Split a best-first ranking after `take` places: (in, tied across the cut, out)."""
     if take <= 0:
         return [], [], list(ranked)
     if take >= len(ranked):
         return list(ranked), [], []
-    boundary = ranked[take - 1].key
-    if ranked[take].key != boundary:
+    boundary = key(ranked[take - 1])
+    if key(ranked[take]) != boundary:
         return list(ranked[:take]), [], list(ranked[take:])
     first = take - 1
-    while first > 0 and ranked[first - 1].key == boundary:
+    while first > 0 and key(ranked[first - 1]) == boundary:
         first -= 1
     last = take
-    while last + 1 < len(ranked) and ranked[last + 1].key == boundary:
+    while last + 1 < len(ranked) and key(ranked[last + 1]) == boundary:
         last += 1
     return list(ranked[:first]), list(ranked[first : last + 1]), list(ranked[last + 1 :])
 
 
-def _lowest(items: list[Standing], take: int) -> tuple[list[Standing], list[Standing]]:
-    """_cut(sorted(items), take)[:2] without sorting them all: the floor takes a few percent."""
+def _lowest(items: list[int], take: int, key: Key) -> tuple[list[int], list[int]]:
+    """_cut(sorted(items, key=key), take, key)[:2] without sorting them all: the floor takes a few percent."""
     if take <= 0:
         return [], []
     if take >= len(items):
-        return sorted(items, key=_RANKING), []
-    best = heapq.nsmallest(take, items, key=_RANKING)
-    boundary = _RANKING(best[-1])
-    inside = [s for s in best if _RANKING(s) != boundary]
-    equal = [s for s in items if _RANKING(s) == boundary]  # in their order, as a stable sort leaves them
+        return sorted(items, key=key), []
+    best = heapq.nsmallest(take, items, key=key)
+    boundary = key(best[-1])
+    inside = [i for i in best if key(i) != boundary]
+    equal = [i for i in items if key(i) == boundary]  # in their order, as a stable sort leaves them
     if len(inside) + len(equal) == take:
         return inside + equal, []
     return inside, equal
@@ -75,55 +78,57 @@ def _tie_text(scheme: Scheme) -> str:
     return f"综合得分及{names}均相同" if names else "综合得分相同"
 
 
-def _mark_pending(tied: list[Standing], places: int, what: str, scheme: Scheme) -> None:
-    others = "、".join(s.name for s in tied)
-    for s in tied:
-        s.star = PENDING
-        s.notes.append(
-            f"与{others}{_tie_text(scheme)}，并列争{places}个{what}，无法按规则区分，待党委研究确定"
-        )
+def _mark_pending(st: Standings, tied: list[int], places: int, what: str, scheme: Scheme) -> None:
+    others = "、".join(st.names[i] for i in tied)
+    for i in tied:
+        st.stars[i] = PENDING
+        st.note(i, f"与{others}{_tie_text(scheme)}，并列争{places}个{what}，无法按规则区分，待党委研究确定")
 
 
-def apply_bottom_floor(standings: list[Standing], scheme: Scheme) -> None:
+def apply_bottom_floor(st: Standings, scheme: Scheme) -> None:
     """At least ceil(floor × total) organizations graded 较差; the lowest scores fill it."""
-    if scheme.bottom_floor is None or scheme.bottom_grade is None or not standings:
+    total = len(st.names)
+    if scheme.bottom_floor is None or scheme.bottom_grade is None or not total:
         return
-    need = ceil_count(scheme.bottom_floor, len(standings))
-    have = sum(1 for s in standings if s.grade == scheme.bottom_grade)
+    bottom = scheme.bottom_grade
+    need = ceil_count(scheme.bottom_floor, total)
+    have = st.grades.count(bottom)
     if have >= need:
         return
-    candidates = [s for s in standings if s.grade != scheme.bottom_grade and s.star != PENDING]
-    forced, tied = _lowest(candidates, need - have)
+    grades, stars = st.grades, st.stars
+    candidates = [i for i in range(total) if grades[i] != bottom and stars[i] != PENDING]
+    forced, tied = _lowest(candidates, need - have, st.key)
     ratio = percent_text(scheme.bottom_floor)
-    for s in forced:
-        s.grade = scheme.bottom_grade
-        s.star = star_for(s.final, s.grade, scheme)
-        s.notes.append(
-            f"{scheme.bottom_grade}等次不少于{ratio}（至少{need}个），按综合得分由低到高调整为"
-            f"{scheme.bottom_grade}，{s.star}"
-        )
+    for i in forced:
+        grades[i] = bottom
+        stars[i] = star_for(st.finals[i], bottom, scheme)
+        st.note(i, f"{bottom}等次不少于{ratio}（至少{need}个），按综合得分由低到高调整为{bottom}，{stars[i]}")
     if tied:
-        _mark_pending(tied, need - have - len(forced), f"{scheme.bottom_grade}名额", scheme)
+        _mark_pending(st, tied, need - have - len(forced), f"{bottom}名额", scheme)
 
 
-def apply_five_star_cap(standings: list[Standing], scheme: Scheme) -> None:
+def apply_five_star_cap(st: Standings, scheme: Scheme) -> None:
     """At most floor(cap × base) 五星级; the highest scores keep it, the rest drop one tier."""
-    if scheme.five_star_cap is None or not standings:
+    total = len(st.names)
+    if scheme.five_star_cap is None or not total:
         return
     if scheme.five_star_base == BASE_ALL or scheme.top_grade is None:
-        base = len(standings)
+        base = total
     else:
-        base = sum(1 for s in standings if s.grade == scheme.top_grade)
+        base = st.grades.count(scheme.top_grade)
     cap = floor_count(scheme.five_star_cap, base)
-    holders = sorted((s for s in standings if s.star == "五星级"), key=_RANKING, reverse=True)
+    stars = st.stars
+    holders = sorted((i for i in range(total) if stars[i] == "五星级"), key=st.key, reverse=True)
     if len(holders) <= cap:
         return
-    kept, tied, dropped = _cut(holders, cap)
-    for s in dropped:
-        s.star = scheme.cap_fallback_star
-        s.notes.append(
+    kept, tied, dropped = _cut(holders, cap, st.key)
+    fallback = scheme.cap_fallback_star
+    for i in dropped:
+        stars[i] = fallback
+        st.note(
+            i,
             f"五星级名额已满（上限{cap}个，{scheme.five_star_base}{base}个的"
-            f"{percent_text(scheme.five_star_cap)}），按得分排序调整为{scheme.cap_fallback_star}"
+            f"{percent_text(scheme.five_star_cap)}），按得分排序调整为{fallback}",
         )
     if tied:
-        _mark_pending(tied, cap - len(kept), "五星级名额", scheme)
+        _mark_pending(st, tied, cap - len(kept), "五星级名额", scheme)

@@ -10,7 +10,7 @@ from ..numbers import percent_text
 from ..scheme import PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from .grading import dimensions_reached, grade_for, star_for, star_for_dimension_count, veto_cap
 from .movement import TargetReport, distribution_report, honor_eligible, movement, upgrade_report
-from .quotas import Standing, apply_bottom_floor, apply_five_star_cap
+from .quotas import Standings, apply_bottom_floor, apply_five_star_cap
 from .scoring import final_scores
 
 
@@ -81,7 +81,7 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     Works column by column: the rules are the functions the UDFs call, applied
     through Memo to each distinct value (a committee's organizations share a few
     thousand scores and a handful of star pairs). Only the quotas look at
-    organizations one by one, as Standing objects they may change.
+    organizations one by one, through the Standings they may change.
     """
     names = [o.name for o in orgs]
     columns = {e.name: [o.scores[e.name] for o in orgs] for e in scheme.evaluators}
@@ -94,21 +94,20 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
         grades, stars0 = (list(c) for c in zip(*map(by_final.__getitem__, finals))) if orgs else ([], [])
         reached = [()] * len(orgs)
     ties = list(zip(*[columns[e.name] for e in scheme.tie_break])) if scheme.tie_break else [()] * len(orgs)
-    standings = list(map(Standing, names, finals, ties, grades, stars0, [list(o.notes) for o in orgs]))
+    st = Standings(names, finals, ties, list(grades), list(stars0), {i: list(o.notes) for i, o in enumerate(orgs) if o.notes})
 
-    apply_bottom_floor(standings, scheme)
-    for org, s in zip(orgs, standings):
-        if s.star == PENDING or not org.vetoes:
+    apply_bottom_floor(st, scheme)
+    for i, org in enumerate(orgs):
+        if not org.vetoes or st.stars[i] == PENDING:
             continue
-        capped, lowered = veto_cap(s.star, org.vetoes, scheme)
+        capped, lowered = veto_cap(st.stars[i], org.vetoes, scheme)
         if lowered:
             names_lowered = "、".join(v.name for v in lowered)
-            s.notes.append(f"存在否决事项（{names_lowered}），星级最高为{capped}，由{s.star}调整为{capped}")
-            s.star = capped
-    apply_five_star_cap(standings, scheme)
+            st.note(i, f"存在否决事项（{names_lowered}），星级最高为{capped}，由{st.stars[i]}调整为{capped}")
+            st.stars[i] = capped
+    apply_five_star_cap(st, scheme)
 
-    stars = [s.star for s in standings]
-    grades = [s.grade for s in standings]
+    stars, grades = st.stars, st.grades
     lasts = [o.last_star for o in orgs]
     approving = {star: scheme.approving_body(star) for star in STARS}
     honor = {star: honor_eligible(star, scheme) for star in (*STARS, PENDING)}
@@ -125,7 +124,7 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
             grades,
             stars0,
             stars,
-            [tuple(s.notes) for s in standings],
+            [tuple(st.notes.get(i, ())) for i in range(len(orgs))],
             [approving.get(st, "") for st in stars],
             moves,
             [honor[st] for st in stars],
