@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 from ..edits import Cached, CellBlock, ClearRows, RowHeight
 from .atomic import atomic_write
+from .zipwrite import Unsupported, write_package
 
 class PatchError(Exception):
     pass
@@ -783,6 +784,15 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
             _drop_calc_chain(patched, names)
 
         def write(fh) -> None:
+            new_parts = {**sheets, **{name: [data] for name, data in patched.items()}}
+            dropped = {i.filename for i in infos} - set(names)
+            try:
+                with open(src, "rb") as raw:
+                    write_package(raw, fh, new_parts, dropped, lambda size: 1 if size > 1 << 20 else 6)
+                return
+            except Unsupported:  # ZIP64, encrypted or odd packages: zipfile copies them part by part
+                fh.seek(0)
+                fh.truncate()
             with zipfile.ZipFile(fh, "w") as zout:
                 for info in infos:
                     if info.filename not in names:

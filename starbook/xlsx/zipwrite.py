@@ -1,0 +1,196 @@
+"""Rewrite a ZIP package: untouched entries byte for byte, new parts deflated on two cores.
+
+Copying an entry's local header and compressed data verbatim is both the most
+faithful way to keep a part (its bytes do not even pass through a compressor)
+and the cheapest. A big rewritten part (a 100,000-row 汇总表) is deflated in two
+halves at once: the first half ends with a sync flush, so the halves concatenate
+into one valid deflate stream.
+
+Only plain packages are handled here (no ZIP64, no encryption, one disk), which
+is what Excel, WPS and LibreOffice write for workbooks; anything else raises
+Unsupported before a byte is written, and the caller uses zipfile instead.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import BinaryIO
+
+LOCAL = struct.Struct("<4s5H3L2H")
+CENTRAL = struct.Struct("<4s4B4H3L5H2L")
+END = struct.Struct("<4s4H2LH")
+LOCAL_SIG, CENTRAL_SIG, END_SIG, DESCRIPTOR_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"PK\x07\x08"
+UTF8_FLAG, DESCRIPTOR_FLAG, ENCRYPTED_FLAG = 0x800, 0x08, 0x01
+SPLIT_AT = 4 << 20  # parts bigger than this are deflated in two halves
+BATCH = 4 << 20  # bytes handed to the compressor at a time (it releases the GIL)
+
+
+class Unsupported(Exception):
+    pass
+
+
+@dataclass
+class Entry:
+    """One central directory record of the source, kept as raw bytes."""
+
+    name: str
+    raw: bytes  # the whole central record: fixed part, name, extra, comment
+    flags: int
+    method: int
+    time: int
+    date: int
+    crc: int
+    compressed: int
+    size: int
+    offset: int
+    name_bytes: bytes
+    comment: bytes
+    create_version: int
+    create_system: int
+    internal: int
+    external: int
+
+
+def read_directory(fh: BinaryIO) -> tuple[list[Entry], bytes]:
+    """The source's entries in directory order, and its archive comment."""
+    fh.seek(0, 2)
+    length = fh.tell()
+    tail_size = min(length, END.size + 0xFFFF)
+    fh.seek(length - tail_size)
+    tail = fh.read(tail_size)
+    at = tail.rfind(END_SIG)
+    if at < 0 or len(tail) - at < END.size:
+        raise Unsupported("no end of central directory")
+    _, disk, cd_disk, on_disk, count, cd_size, cd_offset, comment_len = END.unpack_from(tail, at)
+    if disk or cd_disk or on_disk != count or count == 0xFFFF or cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF:
+        raise Unsupported("multi-disk or ZIP64 archive")
+    if length - tail_size + at != cd_offset + cd_size:
+        raise Unsupported("data before the archive or a ZIP64 locator")
+    comment = tail[at + END.size : at + END.size + comment_len]
+    fh.seek(cd_offset)
+    directory = fh.read(cd_size)
+    entries, pos = [], 0
+    for _ in range(count):
+        fields = CENTRAL.unpack_from(directory, pos)
+        (sig, create_version, create_system, _, _, flags, method, time, date, crc, compressed, size,
+         name_len, extra_len, comment_len, _, internal, external, offset) = fields
+        if sig != CENTRAL_SIG:
+            raise Unsupported("damaged central directory")
+        if flags & ENCRYPTED_FLAG or 0xFFFFFFFF in (compressed, size, offset):
+            raise Unsupported("encrypted or ZIP64 entry")
+        end = pos + CENTRAL.size + name_len + extra_len + comment_len
+        name_bytes = directory[pos + CENTRAL.size : pos + CENTRAL.size + name_len]
+        name = name_bytes.decode("utf-8" if flags & UTF8_FLAG else "cp437")
+        entries.append(
+            Entry(name, directory[pos:end], flags, method, time, date, crc, compressed, size, offset, name_bytes,
+                  directory[end - comment_len : end], create_version, create_system, internal, external)
+        )
+        pos = end
+    return entries, comment
+
+
+def deflate(pieces: Sequence[bytes], level: int) -> tuple[list[bytes], int, int]:
+    """Raw deflate of the concatenated pieces: (compressed chunks, CRC-32, size)."""
+    batches = _batches(pieces)
+    size = sum(map(len, batches))
+    if size <= SPLIT_AT or len(batches) < 2:
+        halves = [batches]
+    else:
+        half, seen = 0, 0
+        while seen < size // 2:
+            seen += len(batches[half])
+            half += 1
+        halves = [batches[:half], batches[half:]]
+
+    def run(part: list[bytes], last: bool) -> list[bytes]:
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        out = [c.compress(b) for b in part]
+        out.append(c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
+        return out
+
+    if len(halves) == 1:
+        chunks = run(halves[0], True)
+    else:
+        with ThreadPoolExecutor(1) as pool:
+            second = pool.submit(run, halves[1], True)
+            chunks = run(halves[0], False) + second.result()
+    crc = 0
+    for b in batches:
+        crc = zlib.crc32(b, crc)
+    return chunks, crc, size
+
+
+def _batches(pieces: Sequence[bytes]) -> list[bytes]:
+    out, current, filled = [], [], 0
+    for p in pieces:
+        current.append(p)
+        filled += len(p)
+        if filled >= BATCH:
+            out.append(b"".join(current))
+            current, filled = [], 0
+    if current:
+        out.append(b"".join(current))
+    return out
+
+
+def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], level_for) -> None:
+    """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out.
+
+    `level_for(size)` chooses the deflate level of a rewritten part.
+    """
+    entries, comment = read_directory(src)
+    if sum(e.compressed for e in entries) + sum(sum(map(len, p)) for p in parts.values()) > 0x7FFFFFFF:
+        raise Unsupported("too big for a plain ZIP")
+    directory = []
+    position = 0
+    for e in entries:
+        if e.name in drop:
+            continue
+        offset = position
+        if e.name in parts:
+            pieces = parts[e.name]
+            chunks, crc, size = deflate(pieces, level_for(sum(map(len, pieces))))
+            compressed = sum(map(len, chunks))
+            flags = e.flags & UTF8_FLAG
+            head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, e.time, e.date, crc, compressed, size, len(e.name_bytes), 0)
+            out.write(head + e.name_bytes)
+            for chunk in chunks:
+                out.write(chunk)
+            position += len(head) + len(e.name_bytes) + compressed
+            record = CENTRAL.pack(CENTRAL_SIG, e.create_version, e.create_system, 20, 0, flags, zlib.DEFLATED, e.time,
+                                  e.date, crc, compressed, size, len(e.name_bytes), 0, len(e.comment), 0, e.internal,
+                                  e.external, offset)
+            directory.append(record + e.name_bytes + e.comment)
+        else:
+            position += _copy_entry(src, out, e)
+            directory.append(e.raw[:42] + struct.pack("<L", offset) + e.raw[46:])
+    cd_offset = position
+    for record in directory:
+        out.write(record)
+    cd_size = sum(map(len, directory))
+    out.write(END.pack(END_SIG, 0, 0, len(directory), len(directory), cd_size, cd_offset, len(comment)) + comment)
+
+
+def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry) -> int:
+    """Copy an entry's local header, data and data descriptor verbatim; the number of bytes copied."""
+    src.seek(e.offset)
+    head = src.read(LOCAL.size)
+    if len(head) < LOCAL.size or head[:4] != LOCAL_SIG:
+        raise Unsupported(f"damaged local header of {e.name}")
+    name_len, extra_len = struct.unpack_from("<2H", head, 26)
+    length = LOCAL.size + name_len + extra_len + e.compressed
+    if e.flags & DESCRIPTOR_FLAG:
+        src.seek(e.offset + length)
+        length += 16 if src.read(4) == DESCRIPTOR_SIG else 12
+    src.seek(e.offset)
+    left = length
+    while left:
+        block = src.read(min(left, 1 << 20))
+        if not block:
+            raise Unsupported(f"{e.name} is cut short")
+        out.write(block)
+        left -= len(block)
+    return length
