@@ -48,10 +48,13 @@ def _problems(problems: list[Problem]) -> None:
             click.echo(f"  - {p}", err=True)
 
 
+MAX_LISTED = 30  # adjusted organizations listed on the console; the 汇总表 has them all
+
+
 def _summary(outcome: Outcome) -> None:
     rating = outcome.rating
     assert rating is not None and outcome.scheme is not None
-    total = len(rating.results)
+    total = len(rating)
     click.echo(f"方案：{outcome.scheme.preset}    党组织：{total} 个")
     rows = [["星级", "个数"]]
     for star in (*STARS, PENDING):
@@ -59,13 +62,16 @@ def _summary(outcome: Outcome) -> None:
         if star != PENDING or n:
             rows.append([star, str(n)])
     click.echo(table(rows))
-    changed = [r for r in rating.results if r.star != r.base_star or r.notes]
+    c = rating.column
+    changed = [i for i in range(total) if c("star")[i] != c("base_star")[i] or c("notes")[i]]
     if changed:
-        click.echo(f"\n调整 {sum(1 for r in changed if r.star != r.base_star)} 个：")
+        click.echo(f"\n调整 {rating.changed} 个：")
         rows = [["党组织", "综合得分", "初定星级", "星级", "调整说明"]]
-        for r in changed:
-            rows.append([r.name, format(r.final, "f"), r.base_star, r.star, r.note_text])
+        for i in changed[:MAX_LISTED]:
+            rows.append([c("name")[i], format(c("final")[i], "f"), c("base_star")[i], c("star")[i], "；".join(c("notes")[i])])
         click.echo(table(rows))
+        if len(changed) > MAX_LISTED:
+            click.echo(f"……另有 {len(changed) - MAX_LISTED} 个，见汇总表“调整说明”列")
     targets = [*rating.distribution, *rating.upgrades]
     if targets:
         click.echo("\n目标（只作报告）：")

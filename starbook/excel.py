@@ -115,8 +115,8 @@ def _remove_problem_sheet(book) -> None:
 def _summary(outcome: Outcome) -> str:
     rating = outcome.rating
     counts = "、".join(f"{s}{rating.counts.get(s, 0)}个" for s in (*STARS, PENDING) if rating.counts.get(s, 0))
-    changed = sum(1 for r in rating.results if r.star != r.base_star)
-    text = f"定星完成：{len(rating.results)} 个党组织（方案：{outcome.scheme.preset}）。\n{counts}。"
+    changed = rating.changed
+    text = f"定星完成：{len(rating)} 个党组织（方案：{outcome.scheme.preset}）。\n{counts}。"
     if changed:
         text += f"\n调整 {changed} 个，原因见汇总表“调整说明”列。"
     if outcome.warnings:

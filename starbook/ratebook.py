@@ -178,8 +178,6 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
             width += 1
     first, last = min(rows), max(rows)
     in_order = rows == list(range(first, last + 1))
-    results = rating.results
-
     def column(title: str, values) -> None:
         """One output column, given in the organizations' order."""
         if in_order:  # the usual case: one organization per row, in row order
@@ -189,8 +187,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
             block = tuple((at.get(r),) for r in range(first, last + 1))
         edits.append(CellBlock(sheet, first + 1, columns[title] + 1, block))
 
-    def of(attr: str):
-        return map(attrgetter(attr), results)
+    of = rating.column
 
     notes = ["；".join(n) for n in of("notes")]
     column(S.O_FINAL, of("final"))
@@ -267,9 +264,9 @@ def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
         return []
     hr, cols = found
     lines = []
-    for org, res in zip(orgs, rating.results):
-        if res.rectify:
-            lines.append((len(lines) + 1, res.name, org.category or "", res.final, res.grade or "", res.star, "；".join(res.rectify)))
+    c = rating.column
+    for i in [i for i, reasons in enumerate(c("rectify")) if reasons]:
+        lines.append((len(lines) + 1, c("name")[i], orgs[i].category or "", c("final")[i], c("grade")[i] or "", c("star")[i], "；".join(c("rectify")[i])))
     edits: list[Edit] = [ClearRows(RECTIFY_SHEET, hr + 2)]
     if lines:
         edits.append(CellBlock(RECTIFY_SHEET, hr + 2, cols[RECTIFY_COLUMNS[0]] + 1, tuple(lines)))
@@ -283,7 +280,7 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
     if anchor is None:
         return []
     r0, c0 = anchor
-    total = len(rating.results)
+    total = len(rating)
     lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
     for star in (*STARS, PENDING):
         n = rating.counts.get(star, 0)
@@ -335,12 +332,12 @@ def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user:
     for r in range(hr + 1, len(grid)):
         if any(not is_blank(v) for v in grid[r]):
             last = r
-    changed = sum(1 for res in rating.results if res.star != res.base_star)
+    changed = rating.changed
     values = {
         "定星时间": now.strftime("%Y-%m-%d %H:%M:%S"),
         "操作人": user,
         "方案": scheme.preset,
-        "党组织数": len(rating.results),
+        "党组织数": len(rating),
         **{s: rating.counts.get(s, 0) for s in (*STARS, PENDING)},
         "调整个数": changed,
         "输入摘要": input_digest(scheme, orgs),

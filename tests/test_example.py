@@ -86,3 +86,23 @@ def test_rectification_list_and_statistics(example):
     flat = {r[0]: r for r in stats if r and r[0]}
     assert flat["五星级"][1] == 2 and flat["合计"][1] == 12
     assert flat["五星级占比"][-1] == "未达到"
+
+
+def test_the_console_summary_of_a_big_book_lists_a_few_adjustments_not_all(tmp_path, capsys):
+    from decimal import Decimal
+
+    from starbook import api
+    from starbook.cli import MAX_LISTED
+    from starbook.fill import summary_rows
+
+    book = tmp_path / "big.xlsm"
+    api.new("分类定级", book, orgs=0)
+    grid = read_grids(book)["汇总表"]
+    rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(96), "党员群众测评得分": Decimal(96),
+             "自评得分": Decimal(90 + i % 10)} for i in range(200)]  # all 五星级 at first: the cap moves most
+    api.write_edits(book, book, [summary_rows(grid, rows)])
+    assert main(["rate", str(book)]) == 0
+    out = capsys.readouterr().out
+    noted = sum(1 for row in summary_table(book).values() if row["调整说明"])
+    assert noted > MAX_LISTED
+    assert f"……另有 {noted - MAX_LISTED} 个，见汇总表“调整说明”列" in out

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import ne
 from decimal import Decimal
 
 from ..memo import Memo
@@ -45,12 +47,33 @@ class OrgResult:
         return "；".join(self.notes)
 
 
+RESULT_FIELDS = tuple(OrgResult.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class Rating:
-    results: tuple[OrgResult, ...]
+    """The results of one rating, kept column by column (OrgResult field → one value
+    per organization, in input order); `results` gives them as objects on demand."""
+
+    columns: Mapping[str, Sequence]
     distribution: tuple[TargetReport, ...]
     upgrades: tuple[TargetReport, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.columns["name"])
+
+    def column(self, name: str) -> Sequence:
+        return self.columns[name]
+
+    @cached_property
+    def results(self) -> tuple[OrgResult, ...]:
+        return tuple(map(OrgResult, *(self.columns[f] for f in RESULT_FIELDS)))
+
+    @property
+    def changed(self) -> int:
+        """How many organizations the quotas and vetoes moved from their first star."""
+        return sum(map(ne, self.columns["base_star"], self.columns["star"]))
 
 
 def _base(org: OrgInput, final: Decimal, scheme: Scheme) -> tuple[str | None, str, tuple[str, ...]]:
@@ -114,27 +137,26 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     moves = list(map(Memo(lambda pair: movement(*pair)).__getitem__, zip(stars, lasts)))
     plain = Memo(lambda pair: _rectify(pair[0], pair[1], _NO_ORG, scheme))  # without a satisfaction rate
     rectify = [
-        plain[(g, st)] if o.satisfaction is None else _rectify(g, st, o, scheme) for o, g, st in zip(orgs, grades, stars)
+        plain[(g, star)] if o.satisfaction is None else _rectify(g, star, o, scheme) for o, g, star in zip(orgs, grades, stars)
     ]
-    results = tuple(
-        map(
-            OrgResult,
-            names,
-            finals,
-            grades,
-            stars0,
-            stars,
-            [tuple(st.notes.get(i, ())) for i in range(len(orgs))],
-            [approving.get(st, "") for st in stars],
-            moves,
-            [honor[st] for st in stars],
-            reached,
-            rectify,
-        )
-    )
+    n = len(orgs)
+    columns = {
+        "name": names,
+        "final": finals,
+        "grade": grades,
+        "base_star": stars0,
+        "star": stars,
+        "notes": [tuple(st.notes[i]) if i in st.notes else () for i in range(n)],
+        "approving": [approving.get(star, "") for star in stars],
+        "movement": moves,
+        "honor": [honor[star] for star in stars],
+        "reached": reached,
+        "rectify": rectify,
+    }
+    assert tuple(columns) == RESULT_FIELDS
     counts = {star: stars.count(star) for star in (*STARS, PENDING)}
     return Rating(
-        results=results,
+        columns=columns,
         distribution=tuple(distribution_report(stars, scheme)),
         upgrades=tuple(upgrade_report(list(zip(lasts, stars)), scheme)),
         counts=counts,

@@ -124,16 +124,12 @@ def deflate(pieces: Sequence[bytes], level: int) -> tuple[list[bytes], int, int]
 
 
 def _batches(pieces: Sequence[bytes]) -> list[bytes]:
-    out, current, filled = [], [], 0
-    for p in pieces:
-        current.append(p)
-        filled += len(p)
-        if filled >= BATCH:
-            out.append(b"".join(current))
-            current, filled = [], 0
-    if current:
-        out.append(b"".join(current))
-    return out
+    """The pieces joined into buffers of about BATCH bytes (slices by count: no loop per piece)."""
+    total = sum(map(len, pieces))
+    if not pieces:
+        return []
+    per = max(1, BATCH * len(pieces) // max(total, 1))
+    return [b"".join(pieces[k : k + per]) for k in range(0, len(pieces), per)]
 
 
 def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], level_for) -> None:
