@@ -19,5 +19,10 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Everything allocated meanwhile is still counted as young: re-enabled as is,
+        # the collector's next pass would walk all of it at once. Freezing and
+        # unfreezing files those objects with the old ones, unwalked.
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()

@@ -290,3 +290,21 @@ def test_floor_selection_agrees_with_a_full_ranking():
         got_in, got_tied = quotas._lowest(items, take, st.key)
         assert sorted(got_in) == sorted(inside), (trial, take)
         assert got_tied == tied, (trial, take)  # same organizations, named in the same order
+
+
+def test_the_collector_pause_restores_the_collectors_state():
+    import gc
+
+    from starbook.gcpause import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

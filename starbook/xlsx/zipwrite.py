@@ -138,7 +138,8 @@ def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]
     `level_for(size)` chooses the deflate level of a rewritten part.
     """
     entries, comment = read_directory(src)
-    if sum(e.compressed for e in entries) + sum(sum(map(len, p)) for p in parts.values()) > 0x7FFFFFFF:
+    sizes = {name: sum(map(len, pieces)) for name, pieces in parts.items()}
+    if sum(e.compressed for e in entries) + sum(sizes.values()) > 0x7FFFFFFF:
         raise Unsupported("too big for a plain ZIP")
     directory = []
     position = 0
@@ -148,7 +149,7 @@ def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]
         offset = position
         if e.name in parts:
             pieces = parts[e.name]
-            chunks, crc, size = deflate(pieces, level_for(sum(map(len, pieces))))
+            chunks, crc, size = deflate(pieces, level_for(sizes[e.name]))
             compressed = sum(map(len, chunks))
             flags = e.flags & UTF8_FLAG
             head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, e.time, e.date, crc, compressed, size, len(e.name_bytes), 0)
