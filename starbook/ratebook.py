@@ -112,11 +112,11 @@ def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -
     orgs: list[OrgInput] = []
     rows: list[int] = []
     listed = set()
-    if not forms and not any(row.dimension_scores for row in summary.rows):
+    plain = summary.plain
+    if not forms and plain is not None and plain.dimension_scores is None:
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
-        rs = summary.rows
-        fields = (map(attrgetter(a), rs) for a in ("name", "scores", "category", "last_star", "vetoes"))
-        return list(map(OrgInput, *fields)), [row.row for row in rs]
+        orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
+        return orgs, list(range(plain.first, plain.first + len(orgs)))
     if not forms:
         orgs = [_org_input(row.name, row, None, scheme) for row in summary.rows]
         return orgs, [row.row for row in summary.rows]
@@ -210,6 +210,14 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         column(S.O_REACHED, ["、".join(r) for r in of("reached")])
 
     # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
+    if not forms and summary.plain is not None:
+        p = summary.plain
+        blanks = [i for i, number in enumerate(p.numbers) if number is None or number == "" or is_blank(number)]
+        if S.S_NO in columns:
+            for start, count in _runs([p.first + i for i in blanks]):
+                block = tuple((start - p.first + k + 1,) for k in range(count))
+                edits.append(CellBlock(sheet, start + 1, columns[S.S_NO] + 1, block))
+        return edits
     existing = {row.row: row for row in summary.rows}
     position = {r: i + 1 for i, r in enumerate(rows)}
     fills: dict[str, dict[int, Value]] = {}

@@ -174,6 +174,7 @@ def test_second_rating_keeps_a_cadres_formatting_and_replaces_a_typed_formula(tm
     assert "<f>1+1</f>" not in after
     rated = read_grids(book)["汇总表"]
     assert rated[first + 8][cols["综合得分"]] == float(final_cell.split("<v>")[1].split("<")[0])  # the score, not 2
+    assert [rated[first - 1 + k][cols["序号"]] for k in range(200)] == list(range(1, 201))  # blank 序号 numbered
 
 
 def _replace_part(path, name, data):

@@ -60,12 +60,50 @@ class SummaryRow:
 
 
 @dataclass
+class PlainRows:
+    """The usual 汇总表, kept as columns: consecutive rows from `first`, every score a valid number."""
+
+    first: int  # 0-based grid row of the first organization
+    names: list[str]
+    numbers: list
+    categories: list[str | None]
+    last_stars: list[str | None]
+    scores: list[dict[str, Decimal]]
+    dimension_scores: list | None  # per row {dimension: score}, only for 按维度达标
+
+    def rows(self) -> list[SummaryRow]:
+        n = len(self.names)
+        return list(
+            map(
+                SummaryRow,
+                range(self.first, self.first + n),
+                self.names,
+                self.numbers,
+                self.categories,
+                self.last_stars,
+                repeat(()),
+                self.scores,
+                repeat(_EMPTY),
+                self.dimension_scores if self.dimension_scores is not None else repeat(_EMPTY),
+            )
+        )
+
+
+@dataclass
 class Summary:
     header_row: int
     columns: dict[str, int]
-    rows: list[SummaryRow]
+    parsed_rows: list[SummaryRow] | None
     last_row: int  # last 0-based row holding data (header_row when none)
     width: int  # columns used by the header
+    plain: PlainRows | None = None  # set instead of parsed_rows for the usual 汇总表
+
+    @property
+    def rows(self) -> list[SummaryRow]:
+        """One object per row, made on first use when the rows were kept as columns."""
+        if self.parsed_rows is None:
+            self.parsed_rows = self.plain.rows() if self.plain is not None else []
+        return self.parsed_rows
 
 
 def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozenset()) -> tuple[Summary | None, list[Problem]]:
@@ -155,21 +193,16 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             and lasts_seen <= _STAR_OR_BLANK
             and set(veto_cells[:n]) <= {None, ""}
         ):
-            rows = list(
-                map(
-                    SummaryRow,
-                    range(hr + 1, hr + 1 + n),
-                    names[:n],
-                    numbers[:n],
-                    kinds[:n],
-                    [ls or None for ls in lasts[:n]],
-                    repeat(()),
-                    score_dicts[:n],
-                    repeat(_EMPTY),
-                    dim_dicts[:n] if dim_dicts else repeat(_EMPTY),
-                )
+            plain = PlainRows(
+                hr + 1,
+                names[:n],
+                numbers[:n],
+                kinds[:n],
+                [ls or None for ls in lasts[:n]],
+                score_dicts[:n],
+                dim_dicts[:n] if dim_dicts else None,
             )
-            return Summary(hr, columns, rows, hr + n, width), problems
+            return Summary(hr, columns, None, hr + n, width, plain), problems
     for i, name in enumerate(names):
         r = hr + 1 + i
         if not name:
