@@ -217,3 +217,18 @@ def test_a_shared_formula_master_in_a_result_column_is_refused_not_overwritten(t
     with pytest.raises(BookError):
         api.rate(book, user="x")
     assert book.read_bytes() == before
+
+
+def test_a_scan_of_another_version_of_the_sheet_is_not_used(book, tmp_path):
+    """The writer's head start is checked against the part it patches (by its CRC)."""
+    from starbook.xlsx.sheetpatch import scan_sheet_part
+
+    other = tmp_path / "other.xlsx"
+    patch_workbook(book, other, [CellBlock("Data", 5, 1, [["elsewhere"]])])
+    stale = scan_sheet_part(other, "Data")
+    fresh = scan_sheet_part(book, "Data")
+    assert stale is not None and fresh is not None and stale.crc != fresh.crc
+    out = tmp_path / "out.xlsx"
+    patch_workbook(book, out, [CellBlock("Data", 2, 2, [[7]])], scans={"Data": stale})
+    grid = values(out)
+    assert grid[1][1] == 7.0 and all("elsewhere" not in row for row in grid)
