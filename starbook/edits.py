@@ -42,4 +42,14 @@ class RowHeight:
     points: float
 
 
-Edit = Union[CellBlock, ClearRows, RowHeight]
+@dataclass(frozen=True)
+class FitRows:
+    """Rows `first`..`last` (1-based) get the height their text needs: a RowHeight edit
+    sets it, and the other rows written there drop a height left from an earlier rating."""
+
+    sheet: str
+    first: int
+    last: int
+
+
+Edit = Union[CellBlock, ClearRows, RowHeight, FitRows]

@@ -21,7 +21,7 @@ from pathlib import Path
 from .fill import blank_form_edits
 from .grid import Grid
 from .problems import Problem
-from .edits import Cached, CellBlock, ClearRows, Edit, RowHeight
+from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
 from .scheme import METHOD_DIRECT, PENDING, STARS
@@ -81,6 +81,8 @@ def apply_edits(book, edits: Sequence[Edit]) -> None:
                 sheet.range((e.row, 1), (last.row, last.column)).clear_contents()
         elif isinstance(e, RowHeight):
             heights.setdefault(e.sheet, []).append(e.row)
+        elif isinstance(e, FitRows):
+            sheet.range((e.first, 1), (e.last, 1)).rows.autofit()
     for name, rows in heights.items():
         book.sheets[name].range((min(rows), 1), (max(rows), 1)).rows.autofit()
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__
-from .edits import Cached, CellBlock, ClearRows, Edit, RowHeight
+from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .grid import Grid, Value, find_cell, find_header, is_blank
 from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
@@ -195,6 +195,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     column(S.O_BASE, of("base_star"))
     column(S.O_STAR, of("star"))
     column(S.O_NOTE, notes)
+    edits.append(FitRows(sheet, first + 1, last + 1))
     for r, text in zip(rows, notes):
         if text:
             lines = _lines(text, NOTE_LINE_WIDTH)

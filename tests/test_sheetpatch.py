@@ -232,3 +232,41 @@ def test_a_scan_of_another_version_of_the_sheet_is_not_used(book, tmp_path):
     patch_workbook(book, out, [CellBlock("Data", 2, 2, [[7]])], scans={"Data": stale})
     grid = values(out)
     assert grid[1][1] == 7.0 and all("elsewhere" not in row for row in grid)
+
+
+@pytest.mark.parametrize("band_min_rows", [2, 10**9])  # bulk path, general path
+def test_a_row_made_tall_for_a_long_note_shrinks_when_the_note_goes(tmp_path, monkeypatch, band_min_rows):
+    import re
+    from decimal import Decimal
+
+    from starbook import api
+    from starbook.fill import summary_rows
+    from starbook.grid import find_header
+    from starbook.xlsx import sheetpatch
+    from starbook.xlsx.read import read_grids
+
+    monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", band_min_rows)
+    book = tmp_path / "tall.xlsm"
+    api.new("分类定级", book, orgs=0)
+    grid = read_grids(book)["汇总表"]
+
+    def scores(value):
+        return [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(value), "党员群众测评得分": Decimal(value),
+                 "自评得分": Decimal(value) - i % 7} for i in range(100)]
+
+    def tall_rows():
+        with zipfile.ZipFile(book) as zf:
+            xml = zf.read(sheetpatch.sheet_parts(zf)["汇总表"]).decode()
+        rows = {int(m.group(1)) for m in re.finditer(r'<row r="(\d+)"[^>]*customHeight="1"', xml)}
+        return {r for r in rows if r > header_row + 1}  # organizations' rows: the title and header keep theirs
+
+    header_row, _ = find_header(grid, "党组织名称")
+    api.write_edits(book, book, [summary_rows(grid, scores(97))])  # all 五星级 at first: the cap writes long notes
+    assert api.rate(book, user="x").ok
+    tall = tall_rows()
+    assert len(tall) > 50
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], scores(80))])  # no cap, short notes at most
+    assert api.rate(book, user="x").ok
+    notes = {r + 1 for r, line in enumerate(read_grids(book)["汇总表"]) if r > header_row and any(isinstance(v, str) and len(v) > 22 for v in line)}
+    assert tall_rows() <= notes  # only rows that still hold a long note stay tall
+    assert len(tall_rows()) < len(tall) / 5

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from xml.etree import ElementTree
 
-from ..edits import Cached, CellBlock, ClearRows, RowHeight
+from ..edits import Cached, CellBlock, ClearRows, FitRows, RowHeight
 from .atomic import atomic_write
 from .zipwrite import Unsupported, write_package
 
@@ -134,9 +134,16 @@ class _Target:
     def __init__(self) -> None:
         self.rows: dict[int, dict[int, object]] = {}
         self.heights: dict[int, float] = {}
+        self.fit: list[tuple[int, int]] = []
         self.clear_from: int | None = None
 
-    def apply(self, edit: Union[CellBlock, ClearRows, RowHeight]) -> None:
+    def fits(self, row: int) -> bool:
+        return any(lo <= row <= hi for lo, hi in self.fit)
+
+    def apply(self, edit: Union[CellBlock, ClearRows, RowHeight, FitRows]) -> None:
+        if isinstance(edit, FitRows):
+            self.fit.append((edit.first, edit.last))
+            return
         if isinstance(edit, RowHeight):
             self.heights[edit.row] = edit.points
             self.rows.setdefault(edit.row, {})
@@ -176,6 +183,7 @@ class _Writer:
         self.texts: dict[str, str] = {}
         self.leads: dict[tuple[int, str | None], tuple[str, str]] = {}
         self.heights: dict[int, float] = {}
+        self.fits = lambda row: False  # rows whose old custom height goes (FitRows)
 
     def letter(self, col: int) -> str:
         try:
@@ -272,6 +280,8 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
     height = w.heights.get(rnum)
     if height is not None:
         head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
+    elif "customHeight" in head and w.fits(rnum):
+        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
     row_style = None
     if 'customFormat="1"' in head:
         m = _ATTR_S.search(head)
@@ -498,7 +508,7 @@ def _rows_end_left_of(body: bytes, band: "_Band", w: "_Writer") -> bool:
     if start < 0 or last < 0:
         return False
     end = body.find(b"</row>", last)
-    for needle in (b"spans=", b'customFormat="1"'):
+    for needle in (b"spans=", b'customFormat="1"', b"customHeight"):
         if body.find(needle, start, end) >= 0:
             return False
     return re.compile(f'<c r="(?:{right})\\d'.encode("ascii")).search(body, start, end) is None
@@ -546,14 +556,17 @@ def _bulk_rows(scan: "SheetScan", bands: list["_Band"], in_band, target: "_Targe
                 cut = band.cut(inner, writer)
                 if cut is not None:
                     height = heights.get(rnum)
-                    if height is None and b"spans=" not in row_head:  # the row's head stays: no copy of it
+                    refit = height is None and b"customHeight" in row_head and target.fits(rnum)
+                    if height is None and not refit and b"spans=" not in row_head:  # the row's head stays: no copy of it
                         out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], band.encoded()[i], end_row)
                         continue
                     text = row_head.decode("utf-8")
                     if "spans=" in text:
                         text = re.sub(r'\s+spans="[^"]*"', "", text)
+                    if height is not None or refit:
+                        text = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", text)
                     if height is not None:
-                        text = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", text) + f' ht="{height:g}" customHeight="1"'
+                        text += f' ht="{height:g}" customHeight="1"'
                     out += (text.encode("utf-8"), b">", inner[:cut], band.encoded()[i], end_row)
                     continue
         replaced += emit(rnum, (chunk + end_row).decode("utf-8"), False)
@@ -624,6 +637,7 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     head, raw_body, tail = scan.head, scan.body, scan.tail
     writer = _Writer(_column_styles(head))
     writer.heights = target.heights
+    writer.fits = target.fits
     in_band: dict[int, tuple[_Band, int]] = {}
     for band in bands:
         band.build(writer)
@@ -643,7 +657,7 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
             head_end = row_xml.index(">")
             self_closing = row_xml[head_end - 1] == "/"
             row_head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
-            if 'customFormat="1"' not in row_head:
+            if 'customFormat="1"' not in row_head and not ("customHeight" in row_head and target.fits(rnum)):
                 inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
                 if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
                     if "spans=" in row_head:
@@ -759,7 +773,7 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
         folded = {name.casefold(): part for name, part in parts.items()}  # Excel's names ignore case
         by_sheet: dict[str, list] = {}
         for e in edits:
-            if not isinstance(e, (CellBlock, ClearRows, RowHeight)):
+            if not isinstance(e, (CellBlock, ClearRows, RowHeight, FitRows)):
                 raise PatchError(f"not an edit: {e!r}")
             part = parts.get(e.sheet) or folded.get(e.sheet.casefold())
             if part is None:
