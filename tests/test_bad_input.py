@@ -185,13 +185,17 @@ def test_unknown_scheme_and_bad_usage(capsys, tmp_path):
     assert not (tmp_path / "x.xlsm").exists()
 
 
-@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/worksheets/sheet1.xml"])
+@pytest.mark.parametrize("part", ["xl/styles.xml", "汇总表", "参数"])
 def test_a_part_with_a_wrong_checksum_is_damage_and_nothing_is_written(capsys, tmp_path, example, part):
-    """A part whose CRC does not match: reported as damage, whichever part it is, and the file stays as it was."""
+    """A part with a wrong CRC: reported as damage, whichever part it is (the 汇总表, which is rewritten,
+    or the 参数 sheet, which is copied as it is), and the file stays as it was."""
     import struct
     import zipfile
 
+    from starbook.xlsx.sheetpatch import sheet_parts
+
     with zipfile.ZipFile(example) as zf:
+        part = sheet_parts(zf).get(part, part)
         crc = struct.pack("<I", zf.getinfo(part).CRC)
     data = example.read_bytes()
     assert data.count(crc) == 2  # the local header and the central directory

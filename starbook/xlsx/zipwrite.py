@@ -13,6 +13,7 @@ Unsupported before a byte is written, and the caller uses zipfile instead.
 from __future__ import annotations
 
 import struct
+import zipfile
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,8 @@ def read_directory(fh: BinaryIO) -> tuple[list[Entry], bytes]:
             raise Unsupported("damaged central directory")
         if flags & ENCRYPTED_FLAG or 0xFFFFFFFF in (compressed, size, offset):
             raise Unsupported("encrypted or ZIP64 entry")
+        if method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Unsupported(f"compression method {method}")
         end = pos + CENTRAL.size + name_len + extra_len + comment_len
         name_bytes = directory[pos + CENTRAL.size : pos + CENTRAL.size + name_len]
         name = name_bytes.decode("utf-8" if flags & UTF8_FLAG else "cp437")
@@ -172,22 +175,34 @@ def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]
 
 
 def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry) -> int:
-    """Copy an entry's local header, data and data descriptor verbatim; the number of bytes copied."""
+    """Copy an entry's local header, data and data descriptor verbatim; the number of bytes copied.
+
+    The data is inflated on the way and checked against its CRC-32, as zipfile
+    would check it, so a damaged part is reported rather than passed on.
+    """
     src.seek(e.offset)
     head = src.read(LOCAL.size)
     if len(head) < LOCAL.size or head[:4] != LOCAL_SIG:
         raise Unsupported(f"damaged local header of {e.name}")
     name_len, extra_len = struct.unpack_from("<2H", head, 26)
-    length = LOCAL.size + name_len + extra_len + e.compressed
+    start = LOCAL.size + name_len + extra_len
+    length = start + e.compressed
     if e.flags & DESCRIPTOR_FLAG:
         src.seek(e.offset + length)
         length += 16 if src.read(4) == DESCRIPTOR_SIG else 12
     src.seek(e.offset)
-    left = length
-    while left:
-        block = src.read(min(left, 1 << 20))
-        if not block:
-            raise Unsupported(f"{e.name} is cut short")
-        out.write(block)
-        left -= len(block)
+    entry = src.read(length)
+    if len(entry) < length:
+        raise Unsupported(f"{e.name} is cut short")
+    _verify(e, entry[start : start + e.compressed])
+    out.write(entry)
     return length
+
+
+def _verify(e: Entry, data: bytes) -> None:
+    try:
+        content = zlib.decompress(data, -15) if e.method == zlib.DEFLATED else data
+    except zlib.error as exc:
+        raise zipfile.BadZipFile(f"{e.name}: {exc}") from exc
+    if len(content) != e.size or zlib.crc32(content) != e.crc:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {e.name!r}")
