@@ -75,7 +75,7 @@ def test_entries_with_data_descriptors_are_copied_and_the_result_reads_back(tmp_
     with zipfile.ZipFile(io.BytesIO(src)) as zf:
         assert all(i.flag_bits & 0x08 for i in zf.infolist())
     out = io.BytesIO()
-    zipwrite.write_package(io.BytesIO(src), out, {"b.txt": [b"new ", b"content"]}, set(), lambda size: 6)
+    zipwrite.write_package(io.BytesIO(src), out, {"b.txt": [b"new ", b"content"]}, set())
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zf:
         assert zf.testzip() is None
         assert zf.read("a.txt") == b"alpha" * 100 and zf.read("b.txt") == b"new content"

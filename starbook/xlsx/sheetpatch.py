@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 
 from ..edits import Cached, CellBlock, ClearRows, FitRows, RowHeight
 from .atomic import atomic_write
-from .zipwrite import Unsupported, write_package
+from .zipwrite import Unsupported, deflate_level, write_package
 
 class PatchError(Exception):
     pass
@@ -205,21 +205,8 @@ class _Writer:
             lead, st = self.leads[(col, style)]
         except KeyError:
             lead, st = self.leads[(col, style)] = (f'<c r="{self.letter(col)}', f' s="{style}"' if style is not None else "")
-        kind = type(value)
-        if kind is str:
-            if not value:
-                return f'{lead}{rnum}"{st}/>'
-            body = self.texts.get(value)
-            if body is None:
-                body = self.texts[value] = f' t="inlineStr"><is>{_text_xml(value)}</is></c>'
-            return f'{lead}{rnum}"{st}{body}'
-        if kind is Decimal and value.is_finite():
-            return f'{lead}{rnum}"{st}><v>{value:f}</v></c>'
-        if value is None:
-            return f'{lead}{rnum}"{st}/>'
-        if kind is int:
-            return f'{lead}{rnum}"{st}><v>{value}</v></c>'
-        return None
+        body = _plain_body(self, type(value), value)
+        return None if body is None else f'{lead}{rnum}"{st}{body}'
 
     def cell(self, col: int, rnum: int, style: str | None, value, existing: str | None) -> tuple[str, bool]:
         if existing is None:
@@ -262,6 +249,20 @@ def _split_tail(inner: str, first_col: int, w: _Writer) -> int:
         cut = at
 
 
+def _row_head(head: str, rnum: int, w: "_Writer") -> str:
+    """A written row's start tag (up to its '>'): without the spans hint, which the new
+    cells may contradict, and with the height a RowHeight edit sets, or with no custom
+    height where FitRows lets the row fit its text again."""
+    if "spans=" in head:
+        head = re.sub(r'\s+spans="[^"]*"', "", head)
+    height = w.heights.get(rnum)
+    if height is not None:
+        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
+    elif "customHeight" in head and w.fits(rnum):
+        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
+    return head
+
+
 def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Writer, cleared: bool) -> tuple[str, int]:
     """A row's new XML and the number of formulas it replaced.
 
@@ -275,13 +276,7 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
         inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
     else:
         head, inner = f'<row r="{rnum}"', ""
-    if "spans=" in head:
-        head = re.sub(r'\s+spans="[^"]*"', "", head)
-    height = w.heights.get(rnum)
-    if height is not None:
-        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
-    elif "customHeight" in head and w.fits(rnum):
-        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
+    head = _row_head(head, rnum, w)
     row_style = None
     if 'customFormat="1"' in head:
         m = _ATTR_S.search(head)
@@ -528,7 +523,7 @@ def _bulk_rows(scan: "SheetScan", bands: list["_Band"], in_band, target: "_Targe
     chunks, nums = scan.chunks, scan.nums
     if not set(pending) <= set(nums):
         return None
-    rows, heights = target.rows, target.heights
+    rows, heights = target.rows, target.heights  # the writer's too: _row_head reads them there
     every_cell_has_ref = scan.every_cell_has_ref
     end_row = b"</row>"
     clean = {id(band): every_cell_has_ref and _rows_end_left_of(scan.body, band, writer) for band in bands}
@@ -555,19 +550,12 @@ def _bulk_rows(scan: "SheetScan", bands: list["_Band"], in_band, target: "_Targe
                 inner = chunk[head_end + 1 :]
                 cut = band.cut(inner, writer)
                 if cut is not None:
-                    height = heights.get(rnum)
-                    refit = height is None and b"customHeight" in row_head and target.fits(rnum)
-                    if height is None and not refit and b"spans=" not in row_head:  # the row's head stays: no copy of it
-                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], band.encoded()[i], end_row)
-                        continue
-                    text = row_head.decode("utf-8")
-                    if "spans=" in text:
-                        text = re.sub(r'\s+spans="[^"]*"', "", text)
-                    if height is not None or refit:
-                        text = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", text)
-                    if height is not None:
-                        text += f' ht="{height:g}" customHeight="1"'
-                    out += (text.encode("utf-8"), b">", inner[:cut], band.encoded()[i], end_row)
+                    cells_xml = encoded[id(band)][i]
+                    if rnum in heights or b"spans=" in row_head or (b"customHeight" in row_head and target.fits(rnum)):
+                        head_xml = _row_head(row_head.decode("utf-8"), rnum, writer).encode("utf-8")
+                        out += (head_xml, b">", inner[:cut], cells_xml, end_row)
+                    else:  # the row's head stays: no copy of it
+                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], cells_xml, end_row)
                     continue
         replaced += emit(rnum, (chunk + end_row).decode("utf-8"), False)
     return replaced
@@ -657,12 +645,10 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
             head_end = row_xml.index(">")
             self_closing = row_xml[head_end - 1] == "/"
             row_head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
-            if 'customFormat="1"' not in row_head and not ("customHeight" in row_head and target.fits(rnum)):
+            if 'customFormat="1"' not in row_head:
                 inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
                 if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
-                    if "spans=" in row_head:
-                        row_head = re.sub(r'\s+spans="[^"]*"', "", row_head)
-                    put(f"{row_head}>{inner}{band.cell_text(i)}</row>")
+                    put(f"{_row_head(row_head, rnum, writer)}>{inner}{band.cell_text(i)}</row>")
                     return 0
         cells = hit[0].at(hit[1]) if hit is not None else {}
         cells.update(target.rows.get(rnum, {}))
@@ -751,7 +737,7 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -
     entry.compress_type = info.compress_type
     entry.external_attr = info.external_attr
     entry.create_system = info.create_system
-    level = 1 if sum(map(len, pieces)) > 1 << 20 else 6  # fast deflate for big sheets, as for other big parts
+    level = deflate_level(sum(map(len, pieces)))
     if hasattr(entry, "compress_level"):  # Python 3.13+
         entry.compress_level = level
     else:
@@ -802,7 +788,7 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
             dropped = {i.filename for i in infos} - set(names)
             try:
                 with open(src, "rb") as raw:
-                    write_package(raw, fh, new_parts, dropped, lambda size: 1 if size > 1 << 20 else 6)
+                    write_package(raw, fh, new_parts, dropped)
                 return
             except Unsupported:  # ZIP64, encrypted or odd packages: zipfile copies them part by part
                 fh.seek(0)
@@ -817,7 +803,7 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
                     data = patched.get(info.filename)
                     if data is None:
                         data = zin.read(info.filename)
-                    level = 1 if len(data) > 1 << 20 else 6
+                    level = deflate_level(len(data))
                     zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
 
         atomic_write(dst, write)

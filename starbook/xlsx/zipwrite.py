@@ -135,11 +135,13 @@ def _batches(pieces: Sequence[bytes]) -> list[bytes]:
     return [b"".join(pieces[k : k + per]) for k in range(0, len(pieces), per)]
 
 
-def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], level_for) -> None:
-    """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out.
+def deflate_level(size: int) -> int:
+    """Fast deflate for big parts (a 100,000-row sheet), the usual level for the rest."""
+    return 1 if size > 1 << 20 else 6
 
-    `level_for(size)` chooses the deflate level of a rewritten part.
-    """
+
+def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str]) -> None:
+    """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out."""
     entries, comment = read_directory(src)
     sizes = {name: sum(map(len, pieces)) for name, pieces in parts.items()}
     if sum(e.compressed for e in entries) + sum(sizes.values()) > 0x7FFFFFFF:
@@ -152,7 +154,7 @@ def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]
         offset = position
         if e.name in parts:
             pieces = parts[e.name]
-            chunks, crc, size = deflate(pieces, level_for(sizes[e.name]))
+            chunks, crc, size = deflate(pieces, deflate_level(sizes[e.name]))
             compressed = sum(map(len, chunks))
             flags = e.flags & UTF8_FLAG
             head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, e.time, e.date, crc, compressed, size, len(e.name_bytes), 0)
