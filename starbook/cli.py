@@ -62,13 +62,13 @@ def _summary(outcome: Outcome) -> None:
         if star != PENDING or n:
             rows.append([star, str(n)])
     click.echo(table(rows))
-    c = rating.column
-    changed = [i for i in range(total) if c("star")[i] != c("base_star")[i] or c("notes")[i]]
+    names, finals, bases, stars, notes = (rating.column(c) for c in ("name", "final", "base_star", "star", "notes"))
+    changed = [i for i in range(total) if stars[i] != bases[i] or notes[i]]
     if changed:
         click.echo(f"\n调整 {rating.changed} 个：")
         rows = [["党组织", "综合得分", "初定星级", "星级", "调整说明"]]
         for i in changed[:MAX_LISTED]:
-            rows.append([c("name")[i], format(c("final")[i], "f"), c("base_star")[i], c("star")[i], "；".join(c("notes")[i])])
+            rows.append([names[i], format(finals[i], "f"), bases[i], stars[i], "；".join(notes[i])])
         click.echo(table(rows))
         if len(changed) > MAX_LISTED:
             click.echo(f"……另有 {len(changed) - MAX_LISTED} 个，见汇总表“调整说明”列")

@@ -117,9 +117,6 @@ def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
         orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
         return orgs, list(range(plain.first, plain.first + len(orgs)))
-    if not forms:
-        orgs = [_org_input(row.name, row, None, scheme) for row in summary.rows]
-        return orgs, [row.row for row in summary.rows]
     for row in summary.rows:
         listed.add(row.name)
         form = forms.get(row.name)
@@ -213,7 +210,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
     # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
     if not forms and summary.plain is not None:
         p = summary.plain
-        blanks = [i for i, number in enumerate(p.numbers) if number is None or number == "" or is_blank(number)]
+        blanks = [i for i, number in enumerate(p.numbers) if is_blank(number)]
         if S.S_NO in columns:
             for start, count in _runs([p.first + i for i in blanks]):
                 block = tuple((start - p.first + k + 1,) for k in range(count))
@@ -273,9 +270,10 @@ def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
         return []
     hr, cols = found
     lines = []
-    c = rating.column
-    for i in [i for i, reasons in enumerate(c("rectify")) if reasons]:
-        lines.append((len(lines) + 1, c("name")[i], orgs[i].category or "", c("final")[i], c("grade")[i] or "", c("star")[i], "；".join(c("rectify")[i])))
+    names, finals, grades, stars = (rating.column(c) for c in ("name", "final", "grade", "star"))
+    for i, reasons in enumerate(rating.column("rectify")):
+        if reasons:
+            lines.append((len(lines) + 1, names[i], orgs[i].category or "", finals[i], grades[i] or "", stars[i], "；".join(reasons)))
     edits: list[Edit] = [ClearRows(RECTIFY_SHEET, hr + 2)]
     if lines:
         edits.append(CellBlock(RECTIFY_SHEET, hr + 2, cols[RECTIFY_COLUMNS[0]] + 1, tuple(lines)))

@@ -117,7 +117,7 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
         grades, stars0 = (list(c) for c in zip(*map(by_final.__getitem__, finals))) if orgs else ([], [])
         reached = [()] * len(orgs)
     ties = list(zip(*[columns[e.name] for e in scheme.tie_break])) if scheme.tie_break else [()] * len(orgs)
-    st = Standings(names, finals, ties, list(grades), list(stars0), {i: list(o.notes) for i, o in enumerate(orgs) if o.notes})
+    st = Standings(names, finals, ties, grades, list(stars0), {i: list(o.notes) for i, o in enumerate(orgs) if o.notes})  # stars0 stays as it was
 
     apply_bottom_floor(st, scheme)
     for i, org in enumerate(orgs):
