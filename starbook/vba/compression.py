@@ -1,7 +1,15 @@
-"""MS-OVBA 2.4.1 compression: the LZ77 variant VBA stores source and `dir` in."""
+"""MS-OVBA 2.4.1 compression: the LZ77 variant VBA stores source and `dir` in.
+
+A container is a signature byte and one chunk per 4096 bytes of data. A chunk's
+tokens must fit in 4096 bytes (its size field holds at most 4098 with the
+header); when they do not, the chunk is stored raw, and a raw chunk always holds
+exactly 4096 bytes, so a short last chunk is padded with zeros (2.4.1.3.7,
+2.4.1.3.10): decompressing it gives the data followed by that padding.
+"""
 from __future__ import annotations
 
 CHUNK = 4096
+COMPRESSED, SIGNATURE = 0x8000, 0x3000  # CompressedChunkFlag, CompressedChunkSignature 0b011
 
 
 def _bit_count(position: int) -> int:
@@ -12,7 +20,8 @@ def _bit_count(position: int) -> int:
     return bits
 
 
-def _compress_chunk(data: bytes) -> bytes:
+def _compress_chunk(data: bytes) -> bytes | None:
+    """Token sequences of one chunk (2.4.1.3.8), or None when they exceed 4096 bytes."""
     out = bytearray()
     pos = 0
     index: dict[bytes, list[int]] = {}
@@ -52,6 +61,8 @@ def _compress_chunk(data: bytes) -> bytes:
                 index.setdefault(data[p : p + 3], []).append(p)
             pos += step
         out[flag_at] = flags
+        if len(out) > CHUNK:
+            return None
     return bytes(out)
 
 
@@ -61,15 +72,15 @@ def compress(data: bytes) -> bytes:
     for start in range(0, len(data), CHUNK):
         raw = data[start : start + CHUNK]
         packed = _compress_chunk(raw)
-        if len(packed) > CHUNK and len(raw) == CHUNK:
-            out += ((CHUNK + 2 - 3) | 0x3000).to_bytes(2, "little") + raw  # stored uncompressed
-        else:
-            out += ((len(packed) + 2 - 3) | 0x3000 | 0x8000).to_bytes(2, "little") + packed
+        if packed is None:  # a raw chunk (2.4.1.3.10): 4096 bytes, a short last chunk padded
+            out += (SIGNATURE | (CHUNK + 2 - 3)).to_bytes(2, "little") + raw.ljust(CHUNK, b"\0")
+        else:  # CompressedChunkSize is the chunk's size with its header, minus 3
+            out += (COMPRESSED | SIGNATURE | (len(packed) + 2 - 3)).to_bytes(2, "little") + packed
     return bytes(out)
 
 
 def decompress(data: bytes) -> bytes:
-    """Inverse of compress; used to check round trips (2.4.1.3.1)."""
+    """Inverse of compress, raw chunks included with their padding (2.4.1.3.1)."""
     if not data or data[0] != 1:
         raise ValueError("not a compressed container")
     out = bytearray()
@@ -80,7 +91,7 @@ def decompress(data: bytes) -> bytes:
         end = pos + size
         pos += 2
         start = len(out)
-        if not header & 0x8000:
+        if not header & COMPRESSED:
             out += data[pos : pos + CHUNK]
             pos += CHUNK
             continue
