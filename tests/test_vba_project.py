@@ -18,11 +18,28 @@ from conftest import lo_required
 from starbook.build.package import CUSTOMUI_PART, CUSTOMUI_REL
 from starbook.vba import build_vba_project, load_module_dir
 from starbook.vba.compression import compress, decompress
-from starbook.vba.project import decrypt
+from starbook.vba.project import decrypt, stored_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "templates" / "src" / "vba"
 TEMPLATE = ROOT / "templates" / "StarRating.xlsm"
+
+
+# The head of every class and document module Excel stores (xlwings' quickstart files).
+EXCEL_MODULE_ATTRIBUTES = [
+    "VB_Name", "VB_Base", "VB_GlobalNameSpace", "VB_Creatable", "VB_PredeclaredId", "VB_Exposed",
+    "VB_TemplateDerived", "VB_Customizable",
+]
+
+
+def olevba_modules(path: Path) -> dict[str, tuple[str, str]]:
+    """Module name -> (file name, source) as olevba decodes them."""
+    return {stream.split("/")[-1]: (filename, code) for _, stream, filename, code in VBA_Parser(str(path)).extract_macros()}
+
+
+def attribute_head(code: str) -> list[str]:
+    lines = normalized(code).split("\n")
+    return lines[: next((i for i, line in enumerate(lines) if not line.startswith("Attribute ")), len(lines))]
 
 
 def normalized(code: str) -> str:
@@ -97,14 +114,53 @@ def test_our_project_stream_is_unprotected_and_lists_every_module(project, modul
 def test_olevba_decodes_every_module_to_its_source(project, modules, tmp_path):
     path = tmp_path / "vbaProject.bin"
     path.write_bytes(project)
-    found = {}
-    for _, stream, filename, code in VBA_Parser(str(path)).extract_macros():
-        found[stream.split("/")[-1]] = (filename, code)
+    found = olevba_modules(path)
     assert set(found) == {m.name for m in modules}
     for m in modules:
         filename, code = found[m.name]
         assert filename == m.name + (".bas" if m.kind == "standard" else ".cls")
-        assert normalized(code) == normalized(m.source)
+        assert normalized(code) == normalized(stored_source(m))
+        assert without_attributes(code) == without_attributes(m.source)
+
+
+def test_class_and_document_modules_carry_the_attributes_excel_stores(project, tmp_path):
+    """Decoded by olevba, each class and document module begins with Excel's full attribute
+    set in Excel's order, the same lines Excel stored for Dictionary and ThisWorkbook in
+    xlwings' quickstart_standalone.xlsm."""
+    import xlwings
+
+    path = tmp_path / "vbaProject.bin"
+    path.write_bytes(project)
+    ours = olevba_modules(path)
+    excel = olevba_modules(Path(xlwings.__file__).parent / "quickstart_standalone.xlsm")
+    classes = [name for name, (filename, _) in ours.items() if filename.endswith(".cls")]
+    assert sorted(classes) == ["Dictionary", "ThisWorkbook"]
+    for name in classes:
+        head = attribute_head(ours[name][1])
+        assert [line.split(" = ")[0] for line in head[:8]] == [f"Attribute {a}" for a in EXCEL_MODULE_ATTRIBUTES], name
+        assert head == attribute_head(excel[name][1]), name
+    assert 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"' in attribute_head(ours["Dictionary"][1])
+
+
+def test_an_exported_class_module_gets_the_attributes_the_vbe_adds_on_import():
+    from starbook.vba import VBAModule
+
+    exported = 'Attribute VB_Name = "Class1"\nAttribute VB_Exposed = True\nAttribute VB_Description = "d"\nOption Explicit\n'
+    assert stored_source(VBAModule("Class1", exported, "class")).split("\r\n") == [
+        'Attribute VB_Name = "Class1"',
+        'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"',
+        "Attribute VB_GlobalNameSpace = False",
+        "Attribute VB_Creatable = False",
+        "Attribute VB_PredeclaredId = False",
+        "Attribute VB_Exposed = True",
+        "Attribute VB_TemplateDerived = False",
+        "Attribute VB_Customizable = False",
+        'Attribute VB_Description = "d"',
+        "Option Explicit",
+        "",
+    ]
+    with pytest.raises(ValueError, match="VB_Base"):  # a worksheet and a workbook differ only there
+        stored_source(VBAModule("Sheet1", 'Attribute VB_Name = "Sheet1"\n', "document"))
 
 
 def test_libreoffice_lists_the_same_modules_with_the_same_code(modules):

@@ -19,6 +19,22 @@ from .compression import compress
 
 KIND_STANDARD, KIND_CLASS, KIND_DOCUMENT = "standard", "class", "document"
 DOCUMENT_BASES = ("0{00020819-0000-0000-C000-000000000046}", "0{00020820-0000-0000-C000-000000000046}")
+CLASS_BASE = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"
+
+# The attributes Excel stores at the head of every class and document module, in
+# its order (as in the files Excel saved that xlwings ships), with the values of a
+# new module where the source gives none. A .cls the VBE exports lacks VB_Base,
+# VB_TemplateDerived and VB_Customizable: the VBE adds them back on import.
+MODULE_ATTRIBUTES = {
+    KIND_CLASS: {
+        "VB_Name": None, "VB_Base": f'"{CLASS_BASE}"', "VB_GlobalNameSpace": "False", "VB_Creatable": "False",
+        "VB_PredeclaredId": "False", "VB_Exposed": "False", "VB_TemplateDerived": "False", "VB_Customizable": "False",
+    },
+    KIND_DOCUMENT: {
+        "VB_Name": None, "VB_Base": None, "VB_GlobalNameSpace": "False", "VB_Creatable": "False",
+        "VB_PredeclaredId": "True", "VB_Exposed": "True", "VB_TemplateDerived": "False", "VB_Customizable": "True",
+    },
+}
 
 # Registered type libraries a ribbon project needs: OLE Automation and the Office
 # library (IRibbonControl). Excel resolves them by GUID and version; the path is a hint.
@@ -37,6 +53,28 @@ class VBAModule:
 
 def _crlf(text: str) -> str:
     return re.sub(r"\r\n|\r|\n", "\r\n", text).rstrip("\r\n") + "\r\n"
+
+
+def stored_source(module: VBAModule) -> str:
+    """The module's text as Excel stores it: CRLF lines and, for a class or document
+    module, the full attribute set of MODULE_ATTRIBUTES first, in Excel's order."""
+    text = _crlf(module.source)
+    if module.kind == KIND_STANDARD:
+        return text
+    lines = text.split("\r\n")
+    given: dict[str, str] = {}
+    n = 0
+    while n < len(lines) and (m := re.fullmatch(r"Attribute (VB_\w+) = (.*)", lines[n])):
+        given.setdefault(m.group(1), m.group(2))
+        n += 1
+    head = []
+    for name, default in MODULE_ATTRIBUTES[module.kind].items():
+        value = given.pop(name, None) or (f'"{module.name}"' if name == "VB_Name" else default)
+        if value is None:
+            raise ValueError(f"VBA module {module.name} needs Attribute {name}")
+        head.append(f"Attribute {name} = {value}")
+    head += [f"Attribute {name} = {value}" for name, value in given.items()]
+    return "\r\n".join(head + lines[n:])
 
 
 def _record(rid: int, data: bytes) -> bytes:
@@ -174,7 +212,7 @@ def build_vba_project(modules: list[VBAModule], project_name: str = "VBAProject"
         "dir": compress(_dir_stream(modules, project_name, codepage)),
     }
     for m in modules:
-        vba[m.name] = compress(_crlf(m.source).encode(f"cp{codepage}"))
+        vba[m.name] = compress(stored_source(m).encode(f"cp{codepage}"))
     return write_compound_file({
         "PROJECT": _project_stream(modules, project_name, project_id, codepage),
         "PROJECTwm": _project_wm(modules, codepage),
