@@ -91,7 +91,7 @@ def _count(value, what: str) -> int:
 
 @udf
 def SB_SUBTOTAL(items, points, scheme=None):
-    """维度小计：各项得分之和，不超过维度分值，按方案舍入。=SB_SUBTOTAL(E10:E12, D9)"""
+    """维度小计：各项得分之和，不超过维度分值，按方案舍入。=SB_SUBTOTAL(G8:G9, B8)"""
     values = line(items, "得分区域")
     pts = number(single(points, "维度分值"), "维度分值")
     scores = []
@@ -103,7 +103,7 @@ def SB_SUBTOTAL(items, points, scheme=None):
 
 @udf
 def SB_VOTESCORE(good, fair, average, poor, scheme=None):
-    """党员群众测评得分 = 100×好票率 + 60×较好票率 + 30×一般票率 + 10×较差票率。=SB_VOTESCORE(B31, B32, B33, B34)"""
+    """党员群众测评得分 = 100×好票率 + 60×较好票率 + 30×一般票率 + 10×较差票率。=SB_VOTESCORE(B39, B40, B41, B42)"""
     s = _scheme(scheme)
     counts = {name: _count(v, f"“{name}”票数") for (name, _), v in zip(s.vote_options, (good, fair, average, poor))}
     if sum(counts.values()) == 0:
@@ -113,7 +113,7 @@ def SB_VOTESCORE(good, fair, average, poor, scheme=None):
 
 @udf
 def SB_FINAL(scores, weights, scheme=None):
-    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, {0.5,0.3,0.2})"""
+    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, 参数!B25:B27)"""
     s = _scheme(scheme)
     values = [shown(number(v, f"得分第{k}项", high=HUNDRED), s) for k, v in enumerate(line(scores, "得分"), 1)]
     ws = [_weight(w, f"权重第{k}项") for k, w in enumerate(line(weights, "权重"), 1)]
