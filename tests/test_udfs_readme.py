@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils import column_index_from_string, range_boundaries
+from openpyxl.utils import range_boundaries
 
 import xlwings_udfs as XL
 from make_example import build
@@ -125,7 +125,8 @@ def test_readme_references_to_参数_are_whole_labelled_tables(wb):
                 assert ws.max_row <= r2 and parse_params(rows)[0] is not None, source
                 continue
             above = [text(ws.cell(r1 - 1, c).value) for c in range(c1, c2 + 1)]
-            table = next(h for h in headers if any(tuple(h[i : i + len(above)]) == tuple(above) for i in range(len(h))))
+            table = next((h for h in headers if any(tuple(h[i : i + len(above)]) == tuple(above) for i in range(len(h)))), None)
+            assert table is not None, f"{source}: the row above it ({above}) is not the header of a 参数 table"
             first_col = next(c for c in range(1, c1 + 1) if text(ws.cell(r1 - 1, c).value) == table[0])
             assert all(not is_blank(ws.cell(r, first_col).value) for r in range(r1, r2 + 1)), source
             after = ws.cell(r2 + 1, first_col).value
