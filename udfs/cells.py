@@ -55,14 +55,14 @@ def shape_text(rows: Rows) -> str:
     return f"{len(rows)} 行 {width} 列"
 
 
-def cells(rows: Rows) -> int:
+def cell_count(rows: Rows) -> int:
     return sum(map(len, rows))
 
 
 def single(value: object, what: str) -> object:
     """The one cell of a scalar argument (None when it is empty)."""
     rows = grid(value)
-    n = cells(rows)
+    n = cell_count(rows)
     if n == 0:
         return None
     if n > 1:

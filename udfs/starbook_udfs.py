@@ -34,7 +34,7 @@ from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme,
 from starbook.sheets.params import parse_params
 from starbook.sheets.summary import veto_hits
 
-from udfs.cells import ERROR_PREFIX, UdfError, cells, grid, line, number, refuse_error, refuse_errors, single
+from udfs.cells import ERROR_PREFIX, UdfError, cell_count, grid, line, number, refuse_error, refuse_errors, single
 
 DEFAULT = "fenlei"
 HUNDRED = Decimal(100)
@@ -66,7 +66,7 @@ def _scheme(value) -> Scheme:
     """A preset by name (分类定级 when empty), or the workbook's own 参数 sheet
     given as a range from its A1 (=参数!A1:F200), read by the parser 定星 uses."""
     rows = grid(value)
-    if cells(rows) > 1:
+    if cell_count(rows) > 1:
         scheme, problems = parse_params(rows)
         bad = errors(problems)
         if scheme is None or bad:
@@ -192,7 +192,7 @@ def SB_QUOTASTARS(scores, vetoes=None, scheme=None):
     if s.star_mode == STAR_BY_DIMENSIONS:
         raise UdfError(f"方案“{s.preset}”按维度达标定星，本函数不适用，请点击“定星”")
     rows = grid(scores)
-    if not cells(rows):
+    if not cell_count(rows):
         raise UdfError("各方得分没有内容，请选中汇总表中各评价主体得分列")
     refuse_errors(rows, "各方得分")
     titles = "、".join(e.column for e in s.evaluators)
