@@ -1,175 +1,230 @@
 """Worksheet functions (xlwings UDFs) over the same core the 定星 button uses.
 
 Every function has the prefix SB_ and calls the core function the command line
-uses. A bad argument returns a readable Chinese text starting with "#错误：",
-never a traceback. Register them with xlwings' ImportPythonUDFs (see README);
-the workbook's hidden xlwings.conf sheet names this module under "UDF Modules".
+uses. Whatever a cell hands over (a value, a row, a block, an empty cell, an
+error such as #N/A) the result is a value or a Chinese text starting with
+"#错误：", never a traceback and never an error cell silently read as empty.
+Register them with xlwings' ImportPythonUDFs (see README); the workbook's hidden
+xlwings.conf sheet names this module under "UDF Modules".
 
 Results of these functions depend on Python; the official results in the
 汇总表 are written as values by 定星, so recipients never need Python.
+
+The parameters carry no type hints on purpose: xlwings reads a UDF's hints as
+converters. Each parameter is read as a 2-D block with Excel errors as their
+text (see `udf`), and `udfs.cells` checks its shape.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 import xlwings as xw
 
-from starbook.numbers import parse_percent, to_decimal
+from starbook.grid import is_blank, text
+from starbook.numbers import parse_percent, percent_text, plain
 from starbook.presets import find_preset
+from starbook.problems import errors
 from starbook.rules.grading import grade_for, star_for
 from starbook.rules.rating import OrgInput, rate_organizations
-from starbook.rules.scoring import dimension_subtotal, final_score, vote_score
-from starbook.scheme import STARS, Evaluator, Grade, Scheme, StarRule
+from starbook.rules.scoring import dimension_subtotal, final_score, shown, vote_score
+from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme, StarRule
+from starbook.sheets.params import parse_params
+from starbook.sheets.summary import veto_hits
+
+from udfs.cells import ERROR_PREFIX, UdfError, cell_count, grid, line, number, refuse_error, refuse_errors, single
 
 DEFAULT = "fenlei"
+HUNDRED = Decimal(100)
 
 
-class UdfError(ValueError):
-    pass
+def udf(func):
+    """An xlwings worksheet function that never fails in a cell.
 
+    Every argument arrives as a 2-D block (ndim=2: no shape makes xlwings raise)
+    with error cells as their text (err_to_str: #N/A is not read as empty); the
+    result is returned as it is, so a list of rows spills as a native dynamic array.
+    """
 
-def _safe(func):
     @wraps(func)
     def run(*args):
         try:
             return func(*args)
         except UdfError as exc:
-            return f"#错误：{exc}"
+            return f"{ERROR_PREFIX}{exc}"
         except Exception:  # never a traceback in a cell
-            return "#错误：参数无法计算，请检查引用的单元格"
+            return f"{ERROR_PREFIX}参数无法计算，请检查引用的单元格"
 
-    return run
-
-
-def _number(value, what: str, low=Decimal(0), high: Decimal | None = None) -> Decimal:
-    if value is None or value == "":
-        raise UdfError(f"{what}为空")
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise UdfError(f"{what}「{value}」不是数字")
-    d = to_decimal(value)
-    if d < low or (high is not None and d > high):
-        raise UdfError(f"{what} {value} 超出范围 {low}～{high if high is not None else ''}")
-    return d
+    for name in inspect.signature(func).parameters:
+        run = xw.arg(name, ndim=2, err_to_str=True)(run)
+    return xw.func(run)
 
 
-def _flat(values) -> list:
-    if not isinstance(values, list):
-        return [values]
-    out = []
-    for v in values:
-        out += _flat(v)
-    return out
-
-
-def _scheme(name) -> Scheme:
-    scheme = find_preset(str(name) if name not in (None, "") else DEFAULT)
+def _scheme(value) -> Scheme:
+    """A preset by name (分类定级 when empty), or the workbook's own 参数 sheet
+    given as a range from its A1 (=参数!A1:F200), read by the parser 定星 uses."""
+    rows = grid(value)
+    if cell_count(rows) > 1:
+        scheme, problems = parse_params(rows)
+        bad = errors(problems)
+        if scheme is None or bad:
+            p = (bad or problems)[0]
+            raise UdfError(f"参数表{p.cell}：{p.message}。{p.fix}" if p.cell else f"参数表：{p.message}。{p.fix}")
+        return scheme
+    name = single(value, "方案")
+    if is_blank(name):
+        name = DEFAULT
+    scheme = find_preset(text(name))
     if scheme is None:
-        raise UdfError(f"没有名为“{name}”的方案")
+        raise UdfError(f"没有名为“{text(name)}”的方案，请填写方案名（如 分类定级）或引用参数表 A1:F200")
     return scheme
 
 
-@xw.func
-@xw.arg("items", ndim=1)
-@_safe
+def _count(value, what: str) -> int:
+    n = number(single(value, what), what)
+    if n != n.to_integral_value():
+        raise UdfError(f"{what} {plain(n)} 不是整数")
+    return int(n)
+
+
+@udf
 def SB_SUBTOTAL(items, points, scheme=None):
     """维度小计：各项得分之和，不超过维度分值，按方案舍入。=SB_SUBTOTAL(G8:G9, B8)"""
-    pts = _number(points, "维度分值")
-    scores = [_number(v, "得分", high=pts) for v in _flat(items) if v not in (None, "")]
+    values = line(items, "得分区域")
+    pts = number(single(points, "维度分值"), "维度分值")
+    scores = []
+    for k, v in enumerate(values, 1):
+        if not is_blank(v):
+            scores.append(number(v, f"得分区域第{k}项", high=pts))
     return float(dimension_subtotal(scores, pts, _scheme(scheme)))
 
 
-@xw.func
-@_safe
+@udf
 def SB_VOTESCORE(good, fair, average, poor, scheme=None):
-    """党员群众测评得分 = 100×好票率 + 60×较好票率 + 30×一般票率 + 10×较差票率。=SB_VOTESCORE(B39,B40,B41,B42)"""
+    """党员群众测评得分 = 100×好票率 + 60×较好票率 + 30×一般票率 + 10×较差票率。=SB_VOTESCORE(B39, B40, B41, B42)"""
     s = _scheme(scheme)
-    counts = {}
-    for (name, _), v in zip(s.vote_options, (good, fair, average, poor)):
-        n = _number(v, f"“{name}”票数")
-        if n != n.to_integral_value():
-            raise UdfError(f"“{name}”票数应为整数")
-        counts[name] = int(n)
+    counts = {name: _count(v, f"“{name}”票数") for (name, _), v in zip(s.vote_options, (good, fair, average, poor))}
     if sum(counts.values()) == 0:
         raise UdfError("没有有效票")
     return float(vote_score(counts, s))
 
 
-@xw.func
-@xw.arg("scores", ndim=1)
-@xw.arg("weights", ndim=1)
-@_safe
+@udf
 def SB_FINAL(scores, weights, scheme=None):
-    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, {0.5,0.3,0.2})"""
-    values = [_number(v, "得分", high=Decimal(100)) for v in _flat(scores)]
-    try:
-        ws = [parse_percent(w) for w in _flat(weights)]
-    except (ValueError, TypeError, InvalidOperation) as exc:
-        raise UdfError("权重应为百分比") from exc
+    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, 参数!B25:B27)"""
+    s = _scheme(scheme)
+    values = [shown(number(v, f"得分第{k}项", high=HUNDRED), s) for k, v in enumerate(line(scores, "得分"), 1)]
+    ws = [_weight(w, f"权重第{k}项") for k, w in enumerate(line(weights, "权重"), 1)]
     if len(ws) != len(values):
         raise UdfError(f"得分 {len(values)} 个，权重 {len(ws)} 个，个数不一致")
     if sum(ws) != 1:
-        raise UdfError(f"权重合计为 {float(sum(ws)) * 100:g}%，不等于100%")
+        raise UdfError(f"权重合计为{percent_text(sum(ws))}，不等于100%")
     evaluators = tuple(Evaluator(f"e{i}", w, "直接录入") for i, w in enumerate(ws))
-    return float(final_score({e.name: v for e, v in zip(evaluators, values)}, evaluators, _scheme(scheme)))
+    return float(final_score({e.name: v for e, v in zip(evaluators, values)}, evaluators, s))
 
 
-def _grades(table) -> tuple[Grade, ...]:
-    rows = table if isinstance(table, list) and table and isinstance(table[0], list) else None
-    if not rows or len(rows[0]) < 2:
-        raise UdfError("等次表应为两列：等次、最低分")
-    return tuple(Grade(str(r[0]), _number(r[1], f"“{r[0]}”的最低分", high=Decimal(100))) for r in rows if r[0] not in (None, ""))
+def _weight(value, what: str) -> Decimal:
+    """A weight as the 参数 sheet takes it (0.3, 30 or "30%"), between 0% and 100%."""
+    refuse_error(value, what)
+    if is_blank(value):
+        raise UdfError(f"{what}未填写")
+    try:
+        w = parse_percent(value)
+    except (ValueError, TypeError, InvalidOperation) as exc:
+        raise UdfError(f"{what}「{value}」不是百分比") from exc
+    if not Decimal(0) <= w <= Decimal(1):
+        raise UdfError(f"{what}为{percent_text(w)}，超出 0%～100%")
+    return w
 
 
-@xw.func
-@xw.arg("table", ndim=2)
-@_safe
+def _table(value, what: str, first: str) -> list[list]:
+    """The rows of a 参数 table, without its title row and blank rows."""
+    rows = grid(value)
+    refuse_errors(rows, what)
+    if rows and rows[0] and text(rows[0][0]) == first:
+        rows = rows[1:]
+    return [row for row in rows if row and not is_blank(row[0])]
+
+
+@udf
 def SB_GRADE(score, table):
-    """按分数线表（等次、最低分，含下限）给出等次。=SB_GRADE(J4, 参数!A20:B23)"""
-    s = replace(_scheme(None), grades=_grades(table))
-    return grade_for(_number(score, "综合得分", high=Decimal(100)), s) or ""
+    """按等次表（等次、最低分，含下限）给出等次。=SB_GRADE(I4, 参数!A32:B35)"""
+    rows = _table(table, "等次表", "等次")
+    if not rows or any(len(r) < 2 for r in rows):
+        raise UdfError("等次表应为两列：等次、最低分")
+    grades = tuple(Grade(text(r[0]), number(r[1], f"等次“{text(r[0])}”的最低分", high=HUNDRED)) for r in rows)
+    s = replace(_scheme(None), grades=grades)
+    final = number(single(score, "综合得分"), "综合得分", high=HUNDRED)
+    grade = grade_for(final, s)
+    if grade is None:
+        raise UdfError(f"综合得分 {plain(final)} 低于等次表中所有最低分，请在等次表中加一行最低分为 0 的等次")
+    return grade
 
 
-@xw.func
-@xw.arg("table", ndim=2)
-@_safe
+@udf
 def SB_STAR(score, table, grade=None):
-    """按星级表（星级、最低分[、对应等次]）给出初定星级。=SB_STAR(J4, 参数!A26:C30, K4)"""
-    if not isinstance(table, list) or not table or len(table[0]) < 2:
+    """按星级表（星级、最低分[、对应等次]）给出初定星级。=SB_STAR(I4, 参数!A39:C43, J4)"""
+    rows = _table(table, "星级表", "星级")
+    if not rows or any(len(r) < 2 for r in rows):
         raise UdfError("星级表应为两列或三列：星级、最低分、对应等次")
     rules = []
-    for r in table:
-        if r[0] in (None, ""):
-            continue
-        if r[0] not in STARS:
-            raise UdfError(f"“{r[0]}”不是星级")
-        rules.append(StarRule(r[0], _number(r[1], f"{r[0]}的最低分", high=Decimal(100)), (r[2] or None) if len(r) > 2 else None))
+    for r in rows:
+        star = text(r[0])
+        if star not in STARS:
+            raise UdfError(f"星级表中的“{star}”不是星级，请填写{'、'.join(STARS)}之一")
+        needs = text(r[2]) if len(r) > 2 else ""
+        rules.append(StarRule(star, number(r[1], f"{star}的最低分", high=HUNDRED), needs or None))
     s = replace(_scheme(None), star_rules=tuple(rules))
-    return star_for(_number(score, "综合得分", high=Decimal(100)), grade or None, s)
+    final = number(single(score, "综合得分"), "综合得分", high=HUNDRED)
+    return star_for(final, text(single(grade, "等次")) or None, s)
 
 
-@xw.func
-@xw.arg("finals", ndim=1)
-@xw.arg("ties", ndim=2)
-@xw.ret(expand="table", transpose=True)
-@_safe
-def SB_QUOTASTARS(finals, ties=None, scheme=None):
-    """整列综合得分执行名额（较差比例、五星级上限、平局待定）后的星级，动态数组。
-    =SB_QUOTASTARS(J4:J15, D4:E15, "分类定级")  —— ties 为按平局比较顺序排列的各方得分列。"""
+@udf
+def SB_QUOTASTARS(scores, vetoes=None, scheme=None):
+    """整列党组织的星级，与“定星”写入汇总表“星级”列的相同：由各方得分经等次、
+    否决事项和名额（五星级上限、较差比例、平局待定）得出，动态数组。
+    =SB_QUOTASTARS(D4:F15, H4:H15, 参数!A1:F200)
+    各方得分为汇总表中各评价主体得分列（按参数表评价主体的顺序）；否决事项可省略；
+    方案为参数表（从 A1 起）或方案名，省略为“分类定级”。"""
     s = _scheme(scheme)
-    values = [_number(v, "综合得分", high=Decimal(100)) for v in _flat(finals)]
-    tie_rows = ties if isinstance(ties, list) and ties and isinstance(ties[0], list) else [[] for _ in values]
-    if len(tie_rows) != len(values):
-        raise UdfError("平局比较列的行数与综合得分不一致")
-    width = len(tie_rows[0])
-    evaluators = (Evaluator("综合得分", Decimal(1), "直接录入"),) + tuple(
-        Evaluator(f"平局{i + 1}", Decimal(0), "直接录入", i + 1) for i in range(width)
-    )
-    local = replace(s, evaluators=evaluators)
-    orgs = []
-    for i, (final, row) in enumerate(zip(values, tie_rows)):
-        scores = {"综合得分": final}
-        scores.update({f"平局{k + 1}": _number(v, "平局比较得分", high=Decimal(100)) for k, v in enumerate(row)})
-        orgs.append(OrgInput(f"第{i + 1}行", scores))
-    return [[r.star for r in rate_organizations(local, orgs).results]]
+    if s.star_mode == STAR_BY_DIMENSIONS:
+        raise UdfError(f"方案“{s.preset}”按维度达标定星，本函数不适用，请点击“定星”")
+    rows = grid(scores)
+    if not cell_count(rows):
+        raise UdfError("各方得分没有内容，请选中汇总表中各评价主体得分列")
+    refuse_errors(rows, "各方得分")
+    titles = "、".join(e.column for e in s.evaluators)
+    if any(len(r) != len(s.evaluators) for r in rows):
+        raise UdfError(f"各方得分应为 {len(s.evaluators)} 列（{titles}），收到 {len(max(rows, key=len))} 列")
+    hits = _vetoes(vetoes, len(rows), s)
+    orgs, used = [], []
+    for i, row in enumerate(rows):
+        if all(is_blank(v) for v in row):
+            continue  # a blank row of the 汇总表 gets a blank star
+        org_scores = {e.name: shown(number(v, f"第{i + 1}行{e.column}", high=HUNDRED), s) for e, v in zip(s.evaluators, row)}
+        orgs.append(OrgInput(f"第{i + 1}行", org_scores, vetoes=hits[i]))
+        used.append(i)
+    stars = [""] * len(rows)
+    for i, star in zip(used, rate_organizations(s, orgs).column("star")):
+        stars[i] = star
+    return [[star] for star in stars]
+
+
+def _vetoes(value, n: int, scheme: Scheme) -> list[tuple[str, ...]]:
+    """Each row's 否决事项 as the 汇总表 parser splits them; none when omitted."""
+    if value is None:
+        return [()] * n
+    values = line(value, "否决事项")
+    if len(values) != n:
+        raise UdfError(f"否决事项有 {len(values)} 行，各方得分有 {n} 行，行数应相同")
+    known = {v.name for v in scheme.vetoes}
+    out = []
+    for i, v in enumerate(values):
+        names = veto_hits(text(v))
+        unknown = [h for h in names if h not in known]
+        if unknown:
+            raise UdfError(f"第{i + 1}行否决事项“{'、'.join(unknown)}”不在参数表的否决事项中，请使用参数表“否决事项”表中的名称")
+        out.append(names)
+    return out

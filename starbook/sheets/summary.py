@@ -24,6 +24,11 @@ O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
 _SPLIT = re.compile(r"[、，,；;\n]+")
 
 
+def veto_hits(raw: str) -> tuple[str, ...]:
+    """The names in a 否决事项 cell (顿号, commas or lines between them; 无/否 is none)."""
+    return tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
+
+
 def input_columns(scheme: Scheme) -> list[str]:
     cols = [S_NO, S_NAME, S_KIND, *(e.column for e in scheme.evaluators)]
     if scheme.star_mode == STAR_BY_DIMENSIONS:
@@ -222,7 +227,7 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
         if v is not None and v != "":
             raw = v.strip() if type(v) is str else text(v)
             if raw:
-                hits = tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
+                hits = veto_hits(raw)
                 unknown = [h for h in hits if h not in veto_names]
                 if unknown:
                     add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
