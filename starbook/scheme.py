@@ -53,6 +53,11 @@ class Evaluator:
     weight: Decimal
     method: str
     tie_order: int | None = None  # 平局比较顺序: 1 is compared first
+    turnout_min: Decimal | None = None  # this vote's own 参与率下限; None: the scheme's
+
+    def required_share(self, scheme: "Scheme") -> Decimal:
+        """The share of the roll that must vote for this evaluator."""
+        return scheme.turnout_min if self.turnout_min is None else self.turnout_min
 
     @property
     def column(self) -> str:
