@@ -56,9 +56,12 @@ def test_quota_stars_match_the_core_rating():
     got = U.SB_QUOTASTARS(finals, ties, "分类定级")
     core = rate_organizations(FENLEI, [OrgInput(str(i), {"党委评定": D(str(f)), "党员群众测评": D(str(f)), "自评": D(str(f))}) for i, f in enumerate(finals)])
     assert got == [[r.star for r in core.results]]
-    assert got[0][:4] == ["五星级", "五星级", "四星级", "四星级"] and got[0][-1] == "无星"
+    # 4 graded 好: floor(20% × 4) = 0 five-star places, the base being those graded 好
+    assert got[0][:4] == ["四星级", "四星级", "四星级", "四星级"] and got[0][-1] == "无星"
+
 
 
 def test_quota_ties_are_pending():
-    got = U.SB_QUOTASTARS([98, 95, 95, 80, 80, 80, 80, 80, 80, 80, 70, 65], [[1], [2], [2], [1], [1], [1], [1], [1], [1], [1], [1], [1]])
-    assert got[0][1] == got[0][2] == "待定"
+    # ten graded 好: floor(20% × 10) = 2 places; 98 takes one, the two 95s tie for the other
+    got = U.SB_QUOTASTARS([98, 95, 95, 94, 93, 92, 91, 90, 90, 90, 70, 65], [[1], [2], [2], [1], [1], [1], [1], [1], [1], [1], [1], [1]])
+    assert got[0][0] == "五星级" and got[0][1] == got[0][2] == "待定"
