@@ -104,7 +104,8 @@ def preset_source(preset_id: str) -> str:
 
 def preset_basis(preset_id: str) -> list[tuple[str, str]]:
     """(项目, 依据或解读) pairs: the document's words behind each default, and each reading."""
-    return [(what, why) for what, why in _raw(preset_id)["basis"]]
+    raw = _raw(preset_id)
+    return [(what, why) for what, why in (*raw["basis"], *raw["common_basis"])]
 
 
 def all_presets() -> list[Scheme]:
