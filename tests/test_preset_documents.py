@@ -251,3 +251,33 @@ def test_wujiwuping_turnout_on_a_real_form(tmp_path):
     notes = [p.message for p in outcome.problems]
     assert any("党员评参评 39/40 人" in m and "不少于100%" in m for m in notes), notes
     assert not any("群众评参评" in m for m in notes), notes
+
+
+_PUNCT = str.maketrans({"，": ",", "；": ";", "：": ":", "（": "(", "）": ")", "‘": "“", "’": "”"})
+
+
+@pytest.mark.parametrize("preset_id, document, common", [
+    ("qiannan", QIANNAN_DOC, False), ("fuwuxing", WUXING_DOC, False), ("sandang", WUXING_DOC, False),
+    ("wuxing", WUXING_DOC, False), ("fenlei", JINWEI_DOC, True),
+])
+def test_the_params_sheet_quotes_are_the_documents_words(preset_id, document, common):
+    """What 参数 quotes after 依据 is in the document (the simplified-character ones; “……” marks a cut)."""
+    text = source(document)
+    entries = preset_basis(preset_id)
+    own = [why for what, why in entries if (what, why) not in _common_entries()]
+    checked = 0
+    for why in ([why for _, why in _common_entries()] if common else own):
+        if not why.startswith("依据："):
+            continue
+        basis = why.split("解读（Reading）")[0]
+        for quote in re.findall(r"“(.+?)”(?![^“]*”)", basis):
+            for part in quote.split("……"):
+                assert _flat(part).translate(_PUNCT) in text, part
+                checked += 1
+    assert checked
+
+
+def _common_entries():
+    from starbook.presets import _raw
+
+    return [tuple(e) for e in _raw("fenlei")["common_basis"]]
