@@ -281,3 +281,17 @@ def _common_entries():
     from starbook.presets import _raw
 
     return [tuple(e) for e in _raw("fenlei")["common_basis"]]
+
+
+def test_a_bad_turnout_minimum_in_params_names_its_cell(tmp_path):
+    from starbook.edits import CellBlock
+    from starbook.grid import find_header
+
+    book = api.new("wujiwuping", tmp_path / "w.xlsm", orgs=1)
+    grid = read_grids(book)["参数"]
+    header_row, cols = find_header(grid, "评价主体", "参与率下限")
+    row = next(r for r in range(header_row + 1, len(grid)) if grid[r][cols["评价主体"]] == "党员评")
+    api.write_edits(book, book, [CellBlock("参数", row + 1, cols["参与率下限"] + 1, (("全体",),))])
+    problems = [p for p in api.check(book).problems if p.sheet == "参数"]
+    assert len(problems) == 1 and "“党员评”的参与率下限「全体」不是百分比" in problems[0].message
+    assert problems[0].cell == f"{chr(ord('A') + cols['参与率下限'])}{row + 1}"
