@@ -41,15 +41,16 @@ def _opt_percent(value: Any) -> Decimal | None:
     return None if value in (None, "") else parse_percent(value)
 
 
+def _evaluator(name: str, weight: Any, method: str, tie: Any, turnout: Any = "") -> Evaluator:
+    return Evaluator(name, parse_percent(weight), method, int(tie) if tie != "" else None, _opt_percent(turnout))
+
+
 def scheme_from_data(data: dict[str, Any]) -> Scheme:
     """A Scheme from a preset's plain data (TOML shape)."""
     return Scheme(
         preset=data["name"],
         preset_id=data["id"],
-        evaluators=tuple(
-            Evaluator(name, parse_percent(w), method, int(t) if t != "" else None)
-            for name, w, method, t in data["evaluators"]
-        ),
+        evaluators=tuple(_evaluator(*row) for row in data["evaluators"]),
         grades=tuple(Grade(n, to_decimal(m)) for n, m in data["grades"]),
         star_mode=data["star_mode"],
         star_rules=tuple(StarRule(s, to_decimal(m), g or None) for s, m, g in data["stars"]),
@@ -99,6 +100,12 @@ def preset_title(preset_id: str) -> str:
 
 def preset_source(preset_id: str) -> str:
     return _raw(preset_id)["source"]
+
+
+def preset_basis(preset_id: str) -> list[tuple[str, str]]:
+    """(项目, 依据或解读) pairs: the document's words behind each default, and each reading."""
+    raw = _raw(preset_id)
+    return [(what, why) for what, why in (*raw["basis"], *raw["common_basis"])]
 
 
 def all_presets() -> list[Scheme]:

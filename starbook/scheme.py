@@ -53,6 +53,11 @@ class Evaluator:
     weight: Decimal
     method: str
     tie_order: int | None = None  # 平局比较顺序: 1 is compared first
+    turnout_min: Decimal | None = None  # this vote's own 参与率下限; None: the scheme's
+
+    def required_share(self, scheme: "Scheme") -> Decimal:
+        """The share of the roll that must vote for this evaluator."""
+        return scheme.turnout_min if self.turnout_min is None else self.turnout_min
 
     @property
     def column(self) -> str:
@@ -122,7 +127,7 @@ class Scheme:
     decimals: int = 2
     rounding: str = ROUND_HALF_UP
     five_star_cap: Decimal | None = None
-    five_star_base: str = BASE_ALL
+    five_star_base: str = BASE_TOP_GRADE  # “从中确定出五星级党组织”: of those graded 好
     cap_fallback_star: str = "四星级"
     bottom_grade: str | None = None
     bottom_floor: Decimal | None = None
@@ -130,7 +135,7 @@ class Scheme:
     full_roll_below: int = 20
     turnout_action: str = TURNOUT_WARN
     satisfied_options: tuple[str, ...] = ("好", "较好")
-    satisfaction_min: Decimal | None = Decimal("0.80")
+    satisfaction_min: Decimal | None = None  # the 80% poll follows rectification: not the annual ballot
     honor_min_star: str | None = None
     dimension_pass_ratio: Decimal | None = None
     distribution_targets: tuple[DistributionTarget, ...] = ()

@@ -16,10 +16,14 @@ from starbook.rules.scoring import (
     satisfaction,
     vote_score,
 )
-from starbook.scheme import PENDING
+from starbook.scheme import BASE_ALL, PENDING, UpgradeTarget, Veto
 
 FENLEI = preset("fenlei")
 QIANNAN = preset("qiannan")
+# The five-star cap on all organizations instead of those graded 好 (a setting).
+FENLEI_ALL = replace(FENLEI, five_star_base=BASE_ALL)
+# Vetoes a committee adds itself: no preset but 三档星级 ships any.
+LOCAL_VETOES = (Veto("违纪违法", "无星"), Veto("未完成重点任务", "三星级"))
 
 
 def org(name, committee, vote, own, **kw):
@@ -122,9 +126,10 @@ def test_wuxing_one_star_per_dimension_reached():
 
 
 def test_veto_caps_the_star():
-    star, lowered = veto_cap("五星级", ["未完成重点任务"], FENLEI)
+    local = replace(FENLEI, vetoes=LOCAL_VETOES)
+    star, lowered = veto_cap("五星级", ["未完成重点任务"], local)
     assert star == "三星级" and [v.name for v in lowered] == ["未完成重点任务"]
-    assert veto_cap("二星级", ["未完成重点任务"], FENLEI) == ("二星级", [])
+    assert veto_cap("二星级", ["未完成重点任务"], local) == ("二星级", [])
     sandang = preset("sandang")
     assert veto_cap("五星级", [sandang.vetoes[3].name], sandang)[0] == "四星级"
 
@@ -142,7 +147,7 @@ def twelve():
 
 
 def test_five_star_cap_of_twenty_percent_keeps_the_highest():
-    res = by_name(rate_organizations(FENLEI, twelve()))
+    res = by_name(rate_organizations(FENLEI_ALL, twelve()))
     # floor(20% × 12) = 2 places
     assert [n for n, r in res.items() if r.star == "五星级"] == ["一村", "二村"]
     for n in ("三村", "四村"):
@@ -151,12 +156,19 @@ def test_five_star_cap_of_twenty_percent_keeps_the_highest():
     assert res["一村"].note_text == ""
 
 
-def test_five_star_cap_on_the_top_grade_base():
-    scheme = replace(FENLEI, five_star_base="最高等次党组织数")
-    res = by_name(rate_organizations(scheme, twelve()))
+def test_five_star_cap_counts_those_graded_hao_by_default():
+    # “对评定为‘好’等次的基层党组织，从中确定出五星级党组织，比例不超过20%”
+    res = by_name(rate_organizations(FENLEI, twelve()))
     # 4 graded 好: floor(20% × 4) = 0 places
     assert not [r for r in res.values() if r.star == "五星级"]
     assert res["一村"].star == "四星级"
+    assert "上限0个，评为好的4个党组织的20%" in res["一村"].note_text
+    five = twelve()
+    five[4] = org("五村", 91, 90, 90)  # 45.5 + 27 + 18 = 90.50: a fifth 好
+    res = by_name(rate_organizations(FENLEI, five))
+    # floor(20% × 5) = 1 place, for the highest score
+    assert [n for n, r in res.items() if r.star == "五星级"] == ["一村"]
+    assert "上限1个，评为好的5个党组织的20%" in res["二村"].note_text
 
 
 def test_bottom_floor_turns_the_lowest_into_kjiaocha():
@@ -180,7 +192,7 @@ def test_ties_at_the_cut_are_broken_by_committee_then_vote():
     orgs = twelve()
     orgs[1] = org("二村", 96, 96, 94.5)  # 48 + 28.8 + 18.9 = 95.70
     orgs[2] = org("三村", 95, 97, 95.5)  # 47.5 + 29.1 + 19.1 = 95.70
-    res = by_name(rate_organizations(FENLEI, orgs))
+    res = by_name(rate_organizations(FENLEI_ALL, orgs))
     assert res["二村"].final == res["三村"].final == D("95.70")
     assert res["二村"].star == "五星级"
     assert res["三村"].star == "四星级"
@@ -189,7 +201,7 @@ def test_ties_at_the_cut_are_broken_by_committee_then_vote():
 def test_ties_that_rules_cannot_break_are_pending():
     orgs = twelve()
     orgs[2] = org("三村", 96, 95, 95)  # identical to 二村 in every compared score
-    res = by_name(rate_organizations(FENLEI, orgs))
+    res = by_name(rate_organizations(FENLEI_ALL, orgs))
     assert res["一村"].star == "五星级"
     assert res["二村"].star == res["三村"].star == PENDING
     assert "待党委研究确定" in res["二村"].note_text and "三村" in res["二村"].note_text
@@ -206,7 +218,7 @@ def test_tie_at_the_floor_cut_is_pending():
 def test_vetoed_organization_does_not_take_a_five_star_place():
     orgs = twelve()
     orgs[0] = org("一村", 98, 97, 96, vetoes=("违纪违法",))
-    res = by_name(rate_organizations(FENLEI, orgs))
+    res = by_name(rate_organizations(replace(FENLEI_ALL, vetoes=LOCAL_VETOES), orgs))
     assert res["一村"].star == "无星" and "违纪违法" in res["一村"].note_text
     assert [n for n, r in res.items() if r.star == "五星级"] == ["二村", "三村"]
 
@@ -221,8 +233,8 @@ def test_movement_against_last_year():
     assert movement("四星级", None) == ""
 
 
-def test_approving_bodies_of_seed_001():
-    res = by_name(rate_organizations(FENLEI, twelve()))
+def test_approving_bodies_of_fenlei():
+    res = by_name(rate_organizations(FENLEI_ALL, twelve()))
     assert res["一村"].approving == "市委"
     assert res["三村"].approving == "县委"
     assert res["五村"].approving == "县委"  # 三星级
@@ -233,7 +245,17 @@ def test_approving_bodies_of_seed_001():
 def test_distribution_and_upgrade_targets_are_reported():
     orgs = [replace(o, last_star="三星级") if o.name in ("一村", "五村") else o for o in twelve()]
     orgs = [replace(o, last_star="二星级") if o.name in ("九村", "十村", "社区") else o for o in orgs]
-    rating = rate_organizations(FENLEI, orgs)
+    # 黔南's distribution targets and the one-time 晋位升级 targets, both set by hand here
+    scheme = replace(
+        FENLEI_ALL,
+        distribution_targets=QIANNAN.distribution_targets,
+        upgrade_targets=(
+            UpgradeTarget("较好", ("三星级",), D("0.5")),
+            UpgradeTarget("一般", ("二星级", "一星级"), D("0.6")),
+            UpgradeTarget("较差", ("无星",), D("0.7")),
+        ),
+    )
+    rating = rate_organizations(scheme, orgs)
     dist = {t.label: t for t in rating.distribution}
     assert (dist["五星级占比"].count, dist["五星级占比"].base, dist["五星级占比"].met) == (2, 12, False)
     assert dist["三星级及以下占比"].count == 8 and not dist["三星级及以下占比"].met
@@ -245,24 +267,32 @@ def test_distribution_and_upgrade_targets_are_reported():
     assert up["上年较差"].base == 0 and not up["上年较差"].met
 
 
-def test_honor_needs_four_stars_in_the_service_scheme():
+def test_honor_needs_three_stars_in_the_service_scheme():
+    # “三星级以下……不得评为各类先进”; the same document's “60分以下无星” keeps 60 out of 以下
     s = preset("fuwuxing")
     orgs = [
         OrgInput("甲", {"机关党委评定": D(92), "党员群众测评": D(90), "支部自评": D(90)}),
         OrgInput("乙", {"机关党委评定": D(85), "党员群众测评": D(85), "支部自评": D(85)}),
+        OrgInput("丙", {"机关党委评定": D(75), "党员群众测评": D(75), "支部自评": D(75)}),
     ]
     res = by_name(rate_organizations(s, orgs))
-    assert (res["甲"].star, res["甲"].grade, res["甲"].honor) == ("四星级", "先进", "是")
-    assert (res["乙"].star, res["乙"].grade, res["乙"].honor) == ("三星级", "先进", "否")
+    assert (res["甲"].star, res["甲"].honor) == ("四星级", "是")
+    assert (res["乙"].star, res["乙"].honor) == ("三星级", "是")
+    assert (res["丙"].star, res["丙"].honor) == ("二星级", "否")
+    # 先进/一般/后进 is last 晋位升级's result, not a band of this year's score
+    assert res["甲"].grade is None
 
 
-def test_satisfaction_below_eighty_percent_goes_to_rectification():
+def test_satisfaction_below_the_line_goes_to_rectification_when_the_line_is_set():
     orgs = twelve()
     orgs[0] = replace(orgs[0], satisfaction=D("0.79"))
     orgs[1] = replace(orgs[1], satisfaction=D("0.80"))
-    res = by_name(rate_organizations(FENLEI, orgs))
+    res = by_name(rate_organizations(replace(FENLEI, satisfaction_min=D("0.80")), orgs))
     assert res["一村"].rectify == ("满意率79%低于80%",)
     assert res["二村"].rectify == ()
+    # off by default: the annual ballot is not the poll after rectification
+    res = by_name(rate_organizations(FENLEI, orgs))
+    assert res["一村"].rectify == ()
 
 
 def test_presets_are_found_by_chinese_name_or_ascii_id():

@@ -14,6 +14,7 @@ import xlwings_udfs as XL
 from starbook import api
 from starbook.presets import preset
 from starbook.rules.rating import OrgInput, rate_organizations
+from starbook.sheets.params import parse_params
 from starbook.rules.scoring import vote_score
 from udfs import starbook_udfs as U
 
@@ -171,21 +172,30 @@ def _core_stars(rows, vetoes=()):
 def test_quota_stars_match_the_core_rating():
     got = U.SB_QUOTASTARS(SCORES)
     assert got == _core_stars(SCORES)
-    assert [s for [s] in got][:4] == ["五星级", "五星级", "四星级", "四星级"] and got[-1] == ["无星"]
+    # 4 graded 好: floor(20% × 4) = 0 five-star places, the base being those graded 好
+    assert [s for [s] in got][:4] == ["四星级", "四星级", "四星级", "四星级"] and got[-1] == ["无星"]
 
 
-def test_quota_stars_apply_vetoes():
-    vetoes = [None] * len(SCORES)
-    vetoes[0] = "未完成重点任务"
-    got = U.SB_QUOTASTARS(SCORES, vetoes, "分类定级")
-    assert got == _core_stars(SCORES, [("未完成重点任务",)] + [()] * (len(SCORES) - 1))
-    assert got[0] == ["三星级"] and got[1] == got[2] == ["五星级"]  # the veto frees a five-star place
+def test_quota_stars_apply_vetoes(rated_example):
+    # 分类定级 lists no veto: the example township added one of its own in 参数
+    ex = rated_example
+    veto = next(v for [v] in ex["vetoes"] if v)
+    scheme, problems = parse_params(ex["params"])
+    assert scheme is not None and not problems
+    rows = [[98, 98, 98], [97, 97, 97]] + [[92, 92, 92]] * 8 + [[70, 70, 70], [65, 65, 65]]  # ten graded 好: 2 places
+    vetoes = [veto] + [None] * (len(rows) - 1)
+    got = U.SB_QUOTASTARS(rows, vetoes, ex["params"])
+    orgs = [OrgInput(str(i), dict(zip(("党委评定", "党员群众测评", "自评"), map(D, map(str, r)))), vetoes=(veto,) if i == 0 else ())
+            for i, r in enumerate(rows)]
+    assert got == [[s] for s in rate_organizations(scheme, orgs).column("star")]
+    assert got[0] != ["五星级"] and got[1] == ["五星级"]  # the veto caps the first and frees a five-star place
     assert U.SB_QUOTASTARS(SCORES, ["违规"] + [None] * 11).startswith("#错误：第1行否决事项“违规”不在参数表的否决事项中")
     assert U.SB_QUOTASTARS(SCORES, [None, None]) == "#错误：否决事项有 2 行，各方得分有 12 行，行数应相同"
 
 
 def test_quota_ties_are_pending():
-    rows = [[98, 98, 98], [95, 95, 95], [95, 95, 95]] + [[80, 80, 80]] * 7 + [[70, 70, 70], [65, 65, 65]]
+    # ten graded 好: floor(20% × 10) = 2 places; 98 takes one, the two 95s tie for the other
+    rows = [[98, 98, 98], [95, 95, 95], [95, 95, 95]] + [[92, 92, 92]] * 7 + [[70, 70, 70], [65, 65, 65]]
     got = U.SB_QUOTASTARS(rows)
     assert got[:3] == [["五星级"], ["待定"], ["待定"]] and got == _core_stars(rows)  # one place left for two equals
 
@@ -239,7 +249,6 @@ def test_quota_stars_equal_the_star_column_of_the_rated_example(rated_example):
     ex = rated_example
     assert any(v != [None] for v in ex["vetoes"])  # the example has a veto to honour
     assert U.SB_QUOTASTARS(ex["scores"], ex["vetoes"], ex["params"]) == ex["stars"]
-    assert U.SB_QUOTASTARS(ex["scores"], ex["vetoes"], "分类定级") == ex["stars"]
     assert XL.call(XL.load(), "SB_QUOTASTARS", ex["scores"], ex["vetoes"], ex["params"]) == ex["stars"]
 
 
@@ -247,9 +256,14 @@ def test_quota_stars_read_the_workbooks_own_params(rated_example):
     ex = rated_example
     params = [list(r) for r in ex["params"]]
     row = next(i for i, r in enumerate(params) if r[0] == "五星级名额上限")
-    params[row][1] = None  # 留空为不限: every 好 keeps 五星级
+    params[row][1] = None  # 留空为不限: every 好 keeps 五星级 unless a veto caps it
     got = U.SB_QUOTASTARS(ex["scores"], ex["vetoes"], params)
-    assert got.count(["五星级"]) == ex["stars"].count(["五星级"]) + 1
+    scheme, problems = parse_params(params)
+    assert scheme is not None and scheme.five_star_cap is None and not problems
+    orgs = [OrgInput(str(i), dict(zip(("党委评定", "党员群众测评", "自评"), map(D, map(str, r)))), vetoes=(v,) if v else ())
+            for i, (r, [v]) in enumerate(zip(ex["scores"], ex["vetoes"]))]
+    assert got == [[s] for s in rate_organizations(scheme, orgs).column("star")]
+    assert got.count(["五星级"]) > ex["stars"].count(["五星级"])
     params[row][1] = "很多"
     assert U.SB_QUOTASTARS(ex["scores"], ex["vetoes"], params) == "#错误：参数表B11：五星级名额上限「很多」不是百分比。请填写如 20% 的百分比"
 

@@ -22,7 +22,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..presets import preset_source
+from ..numbers import percent_text
+from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from ..sheets import forms as F
@@ -166,7 +167,7 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
     ws.merge_range(
         1, 0, 2, 5,
         f"本表规定定星规则（黄色单元格可改）。方案依据：{preset_source(scheme.preset_id)}。"
-        "带“seed”字样的依据上级文件；标“Reading”的是文件未写明时的本地设置。"
+        "本表末【依据与解读】引用文件原文；标“解读（Reading）”的是文件未写明时的本地设置。"
         "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。",
         fmt.note,
     )
@@ -199,11 +200,29 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
             row += 1
         _param_validations(ws, label, first, row - 1)
         row += 1
+    _params_basis(ws, fmt, row, preset_basis(scheme.preset_id))
     ws.freeze_panes(3, 0)
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, 0)
     ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _params_basis(ws, fmt: _Formats, row: int, basis: list[tuple[str, str]]) -> None:
+    """The document's words behind each default, and each reading, below the tables (not parsed)."""
+    if not basis:
+        return
+    ws.merge_range(row, 0, row, 5, "【依据与解读】“依据”引用文件原文；“解读（Reading）”是文件未写明时的本地设置，可在上面各表修改", fmt.section)
+    row += 1
+    ws.write(row, 0, "项目", fmt.header_result)
+    ws.merge_range(row, 1, row, 5, "依据与解读", fmt.header_result)
+    for what, why in basis:
+        row += 1
+        ws.write(row, 0, what, fmt.label)
+        ws.merge_range(row, 1, row, 5, why, fmt.note)
+        lines = _lines(why, 16 + 16 + 16 + 12 + 60)
+        if lines > 1:
+            ws.set_row(row, 15 * lines)
 
 
 def _write_setting(ws, row: int, setting: P.Setting, value, fmt: _Formats) -> None:
@@ -220,7 +239,9 @@ def _write_setting(ws, row: int, setting: P.Setting, value, fmt: _Formats) -> No
 
 
 def _write_param_cell(ws, row: int, col: int, title: str, value, fmt: _Formats) -> None:
-    if title in ("权重", "比例", "升级比例不低于"):
+    if title == P.E_TURNOUT:
+        ws.write(row, col, "" if value is None else _num(value), fmt.input_percent)
+    elif title in ("权重", "比例", "升级比例不低于"):
         ws.write_number(row, col, _num(value), fmt.input_percent)
     elif title in ("最低分", "每票分值", "维度分值", "平局比较顺序"):
         if value is None:
@@ -439,8 +460,12 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         ws.write(row, 0, F.V_ITEM, fmt.header_input)
         for k, e in enumerate(votes):
             ws.write(row, 1 + k, e.name, fmt.header_input)
-        rule = (f"计分：{'＋'.join(f'{_num(p)}×{n}票率' for n, p in scheme.vote_options)}；"
-                f"参评人数须达应参评人数的{int(scheme.turnout_min * 100)}%，不足{scheme.full_roll_below}人须全员参评")
+        shares = {percent_text(e.required_share(scheme)) for e in votes}
+        turnout = (f"参评人数须达应参评人数的{shares.pop()}" if len(shares) == 1 else
+                   "参评人数须达应参评人数的" + "、".join(f"{percent_text(e.required_share(scheme))}（{e.name}）" for e in votes))
+        if scheme.full_roll_below:
+            turnout += f"，不足{scheme.full_roll_below}人须全员参评"
+        rule = f"计分：{'＋'.join(f'{_num(p)}×{n}票率' for n, p in scheme.vote_options)}；{turnout}"
         ws.merge_range(row, 1 + len(votes), row + 3, last_col, rule, fmt.note)
         row += 1
         labels = [F.V_ROLL, F.V_VOTED, *(n for n, _ in scheme.vote_options)]
@@ -532,7 +557,7 @@ def _rectify(ws, fmt: _Formats, spec: BookSpec) -> None:
 def _stats(ws, fmt: _Formats, spec: BookSpec) -> None:
     ws.merge_range(0, 0, 0, 5, "定星统计与目标完成情况", fmt.title)
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, 5, "由“定星”自动生成；目标只作报告，不改变定星结果（seed 000、seed 004）。", fmt.note)
+    ws.merge_range(1, 0, 1, 5, "由“定星”自动生成；目标（参数表“星级分布目标”“晋位升级目标”）只作报告，不改变定星结果。", fmt.note)
     for c, w in enumerate((30, 14, 12, 12, 12, 12)):
         ws.set_column(c, c, w, fmt.col_center if c else fmt.col_text)
     ws.write(3, 0, STATS_ANCHOR, fmt.section)

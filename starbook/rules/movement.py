@@ -45,7 +45,7 @@ class TargetReport:
 
 
 def distribution_report(stars: Sequence[str], scheme: Scheme) -> list[TargetReport]:
-    """Share of each star group against seed 000's targets; reported, not enforced."""
+    """Share of each star group against the scheme's targets (黔南's document sets some); reported, not enforced."""
     base = len(stars)
     tally = Counter(stars)
     out = []
@@ -59,7 +59,7 @@ def distribution_report(stars: Sequence[str], scheme: Scheme) -> list[TargetRepo
 
 
 def upgrade_report(pairs: Sequence[tuple[str | None, str]], scheme: Scheme) -> list[TargetReport]:
-    """Of last year's group (较好, 一般, 较差), the share that moved up (seed 004)."""
+    """Of last year's group (较好, 一般, 较差), the share that moved up (the one-time 晋位升级 goal, off by default)."""
     out = []
     tally = Counter(pairs)
     for t in scheme.upgrade_targets:

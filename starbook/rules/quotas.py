@@ -1,7 +1,7 @@
-"""Quotas applied by the committee across all its organizations (seed 001).
+"""Quotas applied by the committee across all its organizations (分类定级).
 
-Two quotas exist: a floor on the lowest grade (at least 5% 较差) and a cap on
-five stars (at most 20%). Both cut a ranking; equal final scores are broken by
+Two quotas exist: a floor on the lowest grade (at least 5% of all organizations
+较差) and a cap on five stars (at most 20% of those graded 好, by default). Both cut a ranking; equal final scores are broken by
 the scheme's tie order, and organizations still equal at a cut are all marked
 待定 for the committee: a cut is never placed arbitrarily.
 """
@@ -108,14 +108,17 @@ def apply_bottom_floor(st: Standings, scheme: Scheme) -> None:
 
 
 def apply_five_star_cap(st: Standings, scheme: Scheme) -> None:
-    """At most floor(cap × base) 五星级; the highest scores keep it, the rest drop one tier."""
+    """At most floor(cap × base) 五星级, the base being those graded 好 (or all, a setting);
+    the highest scores keep it, the rest drop one tier."""
     total = len(st.names)
     if scheme.five_star_cap is None or not total:
         return
     if scheme.five_star_base == BASE_ALL or scheme.top_grade is None:
         base = total
+        base_text = f"{scheme.five_star_base}{base}个"
     else:
         base = st.grades.count(scheme.top_grade)
+        base_text = f"评为{scheme.top_grade}的{base}个党组织"
     cap = floor_count(scheme.five_star_cap, base)
     stars = st.stars
     holders = sorted((i for i in range(total) if stars[i] == "五星级"), key=st.key, reverse=True)
@@ -127,8 +130,7 @@ def apply_five_star_cap(st: Standings, scheme: Scheme) -> None:
         stars[i] = fallback
         st.note(
             i,
-            f"五星级名额已满（上限{cap}个，{scheme.five_star_base}{base}个的"
-            f"{percent_text(scheme.five_star_cap)}），按得分排序调整为{fallback}",
+            f"五星级名额已满（上限{cap}个，{base_text}的{percent_text(scheme.five_star_cap)}），按得分排序调整为{fallback}",
         )
     if tied:
         _mark_pending(st, tied, cap - len(kept), "五星级名额", scheme)

@@ -40,11 +40,13 @@ class Turnout:
         return self.voted >= self.required
 
 
-def required_turnout(roll: int, scheme: Scheme) -> int:
-    """≥30% of the roll; everyone when fewer than 20 are on it (seed 001)."""
+def required_turnout(roll: int, scheme: Scheme, evaluator: Evaluator | None = None) -> int:
+    """≥30% of the roll, everyone when fewer than 20 are on it (张纪镇/盖德乡); an
+    evaluator may have its own share (五级五评: 党员 100%, 群众 10%)."""
     if roll < scheme.full_roll_below:
         return roll
-    return ceil_count(scheme.turnout_min, roll)
+    share = scheme.turnout_min if evaluator is None else evaluator.required_share(scheme)
+    return ceil_count(share, roll)
 
 
 def vote_score(counts: Mapping[str, int], scheme: Scheme) -> Decimal:

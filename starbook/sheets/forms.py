@@ -340,10 +340,10 @@ def _votes(form: _Form, result: FormResult, evaluators) -> None:
         if valid == 0:
             form.add(first_option, c, f"{e.name}没有有效票", "请填写各选项票数")
             continue
-        t = Turnout(roll, voted, required_turnout(roll, scheme))
+        t = Turnout(roll, voted, required_turnout(roll, scheme, e))
         if not t.ok:
             rule = (f"应参评人数少于{scheme.full_roll_below}人须全员参评" if roll < scheme.full_roll_below
-                    else f"参评人数不少于{percent_text(scheme.turnout_min)}")
+                    else f"参评人数不少于{percent_text(e.required_share(scheme))}")
             msg = f"{e.name}参评 {voted}/{roll} 人，未达到要求（{rule}，至少 {t.required} 人）"
             if scheme.turnout_action == TURNOUT_ERROR:
                 form.add(labels[V_ROLL], c, msg, "请重新组织测评后填写")

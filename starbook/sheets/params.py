@@ -50,21 +50,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("星级判定方式", "star_mode", "choice", "按分数：由综合得分和等次定星；按维度达标：每达标一个维度得一星", STAR_MODES),
     Setting("小数位数", "decimals", "int", "每个显示的得分（测评得分、小计、各方总分、综合得分）都先按此位数舍入，下一步用舍入后的数"),
     Setting("舍入方式", "rounding", "choice", "四舍五入（默认）或四舍六入五成双", ROUNDINGS),
-    Setting("五星级名额上限", "five_star_cap", "opt_percent", "seed 001：五星级不超过20%；名额=向下取整(比例×基数)；留空为不限"),
-    Setting("五星级名额基数", "five_star_base", "choice", "所辖党组织总数（默认，Reading）或评为最高等次的党组织数", CAP_BASES),
+    Setting("五星级名额上限", "five_star_cap", "opt_percent", "五星级名额=向下取整(比例×基数)；留空为不限"),
+    Setting("五星级名额基数", "five_star_base", "choice", "最高等次党组织数（评为最高等次、如“好”的个数）或所辖党组织总数", CAP_BASES),
     Setting("超出名额降为", "cap_fallback_star", "star", "名额外的五星级调整为此星级"),
-    Setting("末位等次最低比例", "bottom_floor", "opt_percent", "seed 001：较差不低于5%；个数=向上取整(比例×总数)，不足时得分最低者调为末位等次；留空为不执行"),
-    Setting("测评参与率下限", "turnout_min", "percent", "seed 001：参加测评人数不少于应参评人数的30%"),
-    Setting("全员参评人数线", "full_roll_below", "int", "seed 001：应参评人数少于此数时须全员参评"),
+    Setting("末位等次最低比例", "bottom_floor", "opt_percent", "末位等次（如较差）个数=向上取整(比例×总数)，不足时得分最低者调为末位等次；留空为不执行"),
+    Setting("测评参与率下限", "turnout_min", "percent", "参加测评人数不少于应参评人数的此比例；评价主体表“参与率下限”列可为某一票决主体另定"),
+    Setting("全员参评人数线", "full_roll_below", "int", "应参评人数少于此数时须全员参评；0 为不适用"),
     Setting("参与率不足时", "turnout_action", "choice", "提示：照常计分并在调整说明中注明；报错：不予定星", TURNOUT_ACTIONS),
     Setting("满意票选项", "satisfied_options", "list", "计入满意率的测评选项，用顿号分隔"),
-    Setting("满意率整改线", "satisfaction_min", "opt_percent", "seed 004：满意率低于此线列入整改名单；留空为不检查"),
-    Setting("可评先进最低星级", "honor_min_star", "opt_star", "seed 002：三星级以下（含三星级，Reading）不得评为先进；留空为不判断"),
+    Setting("满意率整改线", "satisfaction_min", "opt_percent", "测评满意率低于此线的列入整改名单；留空为不检查（默认：文件中的80%是整改后的满意度测评，不是年度测评）"),
+    Setting("可评先进最低星级", "honor_min_star", "opt_star", "低于此星级的不得评为先进；留空为不判断"),
     Setting("维度达标比例", "dimension_pass_ratio", "opt_percent", "按维度达标时，维度得分不低于其分值的此比例即得一星（Reading）"),
 )
 
 # Tables: (section label, header titles). The first two titles identify the table.
 T_EVALUATORS = ("评价主体与权重", ("评价主体", "权重", "评分方式", "平局比较顺序"))
+E_TURNOUT = "参与率下限"  # optional column: a vote evaluator's own turnout minimum
 T_GRADES = ("等次", ("等次", "最低分"))
 T_STARS = ("星级", ("星级", "最低分", "对应等次"))
 T_DIMENSIONS = ("达标维度", ("达标维度", "维度分值"))
@@ -95,8 +96,8 @@ def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]
         ("基本设置", (KEY, VALUE, HELP), [[s.key, _setting_value(scheme, s), s.help] for s in SETTINGS]),
         (
             T_EVALUATORS[0],
-            T_EVALUATORS[1],
-            [[e.name, e.weight, e.method, e.tie_order] for e in scheme.evaluators],
+            (*T_EVALUATORS[1], E_TURNOUT),
+            [[e.name, e.weight, e.method, e.tie_order, e.turnout_min] for e in scheme.evaluators],
         ),
         (T_GRADES[0], T_GRADES[1], [[g.name, g.min_score] for g in scheme.grades]),
         (T_STARS[0], T_STARS[1], [[r.star, r.min_score, r.grade] for r in scheme.star_rules]),
@@ -311,6 +312,7 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
         return ()
     header_row, cols, rows = found
     c_name, c_w, c_m, c_t = (cols[t] for t in T_EVALUATORS[1])
+    c_turnout = cols.get(E_TURNOUT)
     if not rows:
         rd.problem(header_row + 1, c_name, "没有填写任何评价主体", "请至少填写一个评价主体及其权重")
         return ()
@@ -335,9 +337,10 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
                 if order in orders:
                     rd.problem(r, c_t, f"平局比较顺序 {order} 重复", "每个顺序号只能用一次")
                 orders[order] = r
+        turnout = None if c_turnout is None else rd.percent(r, c_turnout, f"“{name}”的参与率下限", optional=True)
         if w is not None:
             total += w
-            out.append(Evaluator(name, w, method, order))
+            out.append(Evaluator(name, w, method, order, turnout))
     if len(out) == len(rows) and total != 1:
         rd.problem(
             rows[0], c_w, f"各评价主体权重合计为{percent_text(total)}，不等于100%",
