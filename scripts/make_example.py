@@ -61,7 +61,7 @@ def fills() -> list[FormFill]:
 
 
 def build(out: Path = OUT) -> Path:
-    api.new("分类定级", out, orgs=len(BRANCHES), year=2026)
+    api.new("分类定级", out, orgs=len(BRANCHES), year=2026, overwrite=True)
     grids = read_grids(out)
     edits = []
     for i, fill in enumerate(fills(), start=1):

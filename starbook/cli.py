@@ -102,9 +102,10 @@ def schemes() -> None:
 @click.option("--orgs", type=int, default=1, show_default=True, help="空白量化评分表张数")
 @click.option("--year", type=int, default=None, help="年度（默认今年）")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="新工作簿文件名（.xlsm）")
-def new(scheme: str, orgs: int, year: int | None, output: Path) -> None:
+@click.option("--force", is_flag=True, help="同名文件已存在时覆盖它（其中的内容将全部丢失）")
+def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool) -> None:
     """按方案生成新工作簿（参数、空白评分表、空汇总表）。"""
-    path = api.new(scheme, output, orgs=orgs, year=year)
+    path = api.new(scheme, output, orgs=orgs, year=year, overwrite=force)
     click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
 
 
