@@ -70,7 +70,7 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     if not 0 <= orgs <= MAX_FORMS:
         raise BookError(f"评分表张数 {orgs} 超出范围", f"请填写 0 到 {MAX_FORMS} 之间的数")
     out = Path(out)
-    if os.path.lexists(out) and not overwrite:
+    if os.path.lexists(out) and not out.is_dir() and not overwrite:
         raise BookError(
             f"“{out}”已存在，未覆盖",
             "如确要用新工作簿替换它（其中的内容将全部丢失），请加上 --force；否则请换一个文件名",
