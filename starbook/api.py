@@ -178,4 +178,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name (e.g. a service account): leave the cell blank
         return os.environ.get("USERNAME", "")
-
