@@ -129,7 +129,11 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
             scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
             outcome = rate_book(read_grids(path, _wanted, data=data), now=now or datetime.now(), user=user if user is not None else _os_user())
             if outcome.ok:
-                write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)
+                try:
+                    write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)
+                except FileNotFoundError:  # gone while we rated, e.g. mid-way through an Excel save
+                    unchanged()
+                    raise
     return outcome
 
 

@@ -304,3 +304,18 @@ def test_output_into_a_missing_folder_is_refused(example, tmp_path, capsys):
     assert not out.parent.exists()
     code, text = run(capsys, "new", "--scheme", "分类定级", "-o", out)
     assert code == 2 and "不存在" in text and not out.parent.exists()
+
+
+def test_a_workbook_removed_while_rating_is_reported_as_changed(example, monkeypatch, capsys):
+    real = api.rate_book
+
+    def rate_then_excel_is_midway_through_saving(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        example.unlink()  # Excel deletes the original before renaming its temporary file
+        return outcome
+
+    monkeypatch.setattr(api, "rate_book", rate_then_excel_is_midway_through_saving)
+    code, text = run(capsys, "rate", example)
+    assert code == 2
+    assert "被修改过" in text and "内部错误" not in text
+    assert not example.exists() and leftovers(example.parent) == []
