@@ -112,10 +112,24 @@ class ChineseContext(click.Context):
     formatter_class = ChineseHelp
 
 
-class ChineseCommand(click.Command):
-    """A command that reports extra arguments in Chinese (click's message is English)."""
+class ChineseHelpOption:
+    """-h/--help said in Chinese, with [选项] in the usage line."""
 
     context_class = ChineseContext
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出"
+        return option
+
+
+class ChineseCommand(ChineseHelpOption, click.Command):
+    """A command that reports extra arguments in Chinese (click's message is English)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.allow_extra_args = True
@@ -125,10 +139,9 @@ class ChineseCommand(click.Command):
         return rest
 
 
-class ChineseGroup(click.Group):
+class ChineseGroup(ChineseHelpOption, click.Group):
     """The command group: unknown and missing commands reported in Chinese."""
 
-    context_class = ChineseContext
     command_class = ChineseCommand
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -173,19 +186,13 @@ class FileName(click.ParamType):
 INT, FILE = WholeNumber(), FileName()
 
 
-@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]}, options_metavar="[选项]", subcommand_metavar="命令 [参数]...")
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar="命令 [参数]...")
 @click.version_option(__version__, "-V", "--version", prog_name="starbook", message="%(prog)s %(version)s", help="显示版本号并退出")
-@click.help_option("-h", "--help", help="显示本帮助并退出")
 def cli() -> None:
     """starbook：星级党支部评定（量化评分、等次、星级、名额、汇总上报）。"""
 
 
-def command(function):
-    """A subcommand with Chinese usage errors and a Chinese -h/--help."""
-    return cli.command(options_metavar="[选项]")(click.help_option("-h", "--help", help="显示本帮助并退出")(function))
-
-
-@command
+@cli.command()
 def schemes() -> None:
     """列出预设方案。"""
     rows = [["代码", "方案", "评价主体与权重", "定星方式"]]
@@ -195,7 +202,7 @@ def schemes() -> None:
     click.echo(table(rows))
 
 
-@command
+@cli.command()
 @click.option("--scheme", "scheme", required=True, help="方案中文名或代码，如 分类定级 或 fenlei")
 @click.option("--orgs", type=INT, default=1, help="空白量化评分表张数（默认 1）")
 @click.option("--year", type=INT, default=None, help="年度（默认今年）")
@@ -207,7 +214,7 @@ def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool) -> 
     click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
 
 
-@command
+@cli.command()
 @click.argument("file", type=FILE)
 @click.option("-o", "--output", "output", type=FILE, help="另存为（默认直接写回原文件）")
 def rate(file: Path, output: Path | None) -> None:
@@ -220,7 +227,7 @@ def rate(file: Path, output: Path | None) -> None:
     click.echo(f"\n已写入 {output or file}")
 
 
-@command
+@cli.command()
 @click.argument("file", type=FILE)
 def check(file: Path) -> None:
     """只校验，列出全部问题，不改动文件。"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -178,8 +179,6 @@ def test_two_starbook_processes_at_once_keep_both_rows(example):
 
 def test_a_lock_left_by_a_dead_process_is_taken_over(example, capsys):
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    import socket
-
     lock = guard.lock_path(example)
     lock.write_text(f"{gone.stdout.strip()} {socket.gethostname()} 0 dead", encoding="utf-8")
     code, text = run(capsys, "rate", example)
@@ -188,8 +187,6 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(example, capsys):
 
 
 def test_a_lock_held_by_a_live_run_refuses_in_chinese(example, monkeypatch, capsys):
-    import socket
-
     lock = guard.lock_path(example)
     lock.write_text(f"{os.getpid()} {socket.gethostname()} 0 live", encoding="utf-8")
     monkeypatch.setattr(guard, "LOCK_WAIT", 0)
