@@ -186,6 +186,25 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(example, capsys):
     assert not lock.exists()
 
 
+def test_a_very_old_lock_from_another_computer_is_taken_over(example, capsys):
+    lock = guard.lock_path(example)
+    lock.write_text("4242 another-pc 0 old", encoding="utf-8")
+    old = lock.stat().st_mtime - guard.LOCK_STALE - 60
+    os.utime(lock, (old, old))
+    code, text = run(capsys, "rate", example)
+    assert code == 0, text
+    assert not lock.exists()
+
+
+def test_a_recent_lock_from_another_computer_is_respected(example, monkeypatch, capsys):
+    lock = guard.lock_path(example)
+    lock.write_text("4242 another-pc 0 recent", encoding="utf-8")
+    monkeypatch.setattr(guard, "LOCK_WAIT", 0)
+    code, text = run(capsys, "rate", example)
+    assert code == 2 and "another-pc" in text
+    assert lock.exists()
+
+
 def test_a_lock_held_by_a_live_run_refuses_in_chinese(example, monkeypatch, capsys):
     lock = guard.lock_path(example)
     lock.write_text(f"{os.getpid()} {socket.gethostname()} 0 live", encoding="utf-8")

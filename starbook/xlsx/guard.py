@@ -156,9 +156,10 @@ def workbook_lock(target: Path, wait: float | None = None) -> Iterator[None]:
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if _stale(lock):
-                _remove(lock)
+        except (FileExistsError, PermissionError) as exc:
+            if isinstance(exc, PermissionError) and not os.path.lexists(lock):  # the folder, not a lock being removed (Windows)
+                raise BookError(f"无法在文件夹“{target.parent}”中写入：没有写权限", "请换一个有写权限的文件夹，或用 -o 另存到别处") from exc
+            if _stale(lock) and _remove(lock):
                 continue
             if time.monotonic() >= deadline:
                 raise BookError(
@@ -167,8 +168,6 @@ def workbook_lock(target: Path, wait: float | None = None) -> Iterator[None]:
                 ) from None
             _pause()
             continue
-        except PermissionError as exc:
-            raise BookError(f"无法在文件夹“{target.parent}”中写入：没有写权限", "请换一个有写权限的文件夹，或用 -o 另存到别处") from exc
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(me)
         break
@@ -190,11 +189,15 @@ def _read_lock(lock: Path) -> str | None:
         return None
 
 
-def _remove(lock: Path) -> None:
+def _remove(lock: Path) -> bool:
+    """Whether the lock file is gone now."""
     try:
         os.unlink(lock)
     except FileNotFoundError:
         pass
+    except OSError:
+        return False
+    return True
 
 
 def _holder(lock: Path) -> str:
