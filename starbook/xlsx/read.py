@@ -31,7 +31,10 @@ def read_package(path: Path) -> bytes:
     knows exactly which content it rated, whatever happens to the file meanwhile.
     """
     check_exists(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BookError(f"无法读取“{path.name}”：文件被占用或没有读取权限", "请关闭占用它的程序或检查文件权限后重试") from exc
     check_package(path, data)
     return data
 
