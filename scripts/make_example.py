@@ -70,7 +70,7 @@ def fills() -> list[FormFill]:
 
 
 def build(out: Path = OUT) -> Path:
-    api.new("分类定级", out, orgs=len(BRANCHES), year=2026)
+    api.new("分类定级", out, orgs=len(BRANCHES), year=2026, overwrite=True)
     grids = read_grids(out)
     header_row, cols = find_header(grids[P.SHEET], *P.T_VETOES[1])
     edits = [CellBlock(P.SHEET, header_row + 2, cols[P.T_VETOES[1][0]] + 1, (LOCAL_VETO,))]

@@ -15,7 +15,7 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +29,8 @@ from .scheme import Scheme
 from .sheets.forms import is_form
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
-from .xlsx.read import read_grids
+from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
+from .xlsx.read import check_exists, read_grids, read_package
 
 READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
 
@@ -55,11 +56,12 @@ def resolve_scheme(name: str) -> Scheme:
     return scheme
 
 
-def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, template: Path | None = None) -> Path:
+def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, template: Path | None = None, overwrite: bool = False) -> Path:
     """A workbook with the scheme in 参数, `orgs` blank forms and an empty 汇总表.
 
     The VBA project and the ribbon come from the template, so a workbook made
-    here has the same 定星 button as the template itself.
+    here has the same 定星 button as the template itself. An existing file is
+    replaced only with `overwrite` (a cadre's filled workbook is one typo away).
     """
     from .build.package import add_custom_ui, custom_ui_of, vba_project_of  # only `new` builds workbooks
     from .build.workbook import MAX_FORMS, BookSpec, build_workbook
@@ -67,6 +69,13 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     chosen = resolve_scheme(scheme)
     if not 0 <= orgs <= MAX_FORMS:
         raise BookError(f"评分表张数 {orgs} 超出范围", f"请填写 0 到 {MAX_FORMS} 之间的数")
+    out = Path(out)
+    if os.path.lexists(out) and not out.is_dir() and not overwrite:
+        raise BookError(
+            f"“{out}”已存在，未覆盖",
+            "如确要用新工作簿替换它（其中的内容将全部丢失），请加上 --force；否则请换一个文件名",
+        )
+    target = writable_target(out, output=True)
     source = template or template_path()
     vba = customui = None
     if source.exists():
@@ -77,8 +86,10 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     data = buf.getvalue()
     if customui is not None:
         data = add_custom_ui(data, customui)
-    _atomic_write_bytes(Path(out), data)
-    return Path(out)
+    refuse_wrong_suffix(out, _content_types(data))
+    with workbook_lock(target):
+        atomic_write(target, lambda fh: fh.write(data), before_replace=lambda: refuse_if_open(out))
+    return out
 
 
 def _wanted(name: str) -> bool:
@@ -94,35 +105,67 @@ def check(path: Path) -> Outcome:
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
     """Exactly what the 定星 button does, on a file: in place unless `out` is given.
 
-    Nothing is written when the workbook has problems.
+    Nothing is written when the workbook has problems, nor when the target is
+    open in Excel/WPS/LibreOffice, read-only, or being rated by another run,
+    nor when the file changed on disk while it was being rated.
     """
     path = Path(path)
-    with gc_paused(), ThreadPoolExecutor(1) as pool:
-        # The reader parses the 汇总表 without holding the GIL; meanwhile a second
-        # thread cuts the same sheet's XML into rows for the writer.
-        scan = pool.submit(_scan_quietly, path, SUMMARY_SHEET)
-        outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
-        if outcome.ok:
-            write_edits(path, Path(out) if out else path, outcome.edits, scans={SUMMARY_SHEET: scan.result()})
+    check_exists(path)
+    dst = Path(out) if out else path
+    target = writable_target(dst, output=out is not None)
+    with workbook_lock(target):
+        data = read_package(path)  # read once: these bytes are parsed, scanned and fingerprinted
+        if out is not None and target != Path(os.path.realpath(path)):
+            refuse_wrong_suffix(Path(out), _content_types(data))
+        unchanged = unchanged_since_read(path, fingerprint(data))
+
+        def before_replace() -> None:
+            unchanged()
+            refuse_if_open(dst)  # opened in Excel while we were rating
+
+        with gc_paused(), ThreadPoolExecutor(1) as pool:
+            # The reader parses the 汇总表 without holding the GIL; meanwhile a second
+            # thread cuts the same sheet's XML into rows for the writer.
+            scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
+            outcome = rate_book(read_grids(path, _wanted, data=data), now=now or datetime.now(), user=user if user is not None else _os_user())
+            if outcome.ok:
+                try:
+                    write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)
+                except FileNotFoundError:  # gone while we rated, e.g. mid-way through an Excel save
+                    unchanged()
+                    raise
     return outcome
 
 
-def _scan_quietly(path: Path, sheet: str):
+def _content_types(data: bytes) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.read("[Content_Types].xml")
+    except (KeyError, zipfile.BadZipFile):
+        return b""
+
+
+def _scan_quietly(data: bytes, sheet: str):
     """A head start for the writer, never an error of its own: the reader reports bad files."""
     from .xlsx.sheetpatch import scan_sheet_part
 
     try:
-        return scan_sheet_part(path, sheet)
+        return scan_sheet_part(io.BytesIO(data), sheet)
     except Exception:
         return None
 
 
-def write_edits(src: Path, dst: Path, edits: Sequence[Edit], *, scans: dict | None = None) -> None:
-    """Apply the core's edits to a file, atomically, keeping every other part."""
+def write_edits(
+    src: Path, dst: Path, edits: Sequence[Edit], *, scans: dict | None = None, before_replace: Callable[[], None] | None = None
+) -> None:
+    """Apply the core's edits to a file, atomically, keeping every other part.
+
+    `before_replace` may still refuse (raise) once the new file is ready, before it replaces `dst`.
+    """
     from .xlsx.sheetpatch import PatchError, patch_workbook
 
     try:
-        patch_workbook(src, dst, edits, scans)
+        patch_workbook(src, dst, edits, scans, before_replace=before_replace)
     except PatchError as exc:
         raise BookError(
             f"无法写入“{dst.name}”：工作簿中有 starbook 不能安全改写的内容（技术信息：{exc}）",
@@ -139,7 +182,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name (e.g. a service account): leave the cell blank
         return os.environ.get("USERNAME", "")
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda fh: fh.write(data))

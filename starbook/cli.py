@@ -5,6 +5,7 @@ sheet, cell and fix; 2 the command or the file cannot be used at all.
 """
 from __future__ import annotations
 
+import difflib
 import sys
 import tempfile
 import traceback
@@ -81,8 +82,112 @@ def _summary(outcome: Outcome) -> None:
         click.echo(table(rows))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="starbook", message="%(prog)s %(version)s")
+class UsageProblem(click.UsageError):
+    """A usage error whose message is already Chinese."""
+
+
+HELP_WORDS = {"Options": "选项", "Commands": "命令", "Positional arguments": "参数"}
+HELP_EXTRAS = (("[required]", "[必填]"), ("[default: ", "[默认："))
+
+
+class ChineseHelp(click.HelpFormatter):
+    """click's help layout with its English headings said in Chinese."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="用法：")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{HELP_WORDS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        def chinese(text: str) -> str:
+            for english, zh in HELP_EXTRAS:
+                text = text.replace(english, zh)
+            return text
+
+        super().write_dl([(term, chinese(text)) for term, text in rows], col_max, col_spacing)
+
+
+class ChineseContext(click.Context):
+    formatter_class = ChineseHelp
+
+
+class ChineseHelpOption:
+    """-h/--help said in Chinese, with [选项] in the usage line."""
+
+    context_class = ChineseContext
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出"
+        return option
+
+
+class ChineseCommand(ChineseHelpOption, click.Command):
+    """A command that reports extra arguments in Chinese (click's message is English)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.allow_extra_args = True
+        rest = super().parse_args(ctx, args)
+        if ctx.args:
+            raise UsageProblem(f"多余的参数：{' '.join(ctx.args)}", ctx)
+        return rest
+
+
+class ChineseGroup(ChineseHelpOption, click.Group):
+    """The command group: unknown and missing commands reported in Chinese."""
+
+    command_class = ChineseCommand
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            raise UsageProblem(f"没有指定命令（可用：{'、'.join(self.list_commands(ctx))}）", ctx)
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0]
+        if self.get_command(ctx, name) is None and not name.startswith("-") and not ctx.resilient_parsing:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), 1)
+            hint = f"，是不是要用 {close[0]}" if close else f"（可用：{'、'.join(self.list_commands(ctx))}）"
+            raise UsageProblem(f"没有“{name}”这个命令{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+class WholeNumber(click.ParamType):
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            self.fail(f"“{value}”不是整数", param, ctx)
+
+
+class FileName(click.ParamType):
+    """A file name, checked by api (which says in Chinese what is wrong with it)."""
+
+    name = "path"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            self.fail("文件名是空的", param, ctx)
+        return Path(value)
+
+
+INT, FILE = WholeNumber(), FileName()
+
+
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar="命令 [参数]...")
+@click.version_option(__version__, "-V", "--version", prog_name="starbook", message="%(prog)s %(version)s", help="显示版本号并退出")
 def cli() -> None:
     """starbook：星级党支部评定（量化评分、等次、星级、名额、汇总上报）。"""
 
@@ -99,18 +204,19 @@ def schemes() -> None:
 
 @cli.command()
 @click.option("--scheme", "scheme", required=True, help="方案中文名或代码，如 分类定级 或 fenlei")
-@click.option("--orgs", type=int, default=1, show_default=True, help="空白量化评分表张数")
-@click.option("--year", type=int, default=None, help="年度（默认今年）")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="新工作簿文件名（.xlsm）")
-def new(scheme: str, orgs: int, year: int | None, output: Path) -> None:
+@click.option("--orgs", type=INT, default=1, help="空白量化评分表张数（默认 1）")
+@click.option("--year", type=INT, default=None, help="年度（默认今年）")
+@click.option("-o", "--output", "output", required=True, type=FILE, help="新工作簿文件名（.xlsm）")
+@click.option("--force", is_flag=True, help="同名文件已存在时覆盖它（其中的内容将全部丢失）")
+def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool) -> None:
     """按方案生成新工作簿（参数、空白评分表、空汇总表）。"""
-    path = api.new(scheme, output, orgs=orgs, year=year)
+    path = api.new(scheme, output, orgs=orgs, year=year, overwrite=force)
     click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), help="另存为（默认直接写回原文件）")
+@click.argument("file", type=FILE)
+@click.option("-o", "--output", "output", type=FILE, help="另存为（默认直接写回原文件）")
 def rate(file: Path, output: Path | None) -> None:
     """定星：与 Excel 中“定星”按钮完全相同，结果写回工作簿。"""
     outcome = api.rate(file, output)
@@ -122,7 +228,7 @@ def rate(file: Path, output: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=FILE)
 def check(file: Path) -> None:
     """只校验，列出全部问题，不改动文件。"""
     outcome = api.check(file)
@@ -139,12 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except SystemExit as exc:
         return int(exc.code or 0)
-    except click.exceptions.NoSuchOption as exc:
-        click.echo(f"命令用法有误：没有选项 {exc.option_name}。请运行 starbook --help 查看用法。", err=True)
-    except click.exceptions.MissingParameter as exc:
-        click.echo(f"命令用法有误：缺少 {exc.param.opts[0] if exc.param and exc.param.opts else '参数'}。请运行 starbook --help 查看用法。", err=True)
     except click.exceptions.UsageError as exc:
-        click.echo(f"命令用法有误：{exc.format_message()}。请运行 starbook --help 查看用法。", err=True)
+        command = exc.ctx.command_path if exc.ctx is not None else "starbook"
+        click.echo(f"命令用法有误：{usage_message(exc)}。请运行 {command} --help 查看用法。", err=True)
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
     except BookError as exc:
@@ -156,6 +259,35 @@ def main(argv: list[str] | None = None) -> int:
         log.write_text(traceback.format_exc(), encoding="utf-8")
         click.echo(f"starbook 内部错误，文件未改动。详细信息已保存到 {log}，请把它和工作簿发给技术支持。", err=True)
     return EXIT_UNUSABLE
+
+
+PARAM_NAMES = {"file": "工作簿文件名", "output": "输出文件名（-o）", "scheme": "方案（--scheme）"}
+
+
+def _param(param: click.Parameter | None) -> str:
+    if param is None:
+        return "参数"
+    if isinstance(param, click.Option):
+        return " / ".join(param.opts)
+    return PARAM_NAMES.get(param.name or "", param.human_readable_name)
+
+
+def usage_message(exc: click.exceptions.UsageError) -> str:
+    """click's usage errors in Chinese: its own messages are English."""
+    if isinstance(exc, UsageProblem):
+        return exc.message
+    if isinstance(exc, click.exceptions.MissingParameter):
+        return f"缺少{PARAM_NAMES.get(exc.param.name or '', _param(exc.param)) if exc.param else '参数'}"
+    if isinstance(exc, click.exceptions.BadParameter):  # our parameter types fail in Chinese
+        return f"{_param(exc.param)} 的值有误：{exc.message}"
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        close = f"，是不是要用 {exc.possibilities[0]}" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{close}"
+    if isinstance(exc, click.exceptions.BadOptionUsage):
+        if "does not take a value" in exc.message:
+            return f"选项 {exc.option_name} 后面不能跟值"
+        return f"选项 {exc.option_name} 后面缺少值"
+    return "命令的写法不对"
 
 
 def entry() -> None:

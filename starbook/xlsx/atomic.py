@@ -19,10 +19,16 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Call `write` on a temporary file next to `path`, then rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, write: Callable[[BinaryIO], None], before_replace: Callable[[], None] | None = None) -> None:
+    """Call `write` on a temporary file next to `path`, then rename it over `path`.
+
+    A symbolic link is written through: its target is replaced and the link
+    stays a link. `before_replace` runs once the temporary file is complete and
+    on disk, right before the rename: the last moment to decide against it (it
+    raises, the temporary file is removed and `path` is left as it was). The
+    folder must exist; it is not created here.
+    """
+    path = Path(os.path.realpath(path))
     mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=".starbook-", suffix=path.suffix, dir=path.parent)
     try:
@@ -31,6 +37,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,6 +1,7 @@
 """Read a workbook on disk into plain grids, refusing foreign files in Chinese."""
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -15,14 +16,37 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def check_package(path: Path) -> None:
-    """Raise BookError unless `path` is an Excel 2007+ workbook we can open."""
+def check_exists(path: Path) -> None:
+    """Raise BookError unless `path` names a file (not a folder)."""
     if not path.exists():
         raise BookError(f"找不到文件“{path}”", "请检查文件名和路径")
     if path.is_dir():
         raise BookError(f"“{path}”是文件夹，不是工作簿", "请指定一个 .xlsm 或 .xlsx 文件")
-    with path.open("rb") as fh:
-        head = fh.read(8)
+
+
+def read_package(path: Path) -> bytes:
+    """The file's bytes, read once and checked like check_package.
+
+    A caller that fingerprints these bytes and parses them (read_grids(data=…))
+    knows exactly which content it rated, whatever happens to the file meanwhile.
+    """
+    check_exists(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BookError(f"无法读取“{path.name}”：文件被占用或没有读取权限", "请关闭占用它的程序或检查文件权限后重试") from exc
+    check_package(path, data)
+    return data
+
+
+def check_package(path: Path, data: bytes | None = None) -> None:
+    """Raise BookError unless `path` (or its bytes `data`) is an Excel 2007+ workbook we can open."""
+    if data is None:
+        check_exists(path)
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    else:
+        head = data[:8]
     if head.startswith(OLE_MAGIC):
         raise BookError(
             f"“{path.name}”设置了打开密码，或是旧版 .xls 格式",
@@ -31,7 +55,7 @@ def check_package(path: Path) -> None:
     if not head.startswith(ZIP_MAGIC):
         raise BookError(f"“{path.name}”不是 Excel 工作簿", "请使用 .xlsm 或 .xlsx 格式的星级评定工作簿")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             bad = _first_damaged(zf)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
@@ -70,11 +94,19 @@ def sheet_names(path: Path) -> list[str]:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
 
 
-def read_grids(path: Path, wanted: Callable[[str], bool] | None = None) -> dict[str, Grid]:
-    """Every wanted sheet as rows of values; blank cells are ''."""
-    check_package(path)
+def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data: bytes | None = None) -> dict[str, Grid]:
+    """Every wanted sheet as rows of values; blank cells are ''.
+
+    `data`, when given, are the bytes of `path` already read by read_package:
+    they are parsed instead of the file, which may have changed since.
+    """
+    if data is None:
+        check_package(path)
     try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        if data is None:
+            wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        else:
+            wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         out: dict[str, Grid] = {}
         for name in wb.sheet_names:
             if wanted is None or wanted(name):

@@ -747,7 +747,7 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -
             out.write(b"".join(pieces[start : start + STREAM_BATCH]))
 
 
-def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]], scans: dict[str, SheetScan] | None = None) -> None:
+def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]], scans: dict[str, SheetScan] | None = None, before_replace=None) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src).
 
     `scans` may hold sheets already scanned (by sheet name); one whose part has
@@ -806,4 +806,4 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
                     level = deflate_level(len(data))
                     zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
 
-        atomic_write(dst, write)
+        atomic_write(dst, write, before_replace=before_replace)
