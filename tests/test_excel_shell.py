@@ -188,14 +188,16 @@ def test_tricky_names_rate_the_same_in_excel_and_on_the_command_line(tmp_path):
 
 def refuse_writes(monkeypatch, refused):
     """Excel refusing a range write (protected sheet, a cell in edit mode): the engine raises,
-    nothing of that write is applied. `refused(sheet name, number of earlier writes)` decides."""
+    nothing of that write is applied. `refused(sheet name, number of earlier attempts)` decides;
+    returns the sheets written."""
     from xlwings.pro import _xlremote
 
     setter = _xlremote.Range.raw_value.fset
-    done = []
+    done, tried = [], []
 
     def guarded(self, value):
-        if refused(self.sheet.name, len(done)):
+        tried.append(self.sheet.name)
+        if refused(self.sheet.name, len(tried) - 1):
             raise RuntimeError("(-2147352567, 'Exception occurred.', 'Unable to set the Value property')")
         done.append(self.sheet.name)
         setter(self, value)
@@ -255,3 +257,14 @@ def test_a_failure_to_reach_the_book_still_speaks_chinese(monkeypatch, tmp_path)
         assert entry() is None
     assert len(shown) == 4 and all("starbook 内部错误，工作簿未改动" in text for text in shown)
     assert "Could not activate Python COM server" in (tmp_path / "starbook-error.log").read_text(encoding="utf-8")
+
+
+def test_a_new_form_that_cannot_be_cleared_is_taken_away_again(example, monkeypatch):
+    refuse_writes(monkeypatch, lambda sheet, n: sheet == "量化评分表13" and n == 2)  # the third blank write
+    book = xw.Book(json=payload(example))
+    assert excel.add_form(book=book) is None
+    funcs = [a["func"] for a in book.json()["actions"]]
+    assert funcs[:2] == ["copySheet", "setSheetName"] and funcs[-2:] == ["sheetDelete", "alert"]
+    assert funcs.count("setValues") == 4  # the two blank writes that went through, and their undo
+    alert = book.json()["actions"][-1]["args"][0]
+    assert "“量化评分表13”" in alert and "工作簿未改动" in alert
