@@ -101,19 +101,6 @@ def _contents(sheet, row: int, col: int, nrows: int, ncols: int) -> list[list]:
     return out
 
 
-def _protected(sheet) -> bool:
-    """Whether Excel refuses to change the sheet's cells (审阅 → 保护工作表)."""
-    api = sheet.api
-    if isinstance(api, dict):  # xlwings' remote engines: the client sends no protection state
-        return False
-    for probe in (lambda: api.ProtectContents, lambda: api.protect_contents.get()):  # Windows, macOS
-        try:
-            return bool(probe())
-        except Exception:
-            continue
-    return False
-
-
 MERGED_SHEETS = (SUMMARY_SHEET,)
 
 
@@ -197,13 +184,12 @@ class _Live:
         self._lost = True
 
     def apply(self, edits: Sequence[Edit]) -> None:
-        """Write the core's edits in bulk, after checking that Excel will take them all."""
-        ops = _plan(edits)
-        touched = list(dict.fromkeys(e.sheet for e in edits if not isinstance(e, (RowHeight, FitRows))))
-        protected = [name for name in touched if _protected(self.book.sheets[name])]
-        if protected:
-            raise BookError(f"“{'”“'.join(protected)}”工作表受保护，不能写入结果", "请在“审阅”选项卡中点“撤销工作表保护”后再试")
-        for op in ops:
+        """Write the core's edits in bulk; a write Excel refuses (a protected sheet, a cell being
+        edited) stops here with the sheet named, and the entry point undoes the earlier ones.
+
+        Asking Excel beforehand would not be exact (unlocked cells of a protected sheet take
+        values; the remote clients send no protection state), undoing is."""
+        for op in _plan(edits):
             sheet = self.book.sheets[op[0].sheet if isinstance(op, list) else op.sheet]
             try:
                 self._apply_one(sheet, op)
@@ -211,7 +197,8 @@ class _Live:
                 log = crash_log()
                 raise BookError(
                     f"写入“{sheet.name}”工作表时 Excel 拒绝了修改",
-                    f"请确认这张工作表没有受保护、也没有单元格正处于编辑状态，然后重试；仍不行请把 {log} 和工作簿发给技术支持",
+                    f"请确认这张工作表没有受保护（“审阅”→“撤销工作表保护”）、也没有单元格正处于编辑状态，然后重试；"
+                    f"仍不行请把 {log} 和工作簿发给技术支持",
                 ) from exc
         heights: dict[str, list[int]] = {}
         for e in edits:
