@@ -6,7 +6,7 @@ applied to a copy of that file; the result must equal what `starbook rate` write
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,6 +84,7 @@ def test_ribbon_rate_equals_the_command_line(example, tmp_path):
     assert read_grids(live)["汇总表"] == read_grids(by_cli)["汇总表"]
     assert read_grids(live)["定星记录"] == read_grids(by_cli)["定星记录"]
     assert read_grids(live)["整改名单"] == read_grids(by_cli)["整改名单"]
+    assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
     alert = next(a for a in actions if a["func"] == "alert")
     assert "定星完成：12 个党组织" in alert["args"][0] and alert["args"][1] == "星级评定"
 
@@ -143,6 +144,16 @@ def test_help_and_unexpected_errors_speak_chinese(tmp_path):
 
 
 TRICKY = ["001", "15%", "=1+1", "2026-11-22 09:30", "TRUE", "1e5", "(12)", "1/2", "'引号", "12:30"]
+
+
+def test_the_emulated_excel_parses_texts_as_excel_does():
+    from excel_client import Formula
+
+    parsed = {v: excel_coerce(v) for v in TRICKY}
+    assert parsed == {"001": 1.0, "15%": 0.15, "=1+1": Formula("=1+1"), "2026-11-22 09:30": datetime(2026, 11, 22, 9, 30),
+                      "TRUE": True, "1e5": 100000.0, "(12)": -12.0, "1/2": datetime(2026, 1, 2), "'引号": "引号",
+                      "12:30": time(12, 30)}
+    assert all(excel_coerce(v, "@") == v and excel_coerce("'" + v) == v for v in TRICKY)
 
 
 def typed_book(path: Path, names: list[str], numbered=lambda i: False) -> Path:
