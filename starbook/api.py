@@ -11,6 +11,7 @@ package they did not mean to change.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -24,7 +25,8 @@ from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
 from .ratebook import Outcome, rate_book
 from .scheme import Scheme
-from .shell import os_user, wanted
+from .shell import os_user as _os_user
+from .shell import wanted as _wanted
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.read import read_grids
@@ -79,7 +81,7 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
 def check(path: Path) -> Outcome:
     """Validate only; nothing is written."""
     with gc_paused():
-        return rate_book(read_grids(Path(path), wanted), with_edits=False)
+        return rate_book(read_grids(Path(path), _wanted), with_edits=False)
 
 
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
@@ -92,7 +94,7 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
         # The reader parses the 汇总表 without holding the GIL; meanwhile a second
         # thread cuts the same sheet's XML into rows for the writer.
         scan = pool.submit(_scan_quietly, path, SUMMARY_SHEET)
-        outcome = rate_book(read_grids(path, wanted), now=now or datetime.now(), user=user if user is not None else os_user())
+        outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
         if outcome.ok:
             write_edits(path, Path(out) if out else path, outcome.edits, scans={SUMMARY_SHEET: scan.result()})
     return outcome

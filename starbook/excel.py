@@ -228,11 +228,6 @@ class _Live:
             self._put(sheet, top, col, rows, old)
 
 
-def apply_edits(book, edits: Sequence[Edit]) -> None:
-    """Write the core's edits to the open book in bulk (see `_Live.apply`)."""
-    _Live(book).apply(edits)
-
-
 def _show_problems(live: _Live, problems: list[Problem]) -> None:
     errors = [p for p in problems if p.severity == "错误"]
     lines = [f"{i}. {p}" for i, p in enumerate(errors[:MAX_SHOWN], 1)]
