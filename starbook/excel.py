@@ -229,10 +229,20 @@ class _Live:
 
 
 def _show_problems(live: _Live, problems: list[Problem]) -> None:
+    """The problems in a message box and in the 问题清单; the box comes even when the sheet cannot
+    be written (a protected workbook structure), and then nothing stays changed."""
     errors = [p for p in problems if p.severity == "错误"]
     lines = [f"{i}. {p}" for i, p in enumerate(errors[:MAX_SHOWN], 1)]
-    more = f"\n……共 {len(errors)} 处，全部列在“{PROBLEM_SHEET}”工作表中。" if len(errors) > MAX_SHOWN else ""
-    _write_problem_sheet(live, problems)
+    try:
+        _write_problem_sheet(live, problems)
+        where = f"全部列在“{PROBLEM_SHEET}”工作表中"
+    except Exception:
+        crash_log()
+        live.rollback()  # the listing is the first change of every entry point: nothing else is undone
+        where = f"未能写入“{PROBLEM_SHEET}”工作表（工作簿结构或该表受保护）"
+    more = f"\n……共 {len(errors)} 处，{where}。" if len(errors) > MAX_SHOWN else ""
+    if not more and where.startswith("未能"):
+        more = f"\n\n（{where}。）"
     live.alert("发现以下问题，未写入任何结果：\n\n" + "\n".join(lines) + more, "critical")
 
 

@@ -279,3 +279,16 @@ def test_a_new_form_that_cannot_be_cleared_is_taken_away_again(example, monkeypa
     assert funcs.count("setValues") == 4  # the two blank writes that went through, and their undo
     alert = book.json()["actions"][-1]["args"][0]
     assert "“量化评分表13”" in alert and "工作簿未改动" in alert
+
+
+def test_problems_are_shown_even_when_the_problem_sheet_cannot_be_written(example, monkeypatch):
+    api.write_edits(example, example, [CellBlock("量化评分表3", 8, 7, ((9,),))])
+    before = payload(example)
+    refuse_writes(monkeypatch, lambda sheet, n: sheet == "问题清单")
+    book = xw.Book(json=before)
+    outcome = excel.rate(book=book, now=NOW, user=USER)
+    assert outcome is not None and not outcome.ok
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions][-2:] == ["sheetDelete", "alert"]  # the new 问题清单 is taken away again
+    alert = actions[-1]["args"][0]
+    assert "未写入任何结果" in alert and "【量化评分表3】G8" in alert and "未能写入“问题清单”" in alert
