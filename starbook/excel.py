@@ -235,15 +235,17 @@ def _show_problems(live: _Live, problems: list[Problem]) -> None:
     lines = [f"{i}. {p}" for i, p in enumerate(errors[:MAX_SHOWN], 1)]
     try:
         _write_problem_sheet(live, problems)
-        where = f"全部列在“{PROBLEM_SHEET}”工作表中"
+        listed = True
     except Exception:
         crash_log()
         live.rollback()  # the listing is the first change of every entry point: nothing else is undone
-        where = f"未能写入“{PROBLEM_SHEET}”工作表（工作簿结构或该表受保护）"
-    more = f"\n……共 {len(errors)} 处，{where}。" if len(errors) > MAX_SHOWN else ""
-    if not more and where.startswith("未能"):
-        more = f"\n\n（{where}。）"
-    live.alert("发现以下问题，未写入任何结果：\n\n" + "\n".join(lines) + more, "critical")
+        listed = False
+    text = "发现以下问题，未写入任何结果：\n\n" + "\n".join(lines)
+    if len(errors) > MAX_SHOWN:
+        text += f"\n……共 {len(errors)} 处" + (f"，全部列在“{PROBLEM_SHEET}”工作表中。" if listed else "。")
+    if not listed:
+        text += f"\n\n（未能写入“{PROBLEM_SHEET}”工作表：工作簿结构或该表受保护。）"
+    live.alert(text, "critical")
 
 
 def _write_problem_sheet(live: _Live, problems: list[Problem]) -> None:

@@ -291,4 +291,4 @@ def test_problems_are_shown_even_when_the_problem_sheet_cannot_be_written(exampl
     actions = book.json()["actions"]
     assert [a["func"] for a in actions][-2:] == ["sheetDelete", "alert"]  # the new 问题清单 is taken away again
     alert = actions[-1]["args"][0]
-    assert "未写入任何结果" in alert and "【量化评分表3】G8" in alert and "未能写入“问题清单”" in alert
+    assert "未写入任何结果" in alert and "【量化评分表3】G8" in alert and "未能写入“问题清单”工作表" in alert
