@@ -1,7 +1,8 @@
 """The ribbon's code path, run on xlwings' real remote engine (the JSON the VBA/Office.js clients send).
 
 The payload is built from a real workbook file; the actions xlwings returns are
-applied to a copy of that file; the result must equal what `starbook rate` writes.
+applied to a copy of that file, each text parsed as Excel parses what it is given
+(tests/excel_client.py); the result must equal what `starbook rate` writes.
 """
 from __future__ import annotations
 
