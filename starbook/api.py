@@ -10,7 +10,6 @@ package they did not mean to change.
 """
 from __future__ import annotations
 
-import getpass
 import io
 import os
 import zipfile
@@ -26,14 +25,11 @@ from .presets import all_presets, find_preset, preset_title
 from .problems import BookError
 from .ratebook import Outcome, rate_book
 from .scheme import Scheme
-from .sheets.forms import is_form
+from .shell import os_user, wanted
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
 from .xlsx.read import check_exists, read_grids, read_package
-
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
-
 
 def template_path() -> Path:
     """The template shipped with the package, or the repository's own copy."""
@@ -92,14 +88,10 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     return out
 
 
-def _wanted(name: str) -> bool:
-    return name in READ_SHEETS or is_form(name)
-
-
 def check(path: Path) -> Outcome:
     """Validate only; nothing is written."""
     with gc_paused():
-        return rate_book(read_grids(Path(path), _wanted), with_edits=False)
+        return rate_book(read_grids(Path(path), wanted), with_edits=False)
 
 
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
@@ -127,7 +119,7 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
             # The reader parses the 汇总表 without holding the GIL; meanwhile a second
             # thread cuts the same sheet's XML into rows for the writer.
             scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
-            outcome = rate_book(read_grids(path, _wanted, data=data), now=now or datetime.now(), user=user if user is not None else _os_user())
+            outcome = rate_book(read_grids(path, wanted, data=data), now=now or datetime.now(), user=user if user is not None else os_user())
             if outcome.ok:
                 try:
                     write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)
@@ -175,10 +167,3 @@ def write_edits(
         raise BookError(f"“{src.name}”已损坏（{exc}）", "请从原件或邮件附件重新保存一份再试") from exc
     except PermissionError as exc:
         raise BookError(f"无法写入“{dst.name}”：文件被占用或没有写权限", "请先在 Excel/WPS 中关闭这个文件，再重试") from exc
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (e.g. a service account): leave the cell blank
-        return os.environ.get("USERNAME", "")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import difflib
 import sys
-import tempfile
-import traceback
 import unicodedata
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from . import __version__, api
 from .problems import BookError, Problem
 from .ratebook import Outcome
 from .scheme import PENDING, STARS
+from .shell import crash_log
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -255,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("已中断，文件未改动。", err=True)
     except Exception:  # never a traceback at a cadre: keep it in a log file instead
-        log = Path(tempfile.gettempdir()) / "starbook-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        log = crash_log()
         click.echo(f"starbook 内部错误，文件未改动。详细信息已保存到 {log}，请把它和工作簿发给技术支持。", err=True)
     return EXIT_UNUSABLE
 

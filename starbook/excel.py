@@ -5,32 +5,36 @@ the same ``rate_book`` path as the command line, and writes the result back in
 bulk (a fixed number of range writes per sheet, whatever the number of
 organizations). Messages are Chinese and come from here, so the VBA stays ASCII.
 
+Excel parses what it is given: every text goes behind an apostrophe so that it
+stays text. A write Excel refuses is undone before the message says the book is
+untouched, and no failure, not even reaching the calling book, shows a traceback.
+
 The functions take an optional ``book`` so that tests can pass a book built by
 xlwings' remote engine; from Excel they use ``xlwings.Book.caller()``.
 """
 from __future__ import annotations
 
-import getpass
-import os
-import traceback
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
+from functools import wraps
 
 from .fill import blank_form_edits
 from .grid import Grid
-from .problems import Problem
+from .problems import BookError, Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
 from .scheme import METHOD_DIRECT, PENDING, STARS
 from .sheets.params import parse_params
 from .sheets.forms import PREFIX, is_form
+from .sheets.summary import SHEET as SUMMARY_SHEET
+from .shell import crash_log, os_user
+from .shell import wanted as _wanted
 
 PROBLEM_SHEET = "问题清单"
 TITLE = "星级评定"
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
 MAX_SHOWN = 8
 
 
@@ -40,10 +44,6 @@ def _caller(book=None):
     import xlwings as xw
 
     return xw.Book.caller()
-
-
-def _wanted(name: str) -> bool:
-    return name in READ_SHEETS or is_form(name)
 
 
 def read_grids(book) -> dict[str, Grid]:
@@ -65,53 +65,202 @@ def _plain(value):
     return value
 
 
-def apply_edits(book, edits: Sequence[Edit]) -> None:
-    """Write the core's edits to the open book in bulk."""
-    heights: dict[str, list[int]] = {}
+def _cell(value):
+    """A value as Excel must receive it. A text goes behind an apostrophe, which Excel drops
+    (it becomes the cell's quotePrefix): "001", "15%", "=1+1", "TRUE" or "2026-11-22 09:30"
+    stay the text they are instead of turning into a number, formula, boolean or date."""
+    value = _plain(value)
+    if isinstance(value, str) and value:
+        return "'" + value
+    return value
+
+
+def _rows(values) -> list[list]:
+    """A range read as a list of rows, whatever shape the engine returns."""
+    if not isinstance(values, (list, tuple)):
+        return [[values]]
+    return [list(line) if isinstance(line, (list, tuple)) else [line] for line in values]
+
+
+def _contents(sheet, row: int, col: int, nrows: int, ncols: int) -> list[list]:
+    """What a rectangle holds now, ready to be written back unchanged: formulas as formulas,
+    texts as texts. (xlwings' remote engines read no formulas synchronously: values only.)"""
+    rng = sheet.range((row, col), (row + nrows - 1, col + ncols - 1))
+    values = _rows(rng.options(ndim=2).value)
+    try:
+        formulas = _rows(rng.formula)
+    except NotImplementedError:
+        formulas = None
+    out = []
+    for i, line in enumerate(values):
+        out.append([])
+        for j, value in enumerate(line):
+            f = formulas[i][j] if formulas else None
+            # A text cell that reads "=1+1" reports the same as its formula: it is no formula.
+            out[-1].append(f if isinstance(f, str) and f.startswith("=") and f != value else _cell(value))
+    return out
+
+
+MERGED_SHEETS = (SUMMARY_SHEET,)
+
+
+def _plan(edits: Sequence[Edit]) -> list:
+    """The edits as range writes, in order. On the 汇总表 the single-column blocks of one column
+    (a run per gap in 序号, or per organization without a form) become one group written as a
+    single rectangle, so the number of writes never grows with the organizations."""
+    cleared = {e.sheet for e in edits if isinstance(e, ClearRows)}
+    ops: list = []
+    groups: dict[tuple[str, int], list[CellBlock]] = {}
     for e in edits:
-        sheet = book.sheets[e.sheet]
-        if isinstance(e, CellBlock):
-            if any(isinstance(v, Cached) for line in e.values for v in line):
-                continue  # Excel recalculates its own formulas
-            values = [[_plain(v) for v in line] for line in e.values]
-            sheet.range((e.row, e.col)).value = values
-        elif isinstance(e, ClearRows):
-            last = sheet.used_range.last_cell
-            if last.row >= e.row:
-                sheet.range((e.row, 1), (last.row, last.column)).clear_contents()
-        elif isinstance(e, RowHeight):
-            heights.setdefault(e.sheet, []).append(e.row)
-        elif isinstance(e, FitRows):
-            sheet.range((e.first, 1), (e.last, 1)).rows.autofit()
-    for name, rows in heights.items():
-        book.sheets[name].range((min(rows), 1), (max(rows), 1)).rows.autofit()
+        if isinstance(e, CellBlock) and e.sheet in MERGED_SHEETS and e.sheet not in cleared and all(len(line) == 1 for line in e.values):
+            key = (e.sheet, e.col)
+            if key not in groups:
+                groups[key] = []
+                ops.append(groups[key])
+            groups[key].append(e)
+        elif isinstance(e, (CellBlock, ClearRows)):
+            ops.append(e)
+    return ops
 
 
-def _alert(book, text: str, mode: str = "info") -> None:
-    book.app.alert(text, TITLE, "ok", mode, None)
+class _Live:
+    """The open book during one button press. Every change goes through here and can be undone,
+    so a failure never leaves a half-written book behind a message that says it is untouched."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+        self._undo: list = []
+        self._lost = False  # a change that cannot be undone (a deleted sheet)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._undo) or self._lost
+
+    def rollback(self) -> bool:
+        """Undo every change, newest first; False when the book could not be fully restored."""
+        whole = not self._lost
+        while self._undo:
+            try:
+                self._undo.pop()()
+            except Exception:
+                whole = False
+        self._lost = not whole
+        return whole
+
+    def alert(self, text: str, mode: str = "info") -> None:
+        self.book.app.alert(text, TITLE, "ok", mode, None)
+
+    def _put(self, sheet, row: int, col: int, rows: list[list], old: list[list]) -> None:
+        sheet.range((row, col)).value = rows
+        self._undo.append(lambda: setattr(sheet.range((row, col)), "value", old))
+
+    def write(self, sheet, row: int, col: int, values) -> None:
+        """Values (rows) at (row, col), 1-based, each arriving in Excel as itself."""
+        rows = [[_cell(v) for v in line] for line in values]
+        self._put(sheet, row, col, rows, _contents(sheet, row, col, len(rows), len(rows[0])))
+
+    def clear(self, sheet, row: int, min_cols: int = 1) -> None:
+        """Empty every used row from `row` down."""
+        last = sheet.used_range.last_cell
+        if last.row < row:
+            return
+        cols = max(last.column, min_cols)
+        old = _contents(sheet, row, 1, last.row - row + 1, cols)
+        sheet.range((row, 1), (last.row, cols)).clear_contents()
+        self._undo.append(lambda: setattr(sheet.range((row, 1)), "value", old))
+
+    def add_sheet(self, name: str, after):
+        sheet = self.book.sheets.add(name, after=after)
+        self._undo.append(sheet.delete)
+        return sheet
+
+    def copy_sheet(self, source, name: str):
+        copy = source.copy(after=source, name=name)
+        self._undo.append(copy.delete)
+        return copy
+
+    def delete_sheet(self, name: str) -> None:
+        self.book.sheets[name].delete()
+        self._lost = True
+
+    def apply(self, edits: Sequence[Edit]) -> None:
+        """Write the core's edits in bulk; a write Excel refuses (a protected sheet, a cell being
+        edited) stops here with the sheet named, and the entry point undoes the earlier ones.
+
+        Asking Excel beforehand would not be exact (unlocked cells of a protected sheet take
+        values; the remote clients send no protection state), undoing is."""
+        for op in _plan(edits):
+            sheet = self.book.sheets[op[0].sheet if isinstance(op, list) else op.sheet]
+            try:
+                self._apply_one(sheet, op)
+            except Exception as exc:
+                log = crash_log()
+                raise BookError(
+                    f"写入“{sheet.name}”工作表时 Excel 拒绝了修改",
+                    f"请确认这张工作表没有受保护（“审阅”→“撤销工作表保护”）、也没有单元格正处于编辑状态，然后重试；"
+                    f"仍不行请把 {log} 和工作簿发给技术支持",
+                ) from exc
+        heights: dict[str, list[int]] = {}
+        for e in edits:
+            if isinstance(e, RowHeight):
+                heights.setdefault(e.sheet, []).append(e.row)
+            elif isinstance(e, FitRows):
+                self.book.sheets[e.sheet].range((e.first, 1), (e.last, 1)).rows.autofit()
+        for name, rows in heights.items():
+            self.book.sheets[name].range((min(rows), 1), (max(rows), 1)).rows.autofit()
+
+    def _apply_one(self, sheet, op) -> None:
+        if isinstance(op, ClearRows):
+            self.clear(sheet, op.row)
+        elif isinstance(op, CellBlock):
+            if not any(isinstance(v, Cached) for line in op.values for v in line):  # Excel recalculates its own formulas
+                self.write(sheet, op.row, op.col, op.values)
+        else:  # one 汇总表 column: its blocks and the cells between them, which keep what they hold
+            top = min(b.row for b in op)
+            bottom = max(b.row + len(b.values) - 1 for b in op)
+            col = op[0].col
+            old = _contents(sheet, top, col, bottom - top + 1, 1)
+            rows = [list(line) for line in old]
+            for b in op:
+                for k, (value,) in enumerate(b.values):
+                    if not isinstance(value, Cached):
+                        rows[b.row - top + k][0] = _cell(value)
+            self._put(sheet, top, col, rows, old)
 
 
-def _show_problems(book, problems: list[Problem]) -> None:
+def _show_problems(live: _Live, problems: list[Problem]) -> None:
+    """The problems in a message box and in the 问题清单; the box comes even when the sheet cannot
+    be written (a protected workbook structure), and then nothing stays changed."""
     errors = [p for p in problems if p.severity == "错误"]
     lines = [f"{i}. {p}" for i, p in enumerate(errors[:MAX_SHOWN], 1)]
-    more = f"\n……共 {len(errors)} 处，全部列在“{PROBLEM_SHEET}”工作表中。" if len(errors) > MAX_SHOWN else ""
-    _write_problem_sheet(book, problems)
-    _alert(book, "发现以下问题，未写入任何结果：\n\n" + "\n".join(lines) + more, "critical")
+    try:
+        _write_problem_sheet(live, problems)
+        listed = True
+    except Exception:
+        crash_log()
+        live.rollback()  # the listing is the first change of every entry point: nothing else is undone
+        listed = False
+    text = "发现以下问题，未写入任何结果：\n\n" + "\n".join(lines)
+    if len(errors) > MAX_SHOWN:
+        text += f"\n……共 {len(errors)} 处" + (f"，全部列在“{PROBLEM_SHEET}”工作表中。" if listed else "。")
+    if not listed:
+        text += f"\n\n（未能写入“{PROBLEM_SHEET}”工作表：工作簿结构或该表受保护。）"
+    live.alert(text, "critical")
 
 
-def _write_problem_sheet(book, problems: list[Problem]) -> None:
-    names = [s.name for s in book.sheets]
-    sheet = book.sheets[PROBLEM_SHEET] if PROBLEM_SHEET in names else book.sheets.add(PROBLEM_SHEET, after=book.sheets[len(names) - 1])
-    last = sheet.used_range.last_cell
-    sheet.range((1, 1), (max(last.row, 1), max(last.column, 5))).clear_contents()
+def _write_problem_sheet(live: _Live, problems: list[Problem]) -> None:
+    sheets = live.book.sheets
+    names = [s.name for s in sheets]
+    sheet = sheets[PROBLEM_SHEET] if PROBLEM_SHEET in names else live.add_sheet(PROBLEM_SHEET, after=sheets[len(names) - 1])
+    live.clear(sheet, 1, min_cols=5)
     rows = [["序号", "工作表", "单元格", "问题", "改法", "类型"]]
     rows += [[i, p.sheet, p.cell, p.message, p.fix, p.severity] for i, p in enumerate(problems, 1)]
-    sheet.range((1, 1)).value = rows
+    live.write(sheet, 1, 1, rows)
 
 
-def _remove_problem_sheet(book) -> None:
-    if PROBLEM_SHEET in [s.name for s in book.sheets]:
-        book.sheets[PROBLEM_SHEET].delete()
+def _remove_problem_sheet(live: _Live) -> None:
+    if PROBLEM_SHEET in [s.name for s in live.book.sheets]:
+        live.delete_sheet(PROBLEM_SHEET)
 
 
 def _summary(outcome: Outcome) -> str:
@@ -126,92 +275,116 @@ def _summary(outcome: Outcome) -> str:
     return text
 
 
+def _message_box(text: str) -> None:
+    """A message when there is no book to show it on (xlwings could not reach the caller)."""
+    try:
+        import xlwings as xw
+
+        xw.apps.active.alert(text, TITLE, "ok", "critical", None)
+        return
+    except Exception:
+        pass
+    if sys.platform == "win32":
+        import ctypes
+
+        ctypes.windll.user32.MessageBoxW(None, text, TITLE, 0x10 | 0x40000)  # critical, topmost
+
+
+def _tell(live: _Live | None, text: str) -> None:
+    try:
+        if live is not None:
+            live.alert(text, "critical")
+            return
+    except Exception:
+        pass
+    _message_box(text)
+
+
+def _undone(live: _Live | None) -> str:
+    """Undo what a failed entry point changed, and say truthfully what state the book is in."""
+    if live is None or not live.changed or live.rollback():
+        return "工作簿未改动。"
+    return "工作簿已部分改动，请关闭工作簿并选择“不保存”，重新打开后再试。"
+
+
 def _guarded(action):
-    """Run an entry point; any unexpected failure becomes a Chinese message, never a traceback."""
+    """Run an entry point so that nothing but a Chinese message reaches the cadre: not a failure
+    to reach the calling book, not a refused write (what was written is undone first)."""
 
+    @wraps(action)
     def run(book=None, **kwargs):
-        book = _caller(book)
+        live = None
         try:
-            return action(book, **kwargs)
+            live = _Live(_caller(book))
+            return action(live, **kwargs)
+        except BookError as exc:
+            _tell(live, f"{exc}。\n\n{_undone(live)}")
         except Exception:
-            log = Path(os.environ.get("TEMP", "/tmp")) / "starbook-error.log"
-            try:
-                log.write_text(traceback.format_exc(), encoding="utf-8")
-            except OSError:
-                pass
-            _alert(book, f"starbook 内部错误，工作簿未改动。详细信息已保存到 {log}，请把它和工作簿发给技术支持。", "critical")
-            return None
+            log = crash_log()
+            _tell(live, f"starbook 内部错误，{_undone(live)}\n详细信息已保存到 {log}，请把它和工作簿发给技术支持。")
+        return None
 
-    run.__name__ = action.__name__
-    run.__doc__ = action.__doc__
     return run
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return os.environ.get("USERNAME", "")
-
-
 @_guarded
-def rate(book, *, now: datetime | None = None, user: str | None = None) -> Outcome:
+def rate(live: _Live, *, now: datetime | None = None, user: str | None = None) -> Outcome:
     """定星: rate the open book in place, exactly as `starbook rate` does on a file."""
     with gc_paused():
-        outcome = rate_book(read_grids(book), now=now or datetime.now(), user=_user() if user is None else user)
+        outcome = rate_book(read_grids(live.book), now=now or datetime.now(), user=os_user() if user is None else user)
     if not outcome.ok:
-        _show_problems(book, outcome.problems)
+        _show_problems(live, outcome.problems)
         return outcome
     with gc_paused():
-        apply_edits(book, outcome.edits)
-    _remove_problem_sheet(book)
-    _alert(book, _summary(outcome))
+        live.apply(outcome.edits)
+    _remove_problem_sheet(live)
+    live.alert(_summary(outcome))
     return outcome
 
 
 @_guarded
-def check(book) -> Outcome:
+def check(live: _Live) -> Outcome:
     """校验: list every problem, change no result."""
     with gc_paused():
-        outcome = rate_book(read_grids(book), with_edits=False)
+        outcome = rate_book(read_grids(live.book), with_edits=False)
     if not outcome.ok:
-        _show_problems(book, outcome.problems)
+        _show_problems(live, outcome.problems)
     else:
-        _remove_problem_sheet(book)
+        _remove_problem_sheet(live)
         text = f"校验通过：{len(outcome.names)} 个党组织可以定星。"
         if outcome.warnings:
             text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in outcome.warnings[:MAX_SHOWN])
-        _alert(book, text)
+        live.alert(text)
     return outcome
 
 
 @_guarded
-def add_form(book) -> str | None:
+def add_form(live: _Live) -> str | None:
     """新增评分表: copy the last form after itself and clear its inputs."""
+    book = live.book
     forms = [s for s in book.sheets if is_form(s.name)]
     if not forms:
-        _alert(book, "工作簿中没有量化评分表可以复制。请用 starbook new 生成带评分表的工作簿。", "critical")
+        live.alert("工作簿中没有量化评分表可以复制。请用 starbook new 生成带评分表的工作簿。", "critical")
         return None
     numbers = [int(s.name[len(PREFIX):]) for s in forms if s.name[len(PREFIX):].isdigit()]
     name = f"{PREFIX}{max(numbers, default=len(forms)) + 1}"
     grids = read_grids(book)
     scheme, problems = parse_params(grids.get("参数", [[]]))
     if scheme is None:
-        _show_problems(book, problems)
+        _show_problems(live, problems)
         return None
     source = forms[-1]
-    copy = source.copy(after=source, name=name)
+    copy = live.copy_sheet(source, name)
     direct = [e.name for e in scheme.evaluators if e.method == METHOD_DIRECT]
-    apply_edits(book, blank_form_edits(name, grids[source.name], direct))
+    live.apply(blank_form_edits(name, grids[source.name], direct))
     copy.activate()
     return name
 
 
 @_guarded
-def show_help(book) -> None:
+def show_help(live: _Live) -> None:
     """帮助: the short user guide."""
-    _alert(
-        book,
+    live.alert(
         "使用步骤：\n"
         "1. 在“参数”表确认方案、权重、分数线和名额（黄色单元格可改）。\n"
         "2. 每个党组织一张“量化评分表”：填写名称、类别、上年星级、各方逐项得分、测评票数和否决事项。"
