@@ -30,7 +30,7 @@ from .sheets.forms import PREFIX, is_form
 
 PROBLEM_SHEET = "问题清单"
 TITLE = "星级评定"
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
+READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示")
 MAX_SHOWN = 8
 
 
