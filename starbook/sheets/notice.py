@@ -129,7 +129,12 @@ def chinese_date(d: date) -> str:
 
 
 def _em(ch: str) -> float:
-    return 1.0 if ord(ch) > 0x2E7F else 0.5
+    """Width in ems: ASCII is half-width; everything else (CJK, full-width punctuation, “”—) one em."""
+    return 0.5 if ch < "\x80" else 1.0
+
+
+def _ems(text: str) -> float:
+    return len(text) - len(text.encode("ascii", "ignore")) / 2
 
 
 def wrap(tokens: Sequence[str], width: float, *, first: str = "") -> list[str]:
@@ -138,26 +143,31 @@ def wrap(tokens: Sequence[str], width: float, *, first: str = "") -> list[str]:
     A line never starts with closing punctuation (禁则): the character before it moves down too.
     """
     lines: list[str] = []
-    line = first
-
-    def used() -> float:
-        return sum(map(_em, line))
+    parts: list[str] = [first] if first else []
+    used = _ems(first)
 
     def cut(next_char: str) -> None:
-        nonlocal line
+        nonlocal parts, used
+        line = "".join(parts)
         carry = line[-1] if next_char in NO_LINE_START and len(line.strip()) > 1 else ""
         lines.append(line[: len(line) - len(carry)])
-        line = carry
+        parts, used = ([carry] if carry else []), _ems(carry)
 
     for token in tokens:
-        if used() + sum(map(_em, token)) > width and line.strip():
+        size = _ems(token)
+        if used + size > width and "".join(parts).strip():
             cut(token[0])
-        for ch in token:
-            if used() + _em(ch) > width:
+        if used + size <= width:  # the usual case: the whole token fits
+            parts.append(token)
+            used += size
+            continue
+        for ch in token:  # a token longer than a line
+            if used + _em(ch) > width:
                 cut(ch)
-            line += ch
-    if line:
-        lines.append(line)
+            parts.append(ch)
+            used += _em(ch)
+    if parts and "".join(parts):
+        lines.append("".join(parts))
     return lines
 
 
@@ -170,9 +180,9 @@ def title_lines(issuer: str) -> list[str]:
     """The title, broken after 关于 when it is too long for one line (a 词意完整 break)."""
     head, tail = f"{issuer}关于", "基层党组织星级评定结果的公示"
     whole = head + tail
-    if sum(map(_em, whole)) <= TITLE_EM:
+    if _ems(whole) <= TITLE_EM:
         return [whole]
-    if not issuer or sum(map(_em, head)) > TITLE_EM:
+    if not issuer or _ems(head) > TITLE_EM:
         return wrap(list(whole), TITLE_EM)
     return [head, tail]
 
@@ -273,9 +283,25 @@ def notice_edits(
         return [], []
     settings, problems = parse_settings(grids.get(P.SHEET))
     rows = notice_lines(scheme, names, stars, settings, kept(grids[SHEET]))
-    width = max(len(r) for r in rows)
-    block = tuple(tuple(r) + (None,) * (width - len(r)) for r in rows)
-    return [ClearRows(SHEET, 1), CellBlock(SHEET, 1, 1, block)], problems
+    return [ClearRows(SHEET, 1), *_blocks(rows)], problems
+
+
+def _blocks(rows: Sequence[tuple[Value, ...]]) -> list[CellBlock]:
+    """Runs of rows as blocks spanning only their filled columns: no blank cells written."""
+    blocks: list[CellBlock] = []
+    run: list[tuple[Value, ...]] = []
+    span: tuple[int, int] | None = None
+    start = 0
+    for i, line in enumerate([*rows, ()]):
+        filled = [c for c, v in enumerate(line) if v is not None]
+        here = (filled[0], filled[-1]) if filled else None
+        if here != span or here is None:
+            if run and span is not None:
+                blocks.append(CellBlock(SHEET, start + 1, span[0] + 1, tuple(r[span[0] : span[1] + 1] for r in run)))
+            run, span, start = [], here, i
+        if here is not None:
+            run.append(line)
+    return blocks
 
 
 def is_filled(grid: Grid | None) -> bool:
