@@ -2,10 +2,9 @@
 the cadre typed, and prints through real LibreOffice as an A4 GB/T 9704 notice."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest

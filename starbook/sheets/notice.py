@@ -93,9 +93,11 @@ def parse_settings(grid: Grid | None) -> tuple[NoticeSettings, list[Problem]]:
             else:
                 values[s.attr] = d
         elif s.kind == "int":
-            n = raw if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) else None
             if is_blank(raw):
                 continue
+            n = raw if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) else None
+            if isinstance(raw, str) and raw.strip().isdigit():
+                n = int(raw.strip())  # typed into a text-formatted cell
             if n is None or n != int(n) or not 1 <= n <= 60:
                 problems.append(Problem(P.SHEET, where, f"公示天数「{raw}」不是 1～60 的整数，按默认 {s.default} 个工作日", "请填写工作日天数，如 5", WARNING))
             else:
