@@ -22,14 +22,14 @@ from pathlib import Path
 from .edits import Edit
 from .gcpause import gc_paused
 from .presets import all_presets, find_preset, preset_title
-from .problems import BookError
+from .problems import BookError, Problem
 from .ratebook import Outcome, rate_book
 from .scheme import Scheme
 from .shell import os_user, wanted
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
-from .xlsx.read import check_exists, read_grids, read_package
+from .xlsx.read import check_exists, read_grids, read_package, sheet_names
 
 def template_path() -> Path:
     """The template shipped with the package, or the repository's own copy."""
@@ -167,3 +167,29 @@ def write_edits(
         raise BookError(f"“{src.name}”已损坏（{exc}）", "请从原件或邮件附件重新保存一份再试") from exc
     except PermissionError as exc:
         raise BookError(f"无法写入“{dst.name}”：文件被占用或没有写权限", "请先在 Excel/WPS 中关闭这个文件，再重试") from exc
+
+
+PUBLISH_SHEETS = ("公示",)
+PUBLISH_ALL_SHEETS = ("公示", "汇总表", "整改名单")
+
+
+def publish(path: Path, out: Path, *, all_sheets: bool = False) -> list[Problem]:
+    """The 公示 (with `all_sheets`, also the 汇总表 and 整改名单) as a PDF, through LibreOffice.
+
+    The workbook is only read. Returns the problems that stop it (the book is not
+    rated yet); nothing is written then.
+    """
+    from .pdf import export_pdf
+    from .sheets import notice
+
+    path = Path(path)
+    names = sheet_names(path)
+    sheets = [s for s in (PUBLISH_ALL_SHEETS if all_sheets else PUBLISH_SHEETS) if s in names]
+    if notice.SHEET not in names:
+        raise BookError(f"“{path.name}”中没有“{notice.SHEET}”工作表（旧版工作簿）",
+                        "请用 starbook new 生成新版工作簿，或从模板 StarRating.xlsm 复制“公示”表到本工作簿后重新定星")
+    grid = read_grids(path, lambda n: n == notice.SHEET)[notice.SHEET]
+    if not notice.is_filled(grid):
+        return [Problem(notice.SHEET, "", "公示还没有生成：工作簿尚未定星", "请先点击“星级评定”选项卡的“定星”或运行 starbook rate 文件名，再生成 PDF")]
+    export_pdf(path, Path(out), sheets)
+    return []

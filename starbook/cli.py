@@ -237,6 +237,19 @@ def check(file: Path) -> None:
     click.echo(f"校验通过：{len(outcome.names)} 个党组织可以定星。")
 
 
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF 文件名")
+@click.option("--all", "all_sheets", is_flag=True, help="同时输出汇总表和整改名单")
+def publish(file: Path, output: Path, all_sheets: bool) -> None:
+    """公示（加 --all 还有汇总表、整改名单）生成 PDF，需要 LibreOffice；不改动工作簿。"""
+    problems = api.publish(file, output, all_sheets=all_sheets)
+    _problems(problems)
+    if problems:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"已生成 {output}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes a Chinese message and an exit status."""
     try:

@@ -20,6 +20,7 @@ from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme
 from .sheets import forms as F
+from .sheets import notice as N
 from .sheets import params as P
 from .sheets import summary as S
 
@@ -101,6 +102,9 @@ def rate_book(
         outcome.edits += _preview_edits(forms)
         outcome.edits += _rectify_edits(grids, orgs, rating)
         outcome.edits += _stats_edits(grids, rating)
+        notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
+        outcome.edits += notice
+        outcome.problems += found
         outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user)
         if LOG_SHEET not in grids:
             outcome.problems.append(Problem(LOG_SHEET, "", "工作簿中没有“定星记录”表，本次定星不会留下记录", "请从模板复制“定星记录”表", WARNING))

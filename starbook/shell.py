@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .sheets.forms import is_form
 
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计")
+READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示")
 
 
 def wanted(name: str) -> bool:

@@ -27,6 +27,7 @@ from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
 from ..sheets import forms as F
+from ..sheets import notice as N
 from ..sheets import params as P
 from ..sheets import summary as S
 
@@ -109,10 +110,11 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     forms = [wb.add_worksheet(form_sheet_name(i + 1)) for i in range(spec.forms)]
     rectify = wb.add_worksheet(RECTIFY_SHEET)
     stats = wb.add_worksheet(STATS_SHEET)
+    notice = wb.add_worksheet(N.SHEET)
     params = wb.add_worksheet(P.SHEET)
     log = wb.add_worksheet(LOG_SHEET)
     conf = wb.add_worksheet(XLWINGS_CONF)
-    for i, ws in enumerate([summary, *forms, rectify, stats, params, log, conf]):
+    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, conf]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
     _summary(summary, fmt, spec)
@@ -120,6 +122,7 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
         _form(ws, fmt, spec, param_cells)
     _rectify(rectify, fmt, spec)
     _stats(stats, fmt, spec)
+    _notice(notice, fmt)
     _params(params, fmt, spec.scheme)
     _log(log, fmt)
     _xlwings_conf(conf)
@@ -184,7 +187,7 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
         first = row
         for values in rows:
             if label == "基本设置":
-                setting = next(s for s in P.SETTINGS if s.key == values[0])
+                setting = next(s for s in (*P.SETTINGS, *P.NOTICE_SETTINGS) if s.key == values[0])
                 ws.write(row, 0, values[0], fmt.label)
                 _write_setting(ws, row, setting, values[1], fmt)
                 ws.merge_range(row, 2, row, 5, values[2], fmt.note)
@@ -228,6 +231,10 @@ def _params_basis(ws, fmt: _Formats, row: int, basis: list[tuple[str, str]]) -> 
 def _write_setting(ws, row: int, setting: P.Setting, value, fmt: _Formats) -> None:
     if setting.kind in ("percent", "opt_percent"):
         ws.write(row, 1, _num(value) if value is not None else "", fmt.input_percent)
+    elif setting.kind == "date":
+        ws.write_blank(row, 1, None, fmt.input_date)
+        ws.data_validation(row, 1, row, 1, {"validate": "date", "criteria": ">", "value": datetime(2000, 1, 1),
+                                            "ignore_blank": True, "error_message": "请填写日期，如 2026-01-05"})
     elif setting.kind == "int":
         ws.write_number(row, 1, value, fmt.input_count)
     else:
@@ -563,6 +570,32 @@ def _stats(ws, fmt: _Formats, spec: BookSpec) -> None:
     ws.write(3, 0, STATS_ANCHOR, fmt.section)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
     _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+# GB/T 9704 on A4: 天头 37 mm, 订口 28 mm, 版心 156 × 225 mm (so bottom 35 mm, right 26 mm),
+# 22 lines a page. Columns A and C are equal, so B's centre is the 版心's centre.
+MM = 1 / 25.4
+NOTICE_LINE_PT = 28.5  # 38 px: the pixel height nearest below 225 mm / 22 lines (28.95 pt)
+NOTICE_COLUMNS = (10.1, 61.3, 10.1)  # 20 + 115 + 20 mm in Calibri-11 character widths (7 px + 5 px padding)
+
+
+def _notice(ws, fmt: _Formats) -> None:
+    for c, (width, style) in enumerate(zip(NOTICE_COLUMNS, (fmt.notice_body, fmt.notice_title, fmt.notice_right))):
+        ws.set_column(c, c, width, style)
+    ws.set_default_row(NOTICE_LINE_PT)
+    ws.write(0, N.COL_TITLE, N.title_lines("")[0], fmt.notice_title)
+    ws.write_comment(0, N.COL_TITLE, (
+        "本表由“定星”生成，每次定星刷新拟定星级名单。标题和落款取参数表“发布单位”，公示期取“公示开始日期”"
+        "“公示天数（工作日）”，联系人、联系电话取参数表。落款下一行的日期和其下各行由您填写，重新定星不会改动。"
+        "打印或 starbook publish 生成 PDF（A4，GB/T 9704 版式）。"), {"x_scale": 2.5, "y_scale": 2.5})
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(left=28 * MM, right=26 * MM, top=37 * MM, bottom=35 * MM)
+    # 100 % (the sizes GB/T 9704 fixes) where the book's default font Calibri, or its metric twin
+    # Carlito, sets the column widths; shrunk to the page, never split across pages, where a wider
+    # substitute does (README: fonts).
+    ws.fit_to_pages(1, 0)
+    ws.set_footer('&C&"宋体"&14— &P —', {"margin": 23 * MM})
 
 
 def _xlwings_conf(ws) -> None:

@@ -39,9 +39,10 @@ NONE_WORDS = ("", "不限", "无", "不适用", "—", "-")
 class Setting:
     key: str
     attr: str
-    kind: str  # text | int | percent | opt_percent | choice | opt_star | star | list
+    kind: str  # text | int | percent | opt_percent | choice | opt_star | star | list | date
     help: str
     choices: tuple[str, ...] = ()
+    default: Value = None  # for settings that are not part of the Scheme (NOTICE_SETTINGS)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -61,6 +62,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("满意率整改线", "satisfaction_min", "opt_percent", "测评满意率低于此线的列入整改名单；留空为不检查（默认：文件中的80%是整改后的满意度测评，不是年度测评）"),
     Setting("可评先进最低星级", "honor_min_star", "opt_star", "低于此星级的不得评为先进；留空为不判断"),
     Setting("维度达标比例", "dimension_pass_ratio", "opt_percent", "按维度达标时，维度得分不低于其分值的此比例即得一星（Reading）"),
+)
+
+# The 公示's own settings: they belong to the notice, not to the rules, so they stay out
+# of the Scheme (and of the inputs' digest); starbook.sheets.notice reads them by title.
+NOTICE_SETTINGS: tuple[Setting, ...] = (
+    Setting("发布单位", "issuer", "text", "公示的发布单位，写入公示标题和落款，如“中共张纪镇委员会”或“张纪镇党委”"),
+    Setting("公示开始日期", "start", "date", "公示第一天；留空则公示中留出日期由手工填写"),
+    Setting("公示天数（工作日）", "days", "int", "文件未规定公示天数，默认5个工作日（Reading）；结束日期按周一至周五推算，"
+            "starbook 不知道法定节假日和调休，遇节假日请推后开始日期或增加天数", default=5),
+    Setting("联系人", "contact", "text", "公示期间受理异议的联系人，写入公示"),
+    Setting("联系电话", "phone", "text", "联系人的电话，写入公示"),
 )
 
 # Tables: (section label, header titles). The first two titles identify the table.
@@ -93,7 +105,8 @@ def _setting_value(scheme: Scheme, s: Setting) -> Value:
 def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]]]]:
     """The sheet's sections as (label, header, rows), in order, for the builder."""
     sections: list[tuple[str, tuple[str, ...], list[list[Value]]]] = [
-        ("基本设置", (KEY, VALUE, HELP), [[s.key, _setting_value(scheme, s), s.help] for s in SETTINGS]),
+        ("基本设置", (KEY, VALUE, HELP), [[s.key, _setting_value(scheme, s), s.help] for s in SETTINGS]
+         + [[s.key, s.default, s.help] for s in NOTICE_SETTINGS]),
         (
             T_EVALUATORS[0],
             (*T_EVALUATORS[1], E_TURNOUT),
