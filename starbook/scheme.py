@@ -6,6 +6,7 @@ workbook's own 参数 sheet, because the workbook is the system of record.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
@@ -77,6 +78,52 @@ class StarRule:
 class Veto:
     name: str
     max_star: str
+    code: str = ""  # the short form a cadre may type or pick instead of the name (参数 “代码”)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every text that names this veto in a cell: its name and its code."""
+        return (self.name, self.code) if self.code and self.code != self.name else (self.name,)
+
+
+# Several vetoes in one cell are separated by "；" (or ";" or a new line). A listed
+# name may itself hold "、" or "，" (三档星级: "参加率100%、完成重点任务"), so a cell is
+# read by matching listed names and codes first, longest first; "、" and "，" still
+# separate vetoes whose names do not contain them, as older workbooks wrote.
+VETO_SEPARATOR = "；"
+VETO_SEPARATORS = ("；", ";", "\n")
+_WEAK_SEPARATORS = "、，,"
+NO_VETO_WORDS = ("无", "否")
+VETO_RULE = "多个否决事项用“；”分隔；可填参数表“否决事项”表中的代码（如 五星标准4）或全称"
+
+
+def join_vetoes(names) -> str:
+    """The text of a 否决事项 cell holding these vetoes; split_vetoes reads it back."""
+    return VETO_SEPARATOR.join(names)
+
+
+def split_vetoes(raw: str, vetoes) -> tuple[tuple[str, ...], list[str]]:
+    """The listed vetoes a cell names (by name or code) and the pieces that match none."""
+    by_label = {label: v.name for v in vetoes for label in v.labels}
+    labels = sorted(by_label, key=len, reverse=True)
+    hits: list[str] = []
+    unknown: list[str] = []
+    for part in re.split("|".join(map(re.escape, VETO_SEPARATORS)), raw):
+        rest = part.strip()
+        while rest:
+            found = next((l for l in labels if rest.startswith(l) and (len(rest) == len(l) or rest[len(l)] in _WEAK_SEPARATORS or rest[len(l)].isspace())), None)
+            if found is None:
+                cut = min((i for i in (rest.find(ch) for ch in _WEAK_SEPARATORS) if i >= 0), default=len(rest))
+                piece, rest = rest[:cut].strip(), rest[cut:]
+                if piece and piece not in NO_VETO_WORDS:
+                    unknown.append(piece)
+            else:
+                name = by_label[found]
+                if name not in hits:
+                    hits.append(name)
+                rest = rest[len(found):]
+            rest = rest.lstrip(_WEAK_SEPARATORS).strip()
+    return tuple(hits), unknown
 
 
 @dataclass(frozen=True)
