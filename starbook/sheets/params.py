@@ -6,11 +6,11 @@ looks for. The parser finds every setting by its title, never by address.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from ..grid import Grid, Value, cell_at, cell_name, find_header, is_blank, text
-from ..numbers import parse_percent, percent_text, plain, to_decimal
+from ..grid import CellError, Grid, Value, cell_at, cell_name, find_header, is_blank, is_date, not_a_number, shown_value, text
+from ..numbers import parse_number, parse_percent, percent_text, plain
 from ..problems import Problem
 from ..scheme import (
     CAP_BASES,
@@ -138,15 +138,12 @@ class _Reader:
             if required:
                 self.problem(row, col, f"{what}未填写", "请填写一个数")
             return None
-        if isinstance(v, str):
-            try:
-                return Decimal(v.strip())
-            except InvalidOperation:
-                pass
-        if isinstance(v, (str, bool)):
-            self.problem(row, col, f"{what}「{v}」不是数字", "请填写一个数（如 90）")
+        try:
+            return parse_number(v)
+        except ValueError:
+            fix = "请把单元格格式设为“常规”或“数值”后重新填写一个数（如 90）" if is_date(v) else "请填写一个数（如 90）"
+            self.problem(row, col, f"{what}{not_a_number(v)}", fix)
             return None
-        return to_decimal(v)
 
     def percent(self, row: int, col: int, what: str, *, optional: bool = False) -> Decimal | None:
         v = cell_at(self.grid, row, col)
@@ -154,8 +151,9 @@ class _Reader:
             return None
         try:
             p = parse_percent(v)
-        except (ValueError, TypeError, InvalidOperation):
-            self.problem(row, col, f"{what}「{'' if v is None else v}」不是百分比", "请填写如 20% 的百分比")
+        except ValueError:
+            shown = f"是日期或时间「{shown_value(v)}」，" if is_date(v) else f"「{'' if v is None else shown_value(v)}」"
+            self.problem(row, col, f"{what}{shown}不是百分比", "请填写如 20% 的百分比")
             return None
         if not Decimal(0) <= p <= Decimal(1):
             self.problem(row, col, f"{what}为{percent_text(p)}，超出 0%～100%", "请填写 0% 到 100% 之间的比例")
@@ -197,9 +195,37 @@ class _Reader:
         return header_row, cols, rows
 
 
+def _error_cells(grid: Grid) -> tuple[Grid, list[Problem]]:
+    """Every error value (#REF! …) and formula without a result in 参数, reported by cell.
+
+    Such a cell must never read as blank (a blank 五星级名额上限 means 不限). Once
+    reported, the grid is read with those cells blank: any problem stops the
+    rating, so the blanks only keep the other checks going. The 合计 row is a
+    check for the eye that starbook does not read, so its formula is left alone.
+    """
+    problems: list[Problem] = []
+    cleaned: list | None = None
+    for r, line in enumerate(grid):
+        if not any(isinstance(v, CellError) for v in line):
+            continue
+        labels = [text(v) for v in line if isinstance(v, str) and not isinstance(v, CellError) and text(v)]
+        if TOTAL_ROW in labels:
+            continue
+        cleaned = cleaned if cleaned is not None else [list(x) for x in grid]
+        for c, v in enumerate(line):
+            if isinstance(v, CellError):
+                label = next((text(x) for x in line[:c] if isinstance(x, str) and not isinstance(x, CellError) and text(x)), "")
+                where = f"“{label}”一行的这一格" if label else "这一格"
+                problems.append(Problem(SHEET, cell_name(r, c), f"{where}{v.describe()}", v.fix()))
+                cleaned[r][c] = None
+    return (grid if cleaned is None else cleaned), problems
+
+
 def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
     """The Scheme the 参数 sheet states, or the problems that stop it."""
+    grid, cell_problems = _error_cells(grid)
     rd = _Reader(grid)
+    rd.problems += cell_problems
     header = find_header(grid, KEY, VALUE)
     if header is None:
         return None, [Problem(SHEET, "", "找不到“设置项”“值”表头，参数表已损坏", "请从模板重新复制参数表，或用 starbook new 生成新工作簿")]
@@ -216,10 +242,10 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
             rd.problems.append(Problem(SHEET, cell_name(hr, kcol), f"缺少设置项“{s.key}”", "请从模板补回这一行"))
             continue
         row = seen[s.key]
-        raw = cell_at(grid, row, vcol)
+        raw = text(cell_at(grid, row, vcol))
         what = s.key
         if s.kind == "text":
-            values[s.attr] = text(raw)
+            values[s.attr] = raw
         elif s.kind == "int":
             n = rd.number(row, vcol, what)
             if n is not None:
@@ -230,7 +256,7 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         elif s.kind in ("percent", "opt_percent"):
             values[s.attr] = rd.percent(row, vcol, what, optional=s.kind == "opt_percent")
         elif s.kind == "choice":
-            t = text(raw)
+            t = raw
             if t not in s.choices:
                 rd.problem(row, vcol, f"{what}「{t}」不是可选值", f"请选择{'、'.join(s.choices)}之一")
             values[s.attr] = t
@@ -239,7 +265,7 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         elif s.kind == "opt_star":
             values[s.attr] = rd.star(row, vcol, what, optional=True)
         elif s.kind == "list":
-            values[s.attr] = tuple(n.strip() for n in text(raw).replace("，", "、").split("、") if n.strip())
+            values[s.attr] = tuple(n.strip() for n in raw.replace("，", "、").split("、") if n.strip())
     if values.get("decimals") is not None and values["decimals"] > 4:
         rd.problem(seen["小数位数"], vcol, "小数位数最多为 4", "请填写 0～4")
 
@@ -328,8 +354,8 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
         order = None
         if not is_blank(order_raw):
             n = rd.number(r, c_t, f"“{name}”的平局比较顺序")
-            if n is not None and (n != n.to_integral_value() or n < 1):
-                rd.problem(r, c_t, "平局比较顺序应为 1、2、3…", "请填写正整数，或留空表示不参与比较")
+            if n is not None and (n != n.to_integral_value() or not 1 <= n <= len(rows)):
+                rd.problem(r, c_t, f"平局比较顺序应为 1～{len(rows)} 的整数", "请填写 1、2、3…，或留空表示不参与比较")
             elif n is not None:
                 order = int(n)
                 if order in orders:
@@ -382,6 +408,9 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
         g = text(cell_at(rd.grid, r, c_grade)) or None
         if g is not None and g not in grade_names:
             rd.problem(r, c_grade, f"对应等次「{g}」不在等次表中", "请填写等次表中的等次，或留空")
+        if m is not None and not Decimal(0) <= m <= Decimal(100):
+            rd.problem(r, c_min, f"星级最低分 {plain(m)} 超出 0～100", "请填写 0 到 100 之间的分数")
+            m = None
         if star is None or m is None:
             continue
         for prev in out:
@@ -410,7 +439,9 @@ def _dimensions(rd: _Reader) -> tuple[Dimension, ...]:
     out = []
     for r in rows:
         p = rd.number(r, cols["维度分值"], "维度分值")
-        if p is not None:
+        if p is not None and not Decimal(0) < p <= Decimal(100):
+            rd.problem(r, cols["维度分值"], f"维度分值 {plain(p)} 超出 0～100", "请填写大于 0、不超过 100 的分值")
+        elif p is not None:
             out.append(Dimension(text(cell_at(rd.grid, r, cols["达标维度"])), p, ()))
     return tuple(out)
 

@@ -6,10 +6,14 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from concurrent.futures import ThreadPoolExecutor
+
 import python_calamine
 
 from ..grid import Grid
 from ..problems import BookError
+from .cellerrors import error_cells, needs_patch, overlay, readable_copy
+from .sheetpatch import sheet_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -71,14 +75,46 @@ def sheet_names(path: Path) -> list[str]:
 
 
 def read_grids(path: Path, wanted: Callable[[str], bool] | None = None) -> dict[str, Grid]:
-    """Every wanted sheet as rows of values; blank cells are ''."""
+    """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
+
+    calamine reads error values and formulas without a result as ''; a second
+    thread finds them in the sheets' XML meanwhile (starbook/xlsx/cellerrors.py).
+    """
     check_package(path)
     try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(path))
-        out: dict[str, Grid] = {}
-        for name in wb.sheet_names:
-            if wanted is None or wanted(name):
-                out[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        return out
+        with ThreadPoolExecutor(1) as pool:
+            scan = pool.submit(_error_scan, path, wanted)
+            try:
+                wb = python_calamine.CalamineWorkbook.from_path(str(path))
+                out = _calamine_grids(wb, wanted)
+            except python_calamine.CalamineError as exc:
+                if "error value" not in str(exc):
+                    raise
+                with zipfile.ZipFile(path) as zf:  # a newer error value (#SPILL! …) that calamine refuses
+                    parts = {p for p, xml in scan.result()[1].items() if xml}
+                    out = _calamine_grids(python_calamine.CalamineWorkbook.from_filelike(readable_copy(zf, parts)), wanted)
+            errors = scan.result()[0]
+        return {name: overlay(grid, errors.get(name, {})) for name, grid in out.items()}
+    except BookError:
+        raise
     except Exception as exc:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
+
+
+def _calamine_grids(wb, wanted: Callable[[str], bool] | None) -> dict[str, list]:
+    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in wb.sheet_names if wanted is None or wanted(name)}
+
+
+def _error_scan(path: Path, wanted: Callable[[str], bool] | None) -> tuple[dict[str, dict], dict[str, bool]]:
+    """Error cells per wanted sheet, and per sheet part whether calamine would refuse it."""
+    errors: dict[str, dict] = {}
+    refused: dict[str, bool] = {}
+    with zipfile.ZipFile(path) as zf:
+        for name, part in sheet_parts(zf).items():
+            if wanted is not None and not wanted(name):
+                continue
+            xml = zf.read(part)
+            errors[name] = error_cells(xml)
+            refused[part] = needs_patch(xml)
+    return errors, refused
