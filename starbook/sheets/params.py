@@ -17,6 +17,7 @@ from ..scheme import (
     METHODS,
     ROUNDINGS,
     STAR_BY_DIMENSIONS,
+    STAR_BY_SCORE,
     STAR_MODES,
     STARS,
     TURNOUT_ACTIONS,
@@ -128,6 +129,7 @@ class _Reader:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
         self.problems: list[Problem] = []
+        self.min_cells: dict[object, tuple[int, int]] = {}  # Grade or StarRule → its 最低分 cell
 
     def problem(self, row: int, col: int, message: str, fix: str) -> None:
         self.problems.append(Problem(SHEET, cell_name(row, col), message, fix))
@@ -272,6 +274,8 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
     evaluators = _evaluators(rd)
     grades = _grades(rd)
     star_rules = _star_rules(rd, grades)
+    if values.get("star_mode") == STAR_BY_SCORE and not rd.problems:
+        _star_coverage(rd, grades, star_rules)
     dims = _dimensions(rd) if values.get("star_mode") == STAR_BY_DIMENSIONS else ()
     votes = _vote_options(rd)
     vetoes = _vetoes(rd)
@@ -391,6 +395,7 @@ def _grades(rd: _Reader) -> tuple[Grade, ...]:
             rd.problem(r, c_min, f"等次最低分没有从高到低排列（{plain(m)} 不低于上一行的 {plain(previous)}）", "请按从高到低的顺序填写，每一等次的最低分都要低于上一等次")
         previous = m
         out.append(Grade(text(cell_at(rd.grid, r, c_name)), m))
+        rd.min_cells[out[-1]] = (r, c_min)
     return tuple(out)
 
 
@@ -420,6 +425,7 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
             if better.min_score < worse.min_score:
                 rd.problem(r, c_min, f"星级最低分顺序不对：{better.star}的最低分 {plain(better.min_score)} 低于{worse.star}的 {plain(worse.min_score)}", "星级越高，最低分应越高（或相等），请改正")
         out.append(StarRule(star, m, g))
+        rd.min_cells.setdefault(out[-1], (r, c_min))
     if not out and rows:
         return ()
     if not rows:
@@ -428,6 +434,50 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
         if grade_names and not any(rule.grade in (None, grade.name) for rule in out):
             rd.problem(header_row, c_grade, f"等次“{grade.name}”在星级表中没有对应的星级", "请在星级表中为它加一行")
     return tuple(out)
+
+
+def _star_coverage(rd: _Reader, grades: tuple[Grade, ...], rules: tuple[StarRule, ...]) -> None:
+    """Every score from 0 to 100 must reach a star row (无星 included), or it would get 无星 silently.
+
+    A score gets its grade first, then the best star row whose 最低分 it reaches and
+    whose 对应等次 is its grade (or blank); so each grade's band needs a row of that
+    grade (or of none) starting at or below the band's lower end. Scores below the
+    lowest grade, and every score when there are no grades, have no grade.
+    """
+    bands: list[tuple[Decimal, Decimal, Grade | None, bool]] = []  # [low, high) with its grade; the top band includes 100
+    high = Decimal(100)
+    top = True
+    for grade in sorted(grades, key=lambda g: g.min_score, reverse=True):
+        bands.append((grade.min_score, high, grade, top))
+        high, top = grade.min_score, False
+    if high > 0:
+        bands.append((Decimal(0), high, None, top))
+    for low, high, grade, top in bands:
+        name = grade.name if grade else None
+        fitting = [rule for rule in rules if rule.grade in (None, name)]
+        if not fitting:
+            continue  # reported above: the grade has no star row at all
+        lowest = min(fitting, key=lambda rule: rule.min_score)
+        if lowest.min_score <= low:
+            continue
+        gap_end = min(lowest.min_score, high)
+        span = f"{plain(low)}～{plain(gap_end)} 分（不含 {plain(gap_end)}）" if gap_end < high or not top else f"{plain(low)}～{plain(high)} 分"
+        r, c = rd.min_cells[lowest]
+        if grade is not None:
+            gr, gc = rd.min_cells[grade]
+            rd.problem(
+                r, c,
+                f"等次“{name}”从 {plain(low)} 分起（{cell_name(gr, gc)}），但对应“{name}”的最低一档星级{lowest.star}从 {plain(lowest.min_score)} 分起："
+                f"{span}的“{name}”得不到任何星级",
+                f"请把{lowest.star}的最低分改为 {plain(low)}，或在星级表中为“{name}”加一行从 {plain(low)} 分起的星级",
+            )
+        else:
+            who = "没有等次的得分" if grades else "得分"
+            rd.problem(
+                r, c,
+                f"星级表的最低一档{lowest.star}从 {plain(lowest.min_score)} 分起：{span}的{who}得不到任何星级",
+                f"请把{lowest.star}的最低分改为 {plain(low)}，或在星级表中加一行“无星 {plain(low)}”",
+            )
 
 
 def _dimensions(rd: _Reader) -> tuple[Dimension, ...]:
