@@ -94,7 +94,12 @@ VETO_SEPARATOR = "；"
 VETO_SEPARATORS = ("；", ";", "\n")
 _WEAK_SEPARATORS = "、，,"
 NO_VETO_WORDS = ("无", "否")
-VETO_RULE = "多个否决事项用“；”分隔；可填参数表“否决事项”表中的代码（如 五星标准4）或全称"
+
+
+def veto_rule(example: str = "") -> str:
+    """The rule for typing vetoes, as the veto cells' input message and the fixes state it."""
+    code = f"（如 {example}）" if example else ""
+    return f"多个否决事项用“；”分隔，每项填参数表“否决事项”表中的代码{code}或全称，也可从下拉列表选一项"
 
 
 def join_vetoes(names) -> str:

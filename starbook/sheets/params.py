@@ -29,6 +29,8 @@ from ..scheme import (
     StarRule,
     UpgradeTarget,
     Veto,
+    NO_VETO_WORDS,
+    VETO_SEPARATORS,
 )
 
 SHEET = "参数"
@@ -71,6 +73,7 @@ T_STARS = ("星级", ("星级", "最低分", "对应等次"))
 T_DIMENSIONS = ("达标维度", ("达标维度", "维度分值"))
 T_VOTES = ("测评计分", ("测评选项", "每票分值"))
 T_VETOES = ("否决事项", ("否决事项", "最高星级"))
+VETO_CODE = "代码"  # the veto table's third column; optional, older workbooks lack it
 T_APPROVING = ("审定机关", ("星级", "审定机关"))
 T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
 T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
@@ -106,7 +109,7 @@ def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]
         sections.append((T_DIMENSIONS[0], T_DIMENSIONS[1], [[d.name, d.points] for d in scheme.dimensions]))
     sections += [
         (T_VOTES[0], T_VOTES[1], [[n, p] for n, p in scheme.vote_options]),
-        (T_VETOES[0], T_VETOES[1], [[v.name, v.max_star] for v in scheme.vetoes]),
+        (T_VETOES[0], (*T_VETOES[1], VETO_CODE), [[v.name, v.max_star, v.code or v.name] for v in scheme.vetoes]),
         (T_APPROVING[0], T_APPROVING[1], [[s, b] for s, b in scheme.approving]),
         (
             T_DISTRIBUTION[0],
@@ -517,12 +520,24 @@ def _vetoes(rd: _Reader) -> tuple[Veto, ...]:
     if not found:
         return ()
     _, cols, rows = found
-    _unique(rd, rows, cols["否决事项"], "否决事项")
+    c_name, c_code = cols["否决事项"], cols.get(VETO_CODE)
+    _unique(rd, rows, c_name, "否决事项")
     out = []
+    labels: dict[str, tuple[int, int]] = {}  # every name and code → its cell: a cell's text must name one veto
     for r in rows:
         s = rd.star(r, cols["最高星级"], "最高星级")
+        name = text(cell_at(rd.grid, r, c_name))
+        code = text(cell_at(rd.grid, r, c_code)) if c_code is not None else ""
+        for label, c in ((name, c_name), (code, c_code)):
+            if not label or (c == c_code and label == name):
+                continue
+            if any(sep in label for sep in VETO_SEPARATORS) or label in NO_VETO_WORDS:
+                rd.problem(r, c, f"否决事项的名称或代码「{label}」含有分隔符“；”或换行，或是“无”“否”", "请改用不含“；”和换行的名称或代码（“、”可以保留）")
+            elif label in labels and not (c == c_name and labels[label][1] == c_name):  # equal names: see _unique
+                rd.problem(r, c, f"否决事项的代码「{label}」与 {cell_name(*labels[label])} 重复", "每个代码只能指一个否决事项，且不能与其他否决事项的名称相同")
+            labels.setdefault(label, (r, c))
         if s:
-            out.append(Veto(text(cell_at(rd.grid, r, cols["否决事项"])), s))
+            out.append(Veto(name, s, code if code != name else ""))
     return tuple(out)
 
 

@@ -13,14 +13,14 @@ from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank,
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
-from ..scheme import STAR_BY_DIMENSIONS, STARS, VETO_RULE, Scheme, split_vetoes
+from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule, split_vetoes
 
 SHEET = "汇总表"
 S_NO, S_NAME, S_KIND, S_LAST, S_VETO = "序号", "党组织名称", "类别", "上年星级", "否决事项"
 O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等次", "初定星级", "星级", "调整说明", "审定机关", "升降"
 OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
 O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
-VETO_FIX = f"请使用参数表“否决事项”表中的名称或代码；{VETO_RULE}"
+VETO_FIX = f"请改正：{veto_rule()}"
 
 
 def input_columns(scheme: Scheme) -> list[str]:
