@@ -130,7 +130,7 @@ def test_veto_cells_offer_the_codes_of_params_as_a_dropdown(tmp_path):
             attrs, first, last = found[0]
             assert [line[2] for line in params[int(first) - 1 : int(last)]] == [v.code for v in scheme.vetoes]
             assert 'showErrorMessage="1"' not in attrs  # typed text (several vetoes, a full name) is accepted
-            assert "多个否决事项用“；”分隔" in attrs and "五星标准1" in attrs
+            assert ("多个否决事项用“；”分隔" if sheet == "汇总表" else "每行一个否决事项") in attrs and "五星标准1" in attrs
 
 
 @pytest.mark.parametrize("preset", ORDER)

@@ -251,12 +251,14 @@ def _param_validations(ws, label: str, first: int, last: int) -> None:
 # ---------------------------------------------------------------- 汇总表
 
 
-def _veto_picker(scheme: Scheme, param_cells: dict[str, str]) -> dict:
+def _veto_picker(scheme: Scheme, param_cells: dict[str, str], *, one: bool = False) -> dict:
     """A dropdown of the 参数 veto codes that still takes typed text (several, or a full name)."""
     example = next((v.code for v in scheme.vetoes if v.code), scheme.vetoes[0].name)
+    message = (f"每行一个否决事项：参数表“否决事项”表中的全称或代码（如 {example}），可从下拉列表选择；存在的在右侧选“是”"
+               if one else veto_rule(example))
     return {
         "validate": "list", "source": param_cells["veto_codes"], "show_error": False,
-        "input_title": "否决事项", "input_message": veto_rule(example)[:255],
+        "input_title": "否决事项", "input_message": message[:255],
     }
 
 
@@ -487,7 +489,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         row += 1
         for v in scheme.vetoes:
             ws.merge_range(row, 0, row, 4, v.name, fmt.text)
-            ws.data_validation(row, 0, row, 0, _veto_picker(scheme, param_cells))
+            ws.data_validation(row, 0, row, 0, _veto_picker(scheme, param_cells, one=True))
             ws.write_string(row, 5, F.NO, fmt.input_center)
             ws.data_validation(row, 5, row, 5, {"validate": "list", "source": [F.YES, F.NO]})
             row += 1

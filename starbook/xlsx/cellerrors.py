@@ -35,10 +35,11 @@ def _col_index(letters: bytes) -> int:
 
 def error_cells(xml: bytes) -> dict[tuple[int, int], CellError]:
     """(row, col), 0-based → the error value or UNCALCULATED, for every such cell of a sheet part."""
-    if b't="e"' not in xml and b"<f>" not in xml and b"<f " not in xml:  # (<formula> is conditional formatting)
+    end = xml.rfind(b"</sheetData>")  # past it, <formula> belongs to conditional formatting
+    if xml.find(b't="e"', 0, end) < 0 and xml.find(b"<f", 0, end) < 0:
         return {}
     out: dict[tuple[int, int], CellError] = {}
-    for m in _CELL.finditer(xml):
+    for m in _CELL.finditer(xml, 0, end if end >= 0 else len(xml)):
         attrs, body = m.group(1), m.group(2) or b""
         kind = _TYPE.search(attrs)
         is_error = kind is not None and kind.group(1) == b"e"
