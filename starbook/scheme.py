@@ -102,6 +102,14 @@ def veto_rule(example: str = "") -> str:
     return f"多个否决事项用“；”分隔，每项填参数表“否决事项”表中的代码{code}或全称，也可从下拉列表选一项"
 
 
+def _starts_with_whole(text: str, label: str) -> bool:
+    """`text` begins with `label` as a whole item: "五星标准1" does not begin "五星标准10"."""
+    if not text.startswith(label):
+        return False
+    after = text[len(label):len(label) + 1]
+    return not after or after in _WEAK_SEPARATORS or after.isspace()
+
+
 def join_vetoes(names) -> str:
     """The text of a 否决事项 cell holding these vetoes; split_vetoes reads it back."""
     return VETO_SEPARATOR.join(names)
@@ -116,7 +124,7 @@ def split_vetoes(raw: str, vetoes) -> tuple[tuple[str, ...], list[str]]:
     for part in re.split("|".join(map(re.escape, VETO_SEPARATORS)), raw):
         rest = part.strip()
         while rest:
-            found = next((l for l in labels if rest.startswith(l) and (len(rest) == len(l) or rest[len(l)] in _WEAK_SEPARATORS or rest[len(l)].isspace())), None)
+            found = next((label for label in labels if _starts_with_whole(rest, label)), None)
             if found is None:
                 cut = min((i for i in (rest.find(ch) for ch in _WEAK_SEPARATORS) if i >= 0), default=len(rest))
                 piece, rest = rest[:cut].strip(), rest[cut:]

@@ -361,8 +361,8 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
         order = None
         if not is_blank(order_raw):
             n = rd.number(r, c_t, f"“{name}”的平局比较顺序")
-            if n is not None and (n != n.to_integral_value() or not 1 <= n <= len(rows)):
-                rd.problem(r, c_t, f"平局比较顺序应为 1～{len(rows)} 的整数", "请填写 1、2、3…，或留空表示不参与比较")
+            if n is not None and (n != n.to_integral_value() or n < 1):
+                rd.problem(r, c_t, "平局比较顺序应为 1、2、3…", "请填写正整数，或留空表示不参与比较")
             elif n is not None:
                 order = int(n)
                 if order in orders:

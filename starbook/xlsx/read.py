@@ -4,9 +4,8 @@ from __future__ import annotations
 import zipfile
 import zlib
 from collections.abc import Callable
-from pathlib import Path
-
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import python_calamine
 
@@ -91,7 +90,7 @@ def read_grids(path: Path, wanted: Callable[[str], bool] | None = None) -> dict[
                 if "error value" not in str(exc):
                     raise
                 with zipfile.ZipFile(path) as zf:  # a newer error value (#SPILL! …) that calamine refuses
-                    parts = {p for p, xml in scan.result()[1].items() if xml}
+                    parts = {part for part, refused in scan.result()[1].items() if refused}
                     out = _calamine_grids(python_calamine.CalamineWorkbook.from_filelike(readable_copy(zf, parts)), wanted)
             errors = scan.result()[0]
         return {name: overlay(grid, errors.get(name, {})) for name, grid in out.items()}
