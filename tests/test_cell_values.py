@@ -15,6 +15,7 @@ import pytest
 xw = pytest.importorskip("xlwings")
 
 from starbook import api, excel  # noqa: E402
+from starbook.edits import CellBlock  # noqa: E402
 from starbook.fill import form_cells, summary_rows  # noqa: E402
 from starbook.grid import CellError, cell_name  # noqa: E402
 from starbook.xlsx.read import read_grids  # noqa: E402
@@ -48,6 +49,10 @@ def put_xml(path: Path, sheet: str, ref: str, inner: str) -> None:
                 data = xml.encode("utf-8")
             zf.writestr(info, data)
     out.replace(path)
+
+
+def api_block(sheet: str, row: int, col: int, value) -> CellBlock:
+    return CellBlock(sheet, row, col, ((value,),))
 
 
 def put_error(path: Path, sheet: str, ref: str, error: str) -> None:
@@ -120,12 +125,6 @@ def test_nan_text_in_a_form_score_is_not_called_numeric_text(capsys, example):
     set_cells(example, api_block("量化评分表2", 10, 7, "NaN"))
     out = assert_rejected(capsys, example, "【量化评分表2】G10：党委评定得分「NaN」是文本，不是数字")
     assert "文本格式的数字" not in out
-
-
-def api_block(sheet: str, row: int, col: int, value):
-    from starbook.edits import CellBlock
-
-    return CellBlock(sheet, row, col, ((value,),))
 
 
 # ---------------------------------------------------------------- error values and formulas without a result

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import zipfile
-from decimal import Decimal
 
 import pytest
 
 from starbook import api
+from starbook.edits import CellBlock
 from starbook.fill import FormFill, form_cells, form_edits, summary_rows
 from starbook.presets import ORDER, find_preset
 from starbook.scheme import VETO_SEPARATOR, join_vetoes, split_vetoes
+from starbook.sheets.forms import parse_form
 from starbook.sheets.params import parse_params
 from starbook.sheets.summary import parse_summary
 from starbook.xlsx.read import read_grids
@@ -102,15 +103,11 @@ def test_a_form_veto_row_may_name_its_veto_by_code(tmp_path):
     grid = read_grids(book)["量化评分表1"]
     cells = form_cells(grid)
     r, c = cells.vetoes[scheme.vetoes[3].name]
-    from starbook.edits import CellBlock
-
     set_cells(book, CellBlock("量化评分表1", r + 1, 1, (("五星标准4",),)), *form_edits(
         "量化评分表1", grid, FormFill("甲支部", items={"考核": [12] * len(cells.items["考核"])})))
     set_cells(book, CellBlock("量化评分表1", r + 1, c + 1, (("是",),)))
     outcome = api.check(book)
     assert outcome.ok, [str(p) for p in outcome.problems]
-    from starbook.sheets.forms import parse_form
-
     form, _ = parse_form("量化评分表1", read_grids(book)["量化评分表1"], scheme)
     assert form.vetoes == (scheme.vetoes[3].name,)
 
