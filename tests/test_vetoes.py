@@ -135,3 +135,15 @@ def test_split_reads_back_what_join_wrote(preset):
     scheme = find_preset(preset)
     for text, names in cells_for(scheme.vetoes):
         assert split_vetoes(text, scheme.vetoes) == (names, [])
+
+
+def test_a_params_sheet_without_the_code_column_still_reads(tmp_path):
+    """Workbooks made before the 代码 column: full names work as before."""
+    book = tmp_path / "sandang.xlsm"
+    api.new("三档星级", book, orgs=0)
+    params = read_grids(book)["参数"]
+    head = next(r for r, line in enumerate(params) if list(line[:3]) == ["否决事项", "最高星级", "代码"])
+    set_cells(book, CellBlock("参数", head + 1, 3, tuple((None,) for _ in range(14))))
+    scheme, problems = parse_params(read_grids(book)["参数"])
+    assert scheme is not None and all(v.code == "" for v in scheme.vetoes), problems
+    assert split_vetoes(scheme.vetoes[0].name, scheme.vetoes) == ((scheme.vetoes[0].name,), [])
