@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import wraps
 
 from .fill import blank_form_edits
-from .grid import Grid
+from .grid import ERROR_LITERALS, CellError, Grid
 from .problems import BookError, Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
@@ -47,15 +47,32 @@ def _caller(book=None):
 
 
 def read_grids(book) -> dict[str, Grid]:
-    """Each wanted sheet from A1 to its last used cell, in one read."""
+    """Each wanted sheet from A1 to its last used cell, in one read; error cells as CellError."""
     grids: dict[str, Grid] = {}
     for sheet in book.sheets:
         if not _wanted(sheet.name):
             continue
         last = sheet.used_range.last_cell
-        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
-        grids[sheet.name] = values
+        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
+        grids[sheet.name] = [_with_errors(line) for line in values]
     return grids
+
+
+# With err_to_str, xlwings hands error cells over as Excel's text ("#DIV/0!") from the
+# remote clients and for the legacy seven on Windows; the newer ones (#SPILL! …) arrive
+# from COM as the VARIANT error code 0x800A0000 + xlErr number, a Python int.
+_COM_ERRORS = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
+               2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
+               2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#EXTERNAL!"}
+_LIVE_ERRORS: dict = {text: CellError(text) for text in ERROR_LITERALS}
+_LIVE_ERRORS.update({number - 2146828288: CellError(text) for number, text in _COM_ERRORS.items()})
+
+
+def _with_errors(line: list) -> list:
+    """A row with its error cells as CellError; rows without one (nearly all) pass at C speed."""
+    if _LIVE_ERRORS.keys().isdisjoint(line):
+        return line
+    return [_LIVE_ERRORS[v] if type(v) in (str, int) and v in _LIVE_ERRORS else v for v in line]
 
 
 def _plain(value):

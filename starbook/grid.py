@@ -2,10 +2,50 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Union
 from decimal import Decimal
 
-Value = Union[None, str, int, float, Decimal, bool]
+
+class CellError(str):
+    """An Excel error value (#DIV/0!, #REF!, …); its text is Excel's own literal.
+
+    Both readers (the file reader and the live Excel shell) deliver error cells as
+    this type, so both shells report them alike; it is never blank and never a number.
+    """
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return f"是错误值 {self}"
+
+    def fix(self) -> str:
+        return "请改正该单元格的公式或引用，或直接填写数值"
+
+
+class Uncalculated(CellError):
+    """A formula saved without its result (by a program that does not calculate): its value is unknown."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return "是公式，但文件中没有它的计算结果"
+
+    def fix(self) -> str:
+        return "请在 Excel 中打开工作簿，按 F9 重新计算后保存，再试"
+
+
+UNCALCULATED = Uncalculated("#未计算")
+
+# Every error value Excel shows (the legacy seven, the dynamic-array and data-type
+# ones); the live shell receives them as this text, the file reader from t="e" cells.
+ERROR_LITERALS = frozenset((
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+    "#SPILL!", "#CALC!", "#FIELD!", "#UNKNOWN!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#DATA!",
+    "#EXTERNAL!", "#PYTHON!", "#TIMEOUT!",
+))
+
+Value = Union[None, str, int, float, Decimal, bool, datetime, date, time, timedelta]
 Grid = Sequence[Sequence[Value]]
 
 
@@ -79,6 +119,22 @@ def as_number(value: Value) -> Decimal | None:
 
 def shown_value(value: Value) -> str:
     """How a bad cell value is quoted back to the cadre."""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()
     return str(value)
+
+
+def is_date(value: Value) -> bool:
+    """A date or time cell: Excel turns "1-2" or "9:30" into one when the cell is not set to 数值."""
+    return isinstance(value, (date, time, timedelta))
+
+
+def not_a_number(value: Value) -> str:
+    """Why a cell that should hold a number does not, as the middle of a sentence."""
+    if isinstance(value, CellError):
+        return value.describe()
+    if is_date(value):
+        return f"是日期或时间「{shown_value(value)}」，不是数字"
+    return f"「{shown_value(value)}」不是数字"

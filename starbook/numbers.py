@@ -18,6 +18,8 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, bool):
         raise TypeError("bool is not a number")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("not finite")
         return value
     if isinstance(value, int):
         return Decimal(value)
@@ -28,20 +30,46 @@ def to_decimal(value: object) -> Decimal:
     raise TypeError(type(value).__name__)
 
 
-def parse_percent(value: object) -> Decimal:
-    """0.2, 20 (meaning 20%), "20%" or "0.2" → Decimal("0.2")."""
+# Excel holds doubles: no number a cadre can type lies outside this exponent range.
+_MAX_EXPONENT = 308
+
+
+def parse_number(value: object) -> Decimal:
+    """A number cell or numeric text ("90", " 8.5 ") as an exact finite decimal.
+
+    ValueError for anything else: blanks, words, dates, booleans, error values,
+    and the texts Decimal() would take but no cell means (NaN, Infinity, sNaN,
+    1E+999999, 1_000).
+    """
     if isinstance(value, str):
-        text = value.strip().replace("％", "%")
-        if not text:
-            raise ValueError("empty")
+        text = value.strip()
+        if "_" in text:
+            raise ValueError(text)
         try:
-            if text.endswith("%"):
-                return Decimal(text[:-1].strip()) / HUNDRED
             number = Decimal(text)
         except InvalidOperation as exc:
             raise ValueError(text) from exc
     else:
-        number = to_decimal(value)
+        try:
+            number = to_decimal(value)
+        except TypeError as exc:
+            raise ValueError(type(value).__name__) from exc
+    if not number.is_finite() or (number and abs(number.adjusted()) > _MAX_EXPONENT):
+        raise ValueError(str(value))
+    return number
+
+
+def parse_percent(value: object) -> Decimal:
+    """0.2, 20 (meaning 20%), "20%" or "0.2" → Decimal("0.2"); ValueError for anything else."""
+    if isinstance(value, str):
+        text = value.strip().replace("％", "%")
+        if not text:
+            raise ValueError("empty")
+        if text.endswith("%"):
+            return parse_number(text[:-1]) / HUNDRED
+        number = parse_number(text)
+    else:
+        number = parse_number(value)
     return number / HUNDRED if number > 1 else number
 
 
@@ -69,14 +97,15 @@ def ceil_count(ratio: Decimal, base: int) -> int:
 
 def percent_text(ratio: Decimal) -> str:
     """0.3 → "30%", 0.125 → "12.5%"."""
-    text = format((ratio * HUNDRED).normalize(), "f")
-    return f"{text}%"
+    return f"{plain(ratio * HUNDRED)}%"
 
 
 def plain(value: Decimal | None) -> str:
-    """A number as the cadre typed it: 95.0 → "95", 8.50 → "8.5"."""
+    """A number as the cadre typed it: 95.0 → "95", 8.50 → "8.5"; 1E+300 stays short."""
     if value is None:
         return ""
+    if value and abs(value.adjusted()) > 15:
+        return format(value.normalize(), "E")
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")

@@ -56,7 +56,7 @@ def scheme_from_data(data: dict[str, Any]) -> Scheme:
         star_rules=tuple(StarRule(s, to_decimal(m), g or None) for s, m, g in data["stars"]),
         vote_options=tuple((n, to_decimal(p)) for n, p in data["vote_options"]),
         approving=tuple((s, b) for s, b in data["approving"]),
-        vetoes=tuple(Veto(n, s) for n, s in data["vetoes"]),
+        vetoes=tuple(Veto(*v) for v in data["vetoes"]),  # [name, max_star] or [name, max_star, code]
         decimals=int(data["decimals"]),
         rounding=data["rounding"],
         five_star_cap=_opt_percent(data.get("five_star_cap")),

@@ -18,7 +18,7 @@ from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .grid import Grid, Value, find_cell, find_header, is_blank
 from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
-from .scheme import PENDING, STARS, Scheme
+from .scheme import PENDING, STARS, Scheme, join_vetoes
 from .sheets import forms as F
 from .sheets import notice as N
 from .sheets import params as P
@@ -241,7 +241,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         if form.last_star:
             fill(S.S_LAST, r, form.last_star)
         if form.vetoes:
-            fill(S.S_VETO, r, "、".join(org.vetoes))
+            fill(S.S_VETO, r, join_vetoes(org.vetoes))
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):

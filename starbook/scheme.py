@@ -6,6 +6,7 @@ workbook's own 参数 sheet, because the workbook is the system of record.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
@@ -82,6 +83,65 @@ class StarRule:
 class Veto:
     name: str
     max_star: str
+    code: str = ""  # the short form a cadre may type or pick instead of the name (参数 “代码”)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every text that names this veto in a cell: its name and its code."""
+        return (self.name, self.code) if self.code and self.code != self.name else (self.name,)
+
+
+# Several vetoes in one cell are separated by "；" (or ";" or a new line). A listed
+# name may itself hold "、" or "，" (三档星级: "参加率100%、完成重点任务"), so a cell is
+# read by matching listed names and codes first, longest first; "、" and "，" still
+# separate vetoes whose names do not contain them, as older workbooks wrote.
+VETO_SEPARATOR = "；"
+VETO_SEPARATORS = ("；", ";", "\n")
+_WEAK_SEPARATORS = "、，,"
+NO_VETO_WORDS = ("无", "否")
+
+
+def veto_rule(example: str = "") -> str:
+    """The rule for typing vetoes, as the veto cells' input message and the fixes state it."""
+    code = f"（如 {example}）" if example else ""
+    return f"多个否决事项用“；”分隔，每项填参数表“否决事项”表中的代码{code}或全称，也可从下拉列表选一项"
+
+
+def _starts_with_whole(text: str, label: str) -> bool:
+    """`text` begins with `label` as a whole item: "五星标准1" does not begin "五星标准10"."""
+    if not text.startswith(label):
+        return False
+    after = text[len(label):len(label) + 1]
+    return not after or after in _WEAK_SEPARATORS or after.isspace()
+
+
+def join_vetoes(names) -> str:
+    """The text of a 否决事项 cell holding these vetoes; split_vetoes reads it back."""
+    return VETO_SEPARATOR.join(names)
+
+
+def split_vetoes(raw: str, vetoes) -> tuple[tuple[str, ...], list[str]]:
+    """The listed vetoes a cell names (by name or code) and the pieces that match none."""
+    by_label = {label: v.name for v in vetoes for label in v.labels}
+    labels = sorted(by_label, key=len, reverse=True)
+    hits: list[str] = []
+    unknown: list[str] = []
+    for part in re.split("|".join(map(re.escape, VETO_SEPARATORS)), raw):
+        rest = part.strip()
+        while rest:
+            found = next((label for label in labels if _starts_with_whole(rest, label)), None)
+            if found is None:
+                cut = min((i for i in (rest.find(ch) for ch in _WEAK_SEPARATORS) if i >= 0), default=len(rest))
+                piece, rest = rest[:cut].strip(), rest[cut:]
+                if piece and piece not in NO_VETO_WORDS:
+                    unknown.append(piece)
+            else:
+                name = by_label[found]
+                if name not in hits:
+                    hits.append(name)
+                rest = rest[len(found):]
+            rest = rest.lstrip(_WEAK_SEPARATORS).strip()
+    return tuple(hits), unknown
 
 
 @dataclass(frozen=True)

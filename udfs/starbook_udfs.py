@@ -30,9 +30,8 @@ from starbook.problems import errors
 from starbook.rules.grading import grade_for, star_for
 from starbook.rules.rating import OrgInput, rate_organizations
 from starbook.rules.scoring import dimension_subtotal, final_score, shown, vote_score
-from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme, StarRule
+from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme, StarRule, split_vetoes
 from starbook.sheets.params import parse_params
-from starbook.sheets.summary import veto_hits
 
 from udfs.cells import ERROR_PREFIX, UdfError, cell_count, grid, line, number, refuse_error, refuse_errors, single
 
@@ -219,11 +218,9 @@ def _vetoes(value, n: int, scheme: Scheme) -> list[tuple[str, ...]]:
     values = line(value, "否决事项")
     if len(values) != n:
         raise UdfError(f"否决事项有 {len(values)} 行，各方得分有 {n} 行，行数应相同")
-    known = {v.name for v in scheme.vetoes}
     out = []
     for i, v in enumerate(values):
-        names = veto_hits(text(v))
-        unknown = [h for h in names if h not in known]
+        names, unknown = split_vetoes(text(v), scheme.vetoes)
         if unknown:
             raise UdfError(f"第{i + 1}行否决事项“{'、'.join(unknown)}”不在参数表的否决事项中，请使用参数表“否决事项”表中的名称")
         out.append(names)

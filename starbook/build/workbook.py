@@ -25,7 +25,7 @@ else:  # pragma: no cover
 from ..numbers import percent_text
 from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
 from ..sheets import forms as F
 from ..sheets import notice as N
 from ..sheets import params as P
@@ -117,7 +117,7 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, conf]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
-    _summary(summary, fmt, spec)
+    _summary(summary, fmt, spec, param_cells)
     for ws in forms:
         _form(ws, fmt, spec, param_cells)
     _rectify(rectify, fmt, spec)
@@ -151,6 +151,9 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
             if label == "基本设置" and r[0] == "小数位数":
                 cells["decimals"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
+        if label == P.T_VETOES[0] and rows:
+            first, last = (xl_rowcol_to_cell(r, 2, True, True) for r in (row - len(rows), row - 1))
+            cells["veto_codes"] = f"='{P.SHEET}'!{first}:{last}"
         if label == P.T_EVALUATORS[0]:
             row += 1  # 合计
         row += 1  # blank line
@@ -276,7 +279,18 @@ def _param_validations(ws, label: str, first: int, last: int) -> None:
 # ---------------------------------------------------------------- 汇总表
 
 
-def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
+def _veto_picker(scheme: Scheme, param_cells: dict[str, str], *, one: bool = False) -> dict:
+    """A dropdown of the 参数 veto codes that still takes typed text (several, or a full name)."""
+    example = next((v.code for v in scheme.vetoes if v.code), scheme.vetoes[0].name)
+    message = (f"每行一个否决事项：参数表“否决事项”表中的全称或代码（如 {example}），可从下拉列表选择；存在的在右侧选“是”"
+               if one else veto_rule(example))
+    return {
+        "validate": "list", "source": param_cells["veto_codes"], "show_error": False,
+        "input_title": "否决事项", "input_message": message[:255],
+    }
+
+
+def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
     scheme = spec.scheme
     inputs = S.input_columns(scheme)
     outputs = S.output_columns(scheme)
@@ -336,9 +350,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
             "error_title": d.name, "error_message": f"得分应在 0 到 {_num(d.points)} 之间"})
     if scheme.vetoes:
         c = col[S.S_VETO]
-        ws.data_validation(first, c, LAST_ROW, c, {
-            "validate": "any", "input_title": "否决事项",
-            "input_message": ("填写参数表中的否决事项，多个用顿号分隔：" + "、".join(v.name for v in scheme.vetoes))[:255]})
+        ws.data_validation(first, c, LAST_ROW, c, _veto_picker(scheme, param_cells))
     ws.freeze_panes(first, col[S.S_NAME] + 1)
     _print_setup(ws, landscape=True, repeat=(0, header))
 
@@ -509,6 +521,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         row += 1
         for v in scheme.vetoes:
             ws.merge_range(row, 0, row, 4, v.name, fmt.text)
+            ws.data_validation(row, 0, row, 0, _veto_picker(scheme, param_cells, one=True))
             ws.write_string(row, 5, F.NO, fmt.input_center)
             ws.data_validation(row, 5, row, 5, {"validate": "list", "source": [F.YES, F.NO]})
             row += 1

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..grid import Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, shown_value, text
-from ..numbers import percent_text, plain
+from ..grid import CellError, Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, is_date, not_a_number, shown_value, text
+from ..numbers import parse_number, percent_text, plain
 from ..problems import ERROR, Problem, WARNING
 from ..rules.scoring import (
     Turnout,
@@ -76,16 +76,29 @@ class _Form:
         r, c = pos
         return r, c + 1, cell_at(self.grid, r, c + 1)
 
-    def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
-        """A score cell: a number in [0, top]; text and blanks are reported."""
+    def cell_error(self, r: int, c: int, what: str) -> bool:
+        """Report an error value (#DIV/0! …) or a formula without a result: never read as blank."""
         v = cell_at(self.grid, r, c)
+        if isinstance(v, CellError):
+            self.add(r, c, f"{what}{v.describe()}", v.fix())
+            return True
+        return False
+
+    def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
+        """A score cell: a number in [0, top]; text, dates, error values and blanks are reported."""
+        v = cell_at(self.grid, r, c)
+        if self.cell_error(r, c, what):
+            return None
         if is_blank(v):
             self.add(r, c, f"{what}未填写", "请填写得分（没有得分请填 0）")
             return None
         d = as_number(v)
         if d is None:
             hint = "这是文本格式的数字，请把单元格设为“数值”格式后重新输入" if _numeric_text(v) else "请填写数字"
-            self.add(r, c, f"{what}「{shown_value(v)}」{'是文本，' if isinstance(v, str) else ''}不是数字", hint)
+            if isinstance(v, str):
+                self.add(r, c, f"{what}「{shown_value(v)}」是文本，不是数字", hint)
+            else:
+                self.add(r, c, f"{what}{not_a_number(v)}", "请把单元格设为“数值”格式后重新填写得分" if is_date(v) else hint)
             return None
         if d < 0 or (top is not None and d > top):
             self.add(r, c, f"{what} {plain(d)} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
@@ -94,13 +107,15 @@ class _Form:
 
     def count(self, r: int, c: int, what: str, *, required: bool = True) -> int | None:
         v = cell_at(self.grid, r, c)
+        if self.cell_error(r, c, what):
+            return None
         if is_blank(v):
             if required:
                 self.add(r, c, f"{what}未填写", "请填写人数（没有请填 0）")
             return None
         d = as_number(v)
         if d is None:
-            self.add(r, c, f"{what}「{shown_value(v)}」不是数字", "请填写整数人数")
+            self.add(r, c, f"{what}{not_a_number(v)}", "请填写整数人数")
             return None
         if d < 0 or d != d.to_integral_value():
             self.add(r, c, f"{what} {plain(d)} 不是非负整数", "请填写整数人数")
@@ -109,8 +124,9 @@ class _Form:
 
 
 def _numeric_text(v: object) -> bool:
+    """Text a cadre meant as a number ("7"), not "NaN" or "inf", which are no score."""
     try:
-        float(str(v).strip())
+        parse_number(str(v))
         return True
     except ValueError:
         return False
@@ -144,12 +160,14 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         return None, [Problem(sheet, "", f"找不到“{F_NAME}”栏", "请从模板复制一张新的量化评分表")]
     nr, nc, name_v = name_at
     name = text(name_v)
-    if not name:
+    if form.cell_error(nr, nc, "党组织名称"):
+        name = ""
+    elif not name:
         form.add(nr, nc, "党组织名称未填写，但表中已有得分", "请填写党组织名称")
     kind = form.right_of(F_KIND)
-    category = text(kind[2]) or None if kind else None
+    category = text(kind[2]) or None if kind and not form.cell_error(kind[0], kind[1], "类别") else None
     last = form.right_of(F_LAST)
-    last_star = text(last[2]) or None if last else None
+    last_star = text(last[2]) or None if last and not form.cell_error(last[0], last[1], "上年星级") else None
     if last and last_star and last_star not in STARS:
         form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
         last_star = None
@@ -385,19 +403,22 @@ def _vetoes(form: _Form, result: FormResult) -> None:
     if header is None:
         return
     hr, cols = header
-    known = {v.name for v in form.scheme.vetoes}
+    known = {label: v.name for v in form.scheme.vetoes for label in v.labels}
     hits = []
     r = hr + 1
     while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[X_VETO])):
         name = text(cell_at(form.grid, r, cols[X_VETO]))
+        if form.cell_error(r, cols[X_VETO], "否决事项") or form.cell_error(r, cols[X_HIT], f"否决事项“{name}”的“是否存在”"):
+            r += 1
+            continue
         answer = text(cell_at(form.grid, r, cols[X_HIT]))
         if answer not in ("", YES, NO):
             form.add(r, cols[X_HIT], f"“是否存在”应填“是”或“否”，现为「{answer}」", "请从下拉列表选择")
         elif answer == YES:
             if name not in known:
-                form.add(r, cols[X_VETO], f"否决事项“{name}”不在参数表的否决事项中", "请在参数表“否决事项”表中加上它，或改用参数表中的名称")
-            else:
-                hits.append(name)
+                form.add(r, cols[X_VETO], f"否决事项“{name}”不在参数表的否决事项中", "请在参数表“否决事项”表中加上它，或改用参数表中的名称或代码")
+            elif known[name] not in hits:
+                hits.append(known[name])
         r += 1
     result.vetoes = tuple(hits)
 

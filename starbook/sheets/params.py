@@ -6,17 +6,18 @@ looks for. The parser finds every setting by its title, never by address.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from ..grid import Grid, Value, cell_at, cell_name, find_header, is_blank, text
-from ..numbers import parse_percent, percent_text, plain, to_decimal
+from ..grid import CellError, Grid, Value, cell_at, cell_name, find_header, is_blank, is_date, not_a_number, shown_value, text
+from ..numbers import parse_number, parse_percent, percent_text, plain
 from ..problems import Problem
 from ..scheme import (
     CAP_BASES,
     METHODS,
     ROUNDINGS,
     STAR_BY_DIMENSIONS,
+    STAR_BY_SCORE,
     STAR_MODES,
     STARS,
     TURNOUT_ACTIONS,
@@ -28,6 +29,8 @@ from ..scheme import (
     StarRule,
     UpgradeTarget,
     Veto,
+    NO_VETO_WORDS,
+    VETO_SEPARATORS,
 )
 
 SHEET = "参数"
@@ -83,6 +86,7 @@ T_STARS = ("星级", ("星级", "最低分", "对应等次"))
 T_DIMENSIONS = ("达标维度", ("达标维度", "维度分值"))
 T_VOTES = ("测评计分", ("测评选项", "每票分值"))
 T_VETOES = ("否决事项", ("否决事项", "最高星级"))
+VETO_CODE = "代码"  # the veto table's third column; optional, older workbooks lack it
 T_APPROVING = ("审定机关", ("星级", "审定机关"))
 T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
 T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
@@ -119,7 +123,7 @@ def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]
         sections.append((T_DIMENSIONS[0], T_DIMENSIONS[1], [[d.name, d.points] for d in scheme.dimensions]))
     sections += [
         (T_VOTES[0], T_VOTES[1], [[n, p] for n, p in scheme.vote_options]),
-        (T_VETOES[0], T_VETOES[1], [[v.name, v.max_star] for v in scheme.vetoes]),
+        (T_VETOES[0], (*T_VETOES[1], VETO_CODE), [[v.name, v.max_star, v.code or v.name] for v in scheme.vetoes]),
         (T_APPROVING[0], T_APPROVING[1], [[s, b] for s, b in scheme.approving]),
         (
             T_DISTRIBUTION[0],
@@ -142,6 +146,7 @@ class _Reader:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
         self.problems: list[Problem] = []
+        self.min_cells: dict[object, tuple[int, int]] = {}  # Grade or StarRule → its 最低分 cell
 
     def problem(self, row: int, col: int, message: str, fix: str) -> None:
         self.problems.append(Problem(SHEET, cell_name(row, col), message, fix))
@@ -152,15 +157,12 @@ class _Reader:
             if required:
                 self.problem(row, col, f"{what}未填写", "请填写一个数")
             return None
-        if isinstance(v, str):
-            try:
-                return Decimal(v.strip())
-            except InvalidOperation:
-                pass
-        if isinstance(v, (str, bool)):
-            self.problem(row, col, f"{what}「{v}」不是数字", "请填写一个数（如 90）")
+        try:
+            return parse_number(v)
+        except ValueError:
+            fix = "请把单元格格式设为“常规”或“数值”后重新填写一个数（如 90）" if is_date(v) else "请填写一个数（如 90）"
+            self.problem(row, col, f"{what}{not_a_number(v)}", fix)
             return None
-        return to_decimal(v)
 
     def percent(self, row: int, col: int, what: str, *, optional: bool = False) -> Decimal | None:
         v = cell_at(self.grid, row, col)
@@ -168,8 +170,9 @@ class _Reader:
             return None
         try:
             p = parse_percent(v)
-        except (ValueError, TypeError, InvalidOperation):
-            self.problem(row, col, f"{what}「{'' if v is None else v}」不是百分比", "请填写如 20% 的百分比")
+        except ValueError:
+            shown = f"是日期或时间「{shown_value(v)}」，" if is_date(v) else f"「{'' if v is None else shown_value(v)}」"
+            self.problem(row, col, f"{what}{shown}不是百分比", "请填写如 20% 的百分比")
             return None
         if not Decimal(0) <= p <= Decimal(1):
             self.problem(row, col, f"{what}为{percent_text(p)}，超出 0%～100%", "请填写 0% 到 100% 之间的比例")
@@ -211,9 +214,37 @@ class _Reader:
         return header_row, cols, rows
 
 
+def _error_cells(grid: Grid) -> tuple[Grid, list[Problem]]:
+    """Every error value (#REF! …) and formula without a result in 参数, reported by cell.
+
+    Such a cell must never read as blank (a blank 五星级名额上限 means 不限). Once
+    reported, the grid is read with those cells blank: any problem stops the
+    rating, so the blanks only keep the other checks going. The 合计 row is a
+    check for the eye that starbook does not read, so its formula is left alone.
+    """
+    problems: list[Problem] = []
+    cleaned: list | None = None
+    for r, line in enumerate(grid):
+        if not any(isinstance(v, CellError) for v in line):
+            continue
+        labels = [text(v) for v in line if isinstance(v, str) and not isinstance(v, CellError) and text(v)]
+        if TOTAL_ROW in labels:
+            continue
+        cleaned = cleaned if cleaned is not None else [list(x) for x in grid]
+        for c, v in enumerate(line):
+            if isinstance(v, CellError):
+                label = next((text(x) for x in line[:c] if isinstance(x, str) and not isinstance(x, CellError) and text(x)), "")
+                where = f"“{label}”一行的这一格" if label else "这一格"
+                problems.append(Problem(SHEET, cell_name(r, c), f"{where}{v.describe()}", v.fix()))
+                cleaned[r][c] = None
+    return (grid if cleaned is None else cleaned), problems
+
+
 def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
     """The Scheme the 参数 sheet states, or the problems that stop it."""
+    grid, cell_problems = _error_cells(grid)
     rd = _Reader(grid)
+    rd.problems += cell_problems
     header = find_header(grid, KEY, VALUE)
     if header is None:
         return None, [Problem(SHEET, "", "找不到“设置项”“值”表头，参数表已损坏", "请从模板重新复制参数表，或用 starbook new 生成新工作簿")]
@@ -230,10 +261,10 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
             rd.problems.append(Problem(SHEET, cell_name(hr, kcol), f"缺少设置项“{s.key}”", "请从模板补回这一行"))
             continue
         row = seen[s.key]
-        raw = cell_at(grid, row, vcol)
+        raw = text(cell_at(grid, row, vcol))
         what = s.key
         if s.kind == "text":
-            values[s.attr] = text(raw)
+            values[s.attr] = raw
         elif s.kind == "int":
             n = rd.number(row, vcol, what)
             if n is not None:
@@ -244,7 +275,7 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         elif s.kind in ("percent", "opt_percent"):
             values[s.attr] = rd.percent(row, vcol, what, optional=s.kind == "opt_percent")
         elif s.kind == "choice":
-            t = text(raw)
+            t = raw
             if t not in s.choices:
                 rd.problem(row, vcol, f"{what}「{t}」不是可选值", f"请选择{'、'.join(s.choices)}之一")
             values[s.attr] = t
@@ -253,13 +284,15 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         elif s.kind == "opt_star":
             values[s.attr] = rd.star(row, vcol, what, optional=True)
         elif s.kind == "list":
-            values[s.attr] = tuple(n.strip() for n in text(raw).replace("，", "、").split("、") if n.strip())
+            values[s.attr] = tuple(n.strip() for n in raw.replace("，", "、").split("、") if n.strip())
     if values.get("decimals") is not None and values["decimals"] > 4:
         rd.problem(seen["小数位数"], vcol, "小数位数最多为 4", "请填写 0～4")
 
     evaluators = _evaluators(rd)
     grades = _grades(rd)
     star_rules = _star_rules(rd, grades)
+    if values.get("star_mode") == STAR_BY_SCORE and not rd.problems:
+        _star_coverage(rd, grades, star_rules)
     dims = _dimensions(rd) if values.get("star_mode") == STAR_BY_DIMENSIONS else ()
     votes = _vote_options(rd)
     vetoes = _vetoes(rd)
@@ -381,6 +414,7 @@ def _grades(rd: _Reader) -> tuple[Grade, ...]:
             rd.problem(r, c_min, f"等次最低分没有从高到低排列（{plain(m)} 不低于上一行的 {plain(previous)}）", "请按从高到低的顺序填写，每一等次的最低分都要低于上一等次")
         previous = m
         out.append(Grade(text(cell_at(rd.grid, r, c_name)), m))
+        rd.min_cells[out[-1]] = (r, c_min)
     return tuple(out)
 
 
@@ -398,6 +432,9 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
         g = text(cell_at(rd.grid, r, c_grade)) or None
         if g is not None and g not in grade_names:
             rd.problem(r, c_grade, f"对应等次「{g}」不在等次表中", "请填写等次表中的等次，或留空")
+        if m is not None and not Decimal(0) <= m <= Decimal(100):
+            rd.problem(r, c_min, f"星级最低分 {plain(m)} 超出 0～100", "请填写 0 到 100 之间的分数")
+            m = None
         if star is None or m is None:
             continue
         for prev in out:
@@ -407,6 +444,7 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
             if better.min_score < worse.min_score:
                 rd.problem(r, c_min, f"星级最低分顺序不对：{better.star}的最低分 {plain(better.min_score)} 低于{worse.star}的 {plain(worse.min_score)}", "星级越高，最低分应越高（或相等），请改正")
         out.append(StarRule(star, m, g))
+        rd.min_cells.setdefault(out[-1], (r, c_min))
     if not out and rows:
         return ()
     if not rows:
@@ -415,6 +453,50 @@ def _star_rules(rd: _Reader, grades: tuple[Grade, ...]) -> tuple[StarRule, ...]:
         if grade_names and not any(rule.grade in (None, grade.name) for rule in out):
             rd.problem(header_row, c_grade, f"等次“{grade.name}”在星级表中没有对应的星级", "请在星级表中为它加一行")
     return tuple(out)
+
+
+def _star_coverage(rd: _Reader, grades: tuple[Grade, ...], rules: tuple[StarRule, ...]) -> None:
+    """Every score from 0 to 100 must reach a star row (无星 included), or it would get 无星 silently.
+
+    A score gets its grade first, then the best star row whose 最低分 it reaches and
+    whose 对应等次 is its grade (or blank); so each grade's band needs a row of that
+    grade (or of none) starting at or below the band's lower end. Scores below the
+    lowest grade, and every score when there are no grades, have no grade.
+    """
+    bands: list[tuple[Decimal, Decimal, Grade | None, bool]] = []  # [low, high) with its grade; the top band includes 100
+    high = Decimal(100)
+    top = True
+    for grade in sorted(grades, key=lambda g: g.min_score, reverse=True):
+        bands.append((grade.min_score, high, grade, top))
+        high, top = grade.min_score, False
+    if high > 0:
+        bands.append((Decimal(0), high, None, top))
+    for low, high, grade, top in bands:
+        name = grade.name if grade else None
+        fitting = [rule for rule in rules if rule.grade in (None, name)]
+        if not fitting:
+            continue  # reported above: the grade has no star row at all
+        lowest = min(fitting, key=lambda rule: rule.min_score)
+        if lowest.min_score <= low:
+            continue
+        gap_end = min(lowest.min_score, high)
+        span = f"{plain(low)}～{plain(gap_end)} 分（不含 {plain(gap_end)}）" if gap_end < high or not top else f"{plain(low)}～{plain(high)} 分"
+        r, c = rd.min_cells[lowest]
+        if grade is not None:
+            gr, gc = rd.min_cells[grade]
+            rd.problem(
+                r, c,
+                f"等次“{name}”从 {plain(low)} 分起（{cell_name(gr, gc)}），但对应“{name}”的最低一档星级{lowest.star}从 {plain(lowest.min_score)} 分起："
+                f"{span}的“{name}”得不到任何星级",
+                f"请把{lowest.star}的最低分改为 {plain(low)}，或在星级表中为“{name}”加一行从 {plain(low)} 分起的星级",
+            )
+        else:
+            who = "没有等次的得分" if grades else "得分"
+            rd.problem(
+                r, c,
+                f"星级表的最低一档{lowest.star}从 {plain(lowest.min_score)} 分起：{span}的{who}得不到任何星级",
+                f"请把{lowest.star}的最低分改为 {plain(low)}，或在星级表中加一行“无星 {plain(low)}”",
+            )
 
 
 def _dimensions(rd: _Reader) -> tuple[Dimension, ...]:
@@ -426,7 +508,9 @@ def _dimensions(rd: _Reader) -> tuple[Dimension, ...]:
     out = []
     for r in rows:
         p = rd.number(r, cols["维度分值"], "维度分值")
-        if p is not None:
+        if p is not None and not Decimal(0) < p <= Decimal(100):
+            rd.problem(r, cols["维度分值"], f"维度分值 {plain(p)} 超出 0～100", "请填写大于 0、不超过 100 的分值")
+        elif p is not None:
             out.append(Dimension(text(cell_at(rd.grid, r, cols["达标维度"])), p, ()))
     return tuple(out)
 
@@ -452,12 +536,24 @@ def _vetoes(rd: _Reader) -> tuple[Veto, ...]:
     if not found:
         return ()
     _, cols, rows = found
-    _unique(rd, rows, cols["否决事项"], "否决事项")
+    c_name, c_code = cols["否决事项"], cols.get(VETO_CODE)
+    _unique(rd, rows, c_name, "否决事项")
     out = []
+    labels: dict[str, tuple[int, int]] = {}  # every name and code → its cell: a cell's text must name one veto
     for r in rows:
         s = rd.star(r, cols["最高星级"], "最高星级")
+        name = text(cell_at(rd.grid, r, c_name))
+        code = text(cell_at(rd.grid, r, c_code)) if c_code is not None else ""
+        for label, c in ((name, c_name), (code, c_code)):
+            if not label or (c == c_code and label == name):
+                continue
+            if any(sep in label for sep in VETO_SEPARATORS) or label in NO_VETO_WORDS:
+                rd.problem(r, c, f"否决事项的名称或代码「{label}」含有分隔符“；”或换行，或是“无”“否”", "请改用不含“；”和换行的名称或代码（“、”可以保留）")
+            elif label in labels and not (c == c_name and labels[label][1] == c_name):  # equal names: see _unique
+                rd.problem(r, c, f"否决事项的代码「{label}」与 {cell_name(*labels[label])} 重复", "每个代码只能指一个否决事项，且不能与其他否决事项的名称相同")
+            labels.setdefault(label, (r, c))
         if s:
-            out.append(Veto(text(cell_at(rd.grid, r, cols["否决事项"])), s))
+            out.append(Veto(name, s, code if code != name else ""))
     return tuple(out)
 
 

@@ -1,7 +1,6 @@
 """The 汇总表: one row per organization below one header row (CONTRACT.md)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -10,23 +9,18 @@ from types import MappingProxyType
 from decimal import Decimal
 
 from ..memo import Memo
-from ..grid import Grid, as_number, cell_name, find_header, is_blank, shown_value, text
+from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, text
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
-from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme
+from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule, split_vetoes
 
 SHEET = "汇总表"
 S_NO, S_NAME, S_KIND, S_LAST, S_VETO = "序号", "党组织名称", "类别", "上年星级", "否决事项"
 O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等次", "初定星级", "星级", "调整说明", "审定机关", "升降"
 OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
 O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
-_SPLIT = re.compile(r"[、，,；;\n]+")
-
-
-def veto_hits(raw: str) -> tuple[str, ...]:
-    """The names in a 否决事项 cell (顿号, commas or lines between them; 无/否 is none)."""
-    return tuple(n.strip() for n in _SPLIT.split(raw) if n.strip() and n.strip() not in ("无", "否"))
+VETO_FIX = f"请改正：{veto_rule()}"
 
 
 def input_columns(scheme: Scheme) -> list[str]:
@@ -111,8 +105,16 @@ class Summary:
         return self.parsed_rows
 
 
-def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozenset()) -> tuple[Summary | None, list[Problem]]:
-    """The 汇总表's rows; organizations with a form may leave their scores blank."""
+def parse_summary(
+    grid: Grid, scheme: Scheme, *, form_names: set[str] = frozenset(), fast: bool = True
+) -> tuple[Summary | None, list[Problem]]:
+    """The 汇总表's rows; organizations with a form may leave their scores blank.
+
+    The usual 汇总表 (every score a valid number, names filled and unique, nothing
+    else to report) is kept as columns without a per-row loop. That path is taken
+    only when the general loop would report nothing and build the same rows;
+    `fast=False` forces the general loop (the tests compare the two).
+    """
     problems: list[Problem] = []
 
     def add(r: int, c: int, message: str, fix: str) -> None:
@@ -143,7 +145,6 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
 
     score_cols = {e.name: columns[e.column] for e in scheme.evaluators}
     dim_cols = {d.name: columns[dimension_column(d.name)] for d in scheme.dimensions} if scheme.star_mode == STAR_BY_DIMENSIONS else {}
-    veto_names = {v.name for v in scheme.vetoes}
     c_name = columns[S_NAME]
     c_no, c_kind, c_last, c_veto = (columns.get(t) for t in (S_NO, S_KIND, S_LAST, S_VETO))
     checks = [(e.name, score_cols[e.name], False, Decimal(100)) for e in scheme.evaluators]
@@ -159,57 +160,56 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             return list(map(itemgetter(c), body))
         return [line[c] if c < len(line) else None for line in body]
 
-    def texts(c: int | None) -> list[str]:
-        values = column(c)
+    def texts(values: list) -> list[str]:
         if set(map(type, values)) == {str}:
             return list(map(str.strip, values))
         return [v.strip() if type(v) is str else text(v) for v in values]
 
-    names = texts(c_name)
+    # Text columns: error values (#REF! …) are reported, never read as text.
+    text_cells = {c: column(c) for c in (c_name, c_kind, c_last, c_veto) if c is not None}
+    cell_errors = {c: _errors(values) for c, values in text_cells.items()}
+    names = texts(text_cells[c_name])
     numbers = column(c_no)
-    kinds = [k or None for k in texts(c_kind)]
-    lasts = texts(c_last)
-    veto_cells = column(c_veto)
+    kinds = [k or None for k in texts(text_cells[c_kind])] if c_kind is not None else [None] * len(body)
+    lasts = texts(text_cells[c_last]) if c_last is not None else [""] * len(body)
+    veto_cells = text_cells[c_veto] if c_veto is not None else [None] * len(body)
     # Score columns are converted column by column through a cache: a 汇总表 repeats
     # the same few thousand scores, and each distinct value is judged once.
-    score_columns = []
-    for key, c, is_dim, top in checks:
-        score_columns.append((key, c, is_dim, _scores(column(c), top, scheme)))
-    # The usual 汇总表: every score a valid number. Then each row's scores are zipped
-    # into dicts at C speed and the loop below only handles names, stars and vetoes.
+    score_columns = [(key, c, is_dim, _scores(column(c), top, scheme)) for key, c, is_dim, top in checks]
     judged = [values for _, _, _, values in score_columns]
-    plain_rows = all(set(map(type, values)) == {Decimal} for values in judged)
-    if plain_rows:
-        keys = [key for key, _, is_dim, _ in score_columns if not is_dim]
-        dim_keys = [key for key, _, is_dim, _ in score_columns if is_dim]
-        score_dicts = list(map(dict, map(zip, repeat(keys), zip(*[v for (_, _, is_dim, v) in score_columns if not is_dim]))))
-        dim_dicts = list(map(dict, map(zip, repeat(dim_keys), zip(*[v for (_, _, is_dim, v) in score_columns if is_dim])))) if dim_keys else None
+    if fast and not any(cell_errors.values()) and all(set(map(type, values)) == {Decimal} for values in judged):
+        # Every score valid: the rows are kept as columns, zipped into dicts at C speed,
+        # provided nothing else in them would be reported either.
+        n = len(names)
+        if (
+            all(names)
+            and len(set(names)) == n
+            and set(lasts) <= _STAR_OR_BLANK
+            and set(veto_cells) <= {None, ""}
+        ):
+            keys = [key for key, _, is_dim, _ in score_columns if not is_dim]
+            dim_keys = [key for key, _, is_dim, _ in score_columns if is_dim]
+            score_dicts = list(map(dict, map(zip, repeat(keys), zip(*[v for (_, _, is_dim, v) in score_columns if not is_dim]))))
+            dim_dicts = list(map(dict, map(zip, repeat(dim_keys), zip(*[v for (_, _, is_dim, v) in score_columns if is_dim])))) if dim_keys else None
+            kept = PlainRows(hr + 1, names, numbers, kinds, [ls or None for ls in lasts], score_dicts, dim_dicts)
+            return Summary(hr, columns, None, hr + n, width, kept), problems
+
+    def cell_error(i: int, c: int | None, what: str) -> bool:
+        """Report an error value in a text cell of row i; True when there was one."""
+        err = cell_errors.get(c, {}).get(i) if c is not None else None
+        if err is None:
+            return False
+        add(hr + 1 + i, c, f"{what}{err.describe()}", err.fix())
+        return True
+
+    veto_list = scheme.vetoes
     rows: list[SummaryRow] = []
     seen: dict[str, int] = {}
     last = hr
-    if plain_rows:  # and, usually, nothing to report: build every row at once
-        n = len(names)
-        while n and not names[n - 1] and all(values[n - 1] is None for values in judged):
-            n -= 1  # blank rows below the list
-        lasts_seen = set(lasts[:n])
-        if (
-            all(names[:n])
-            and len(set(names[:n])) == n
-            and lasts_seen <= _STAR_OR_BLANK
-            and set(veto_cells[:n]) <= {None, ""}
-        ):
-            plain = PlainRows(
-                hr + 1,
-                names[:n],
-                numbers[:n],
-                kinds[:n],
-                [ls or None for ls in lasts[:n]],
-                score_dicts[:n],
-                dim_dicts[:n] if dim_dicts else None,
-            )
-            return Summary(hr, columns, None, hr + n, width, plain), problems
     for i, name in enumerate(names):
         r = hr + 1 + i
+        if cell_error(i, c_name, "党组织名称"):
+            continue
         if not name:
             if any(not is_blank(body[i][c]) for _, c, _, _ in score_columns if c < len(body[i])):
                 add(r, c_name, "这一行有得分但没有党组织名称", "请填写党组织名称，或清空这一行")
@@ -219,22 +219,22 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             continue
         seen[name] = r
         last = r
+        cell_error(i, c_kind, f"{name}的类别")
         ls = lasts[i]
-        if ls and ls not in STARS:
+        if cell_error(i, c_last, f"{name}的上年星级"):
+            ls = ""
+        elif ls and ls not in STARS:
             add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
         vetoes: tuple[str, ...] = ()
         v = veto_cells[i]
-        if v is not None and v != "":
+        if cell_error(i, c_veto, f"{name}的否决事项"):
+            pass
+        elif v is not None and v != "":
             raw = v.strip() if type(v) is str else text(v)
             if raw:
-                hits = veto_hits(raw)
-                unknown = [h for h in hits if h not in veto_names]
+                vetoes, unknown = split_vetoes(raw, veto_list)
                 if unknown:
-                    add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", "请使用参数表“否决事项”表中的名称，多个用顿号分隔")
-                vetoes = tuple(h for h in hits if h in veto_names)
-        if plain_rows:
-            rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, score_dicts[i], _EMPTY, dim_dicts[i] if dim_dicts else _EMPTY))
-            continue
+                    add(r, c_veto, f"否决事项“{'、'.join(unknown)}”不在参数表的否决事项中", VETO_FIX)
         scores: dict[str, Decimal] = {}
         dims: dict[str, Decimal] = {}
         missing: dict[str, int] = {}
@@ -245,12 +245,15 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
             elif d is None:
                 missing[key] = c
             else:
-                raw_value, top, title = body[i][c], d[0], text(grid[hr][c])
-                if d is _NOT_NUMBER:
-                    add(r, c, f"{name}的{title}「{shown_value(raw_value)}」不是数字", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
+                raw_value, title = body[i][c], text(grid[hr][c])
+                if isinstance(d, CellError):
+                    add(r, c, f"{name}的{title}{d.describe()}", d.fix())
+                elif d is _NOT_NUMBER:
+                    add(r, c, f"{name}的{title}{not_a_number(raw_value)}", "请填写数字（文本格式的数字请把单元格设为“数值”后重新输入）")
                 else:
+                    top = d[0]
                     add(r, c, f"{name}的{title} {plain(as_number(raw_value))} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
-        rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, scores, missing, dims))
+        rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, scores, missing or _EMPTY, dims or _EMPTY))
     for row in rows:
         if row.name in form_names:
             continue
@@ -259,6 +262,13 @@ def parse_summary(grid: Grid, scheme: Scheme, *, form_names: set[str] = frozense
     if problems:
         return None, problems
     return Summary(hr, columns, rows, last, width), []
+
+
+def _errors(values: list) -> dict[int, CellError]:
+    """Row index → error value, for the cells of a column holding one."""
+    if not any(issubclass(t, CellError) for t in set(map(type, values))):
+        return {}
+    return {i: v for i, v in enumerate(values) if isinstance(v, CellError)}
 
 
 _NOT_NUMBER = ("not a number",)
@@ -272,6 +282,8 @@ def _scores(values: list, top: Decimal, scheme: Scheme) -> list:
     zero = Decimal(0)
 
     def judge(v: object) -> object:
+        if isinstance(v, CellError):
+            return v
         if is_blank(v):
             return None
         d = as_number(v)
@@ -282,7 +294,10 @@ def _scores(values: list, top: Decimal, scheme: Scheme) -> list:
         return shown(d, scheme)
 
     numeric = {float, int, bool, Decimal}
-    if len(set(map(type, values)) & numeric) <= 1:  # no 1 == 1.0 == True clash: key by the value itself
+    types = set(map(type, values))
+    # Key by the value itself unless equal values of different types would clash:
+    # 1 == 1.0 == True, and the text "#N/A" == the error value #N/A.
+    if len(types & numeric) <= 1 and not (str in types and any(issubclass(t, CellError) for t in types)):
         try:
             return list(map(Memo(judge).__getitem__, values))
         except TypeError:  # an unhashable value: never from a grid, but judge it anyway

@@ -5,12 +5,15 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import python_calamine
 
 from ..grid import Grid
 from ..problems import BookError
+from .cellerrors import error_cells, needs_patch, overlay, readable_copy
+from .sheetpatch import sheet_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -95,22 +98,57 @@ def sheet_names(path: Path) -> list[str]:
 
 
 def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data: bytes | None = None) -> dict[str, Grid]:
-    """Every wanted sheet as rows of values; blank cells are ''.
+    """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
 
     `data`, when given, are the bytes of `path` already read by read_package:
     they are parsed instead of the file, which may have changed since.
+    calamine reads error values and formulas without a result as ''; a second
+    thread finds them in the sheets' XML meanwhile (starbook/xlsx/cellerrors.py).
     """
     if data is None:
         check_package(path)
+
+    def source():
+        return str(path) if data is None else io.BytesIO(data)
+
+    def open_book(src):
+        if isinstance(src, str):
+            return python_calamine.CalamineWorkbook.from_path(src)
+        return python_calamine.CalamineWorkbook.from_filelike(src)
+
     try:
-        if data is None:
-            wb = python_calamine.CalamineWorkbook.from_path(str(path))
-        else:
-            wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        out: dict[str, Grid] = {}
-        for name in wb.sheet_names:
-            if wanted is None or wanted(name):
-                out[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        return out
+        with ThreadPoolExecutor(1) as pool:
+            scan = pool.submit(_error_scan, source(), wanted)
+            try:
+                out = _calamine_grids(open_book(source()), wanted)
+            except python_calamine.CalamineError as exc:
+                if "error value" not in str(exc):
+                    raise
+                with zipfile.ZipFile(source()) as zf:  # a newer error value (#SPILL! …) that calamine refuses
+                    parts = {part for part, refused in scan.result()[1].items() if refused}
+                    out = _calamine_grids(python_calamine.CalamineWorkbook.from_filelike(readable_copy(zf, parts)), wanted)
+            errors = scan.result()[0]
+        return {name: overlay(grid, errors.get(name, {})) for name, grid in out.items()}
+    except BookError:
+        raise
     except Exception as exc:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
+
+
+def _calamine_grids(wb, wanted: Callable[[str], bool] | None) -> dict[str, list]:
+    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in wb.sheet_names if wanted is None or wanted(name)}
+
+
+def _error_scan(path, wanted: Callable[[str], bool] | None) -> tuple[dict[str, dict], dict[str, bool]]:
+    """Error cells per wanted sheet, and per sheet part whether calamine would refuse it."""
+    errors: dict[str, dict] = {}
+    refused: dict[str, bool] = {}
+    with zipfile.ZipFile(path) as zf:
+        for name, part in sheet_parts(zf).items():
+            if wanted is not None and not wanted(name):
+                continue
+            xml = zf.read(part)
+            errors[name] = error_cells(xml)
+            refused[part] = needs_patch(xml)
+    return errors, refused
