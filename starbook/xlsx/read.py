@@ -10,6 +10,7 @@ import python_calamine
 
 from ..grid import Grid
 from ..problems import BookError
+from .limits import check_sizes
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -33,6 +34,7 @@ def check_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            check_sizes(zf, path.name)  # before a byte is inflated, here or by calamine
             bad = _first_damaged(zf)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试") from exc

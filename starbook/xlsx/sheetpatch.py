@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 from ..edits import Cached, CellBlock, ClearRows, FitRows, RowHeight
 from .atomic import atomic_write
+from .limits import check_sizes
 from .zipwrite import Unsupported, deflate_level, write_package
 
 class PatchError(Exception):
@@ -608,6 +609,7 @@ def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
 def scan_sheet_part(path: Path, sheet: str) -> SheetScan | None:
     """scan_sheet for a sheet of a workbook on disk; None when there is no such sheet."""
     with zipfile.ZipFile(path) as zf:
+        check_sizes(zf, Path(path).name)
         parts = sheet_parts(zf)
         part = parts.get(sheet) or {n.casefold(): p for n, p in parts.items()}.get(sheet.casefold())
         if part is None:
@@ -755,6 +757,7 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
     """
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
+        check_sizes(zin, src.name)
         parts = sheet_parts(zin)
         folded = {name.casefold(): part for name, part in parts.items()}  # Excel's names ignore case
         by_sheet: dict[str, list] = {}
