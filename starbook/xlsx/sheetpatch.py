@@ -43,7 +43,7 @@ CALC_CHAIN_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 _ROW = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 _CELL = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _CELL_WITH_REF = re.compile(r'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
-_ATTR_R = re.compile(r'\br="([A-Z]*)(\d*)"')
+_ATTR_R = re.compile(r"""\sr\s*=\s*["']([A-Z]*)(\d*)["']""")
 _ATTR_S = re.compile(r'\bs="(\d+)"')
 _FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
 _COL = re.compile(r"<col\b[^>]*/>")
@@ -283,16 +283,15 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
         m = _ATTR_S.search(head)
         row_style = m.group(1) if m else None
     first = min(cells) if cells else 16385
-    prefix, tail = inner, ""
+    prefix = inner
+    existing: dict[int, str] = {}
     if inner and cells:
-        if inner.count("<c") != inner.count('<c r="'):
-            prefix, tail = "", _with_refs(inner, rnum)  # cells without r: number them first
+        if inner.count("<c") != inner.count('<c r="'):  # some cell has no r, or not as its first attribute
+            prefix, existing = "", _cells_by_column(inner, rnum)
         else:
             cut = _split_tail(inner, first, w)
-            prefix, tail = inner[:cut], inner[cut:]
-    existing: dict[int, str] = {}
-    if tail:
-        existing = {w.number(m.group(1)): m.group() for m in _CELL_WITH_REF.finditer(tail)}
+            prefix = inner[:cut]
+            existing = {w.number(m.group(1)): m.group() for m in _CELL_WITH_REF.finditer(inner, cut)}
     replaced = 0
     styles = w.col_styles
     for col, value in cells.items():
@@ -309,16 +308,21 @@ def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Wri
     return f"{head}>{prefix}{body}</row>", replaced
 
 
-def _with_refs(inner: str, rnum: int) -> str:
-    """The row's cells, each with its r attribute (legal files may omit it)."""
-    out, previous = [], 0
+def _cells_by_column(inner: str, rnum: int) -> dict[int, str]:
+    """A row's cells by column number, wherever their r attribute stands; a cell without
+    one (legal: it follows its left neighbour) gets it, the others keep their exact text."""
+    out, previous = {}, 0
     for m in _CELL.finditer(inner):
         cell = m.group()
-        ref = _ATTR_R.search(cell[: cell.index(">") + 1])
-        col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
-        out.append(cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1))
+        ref = _ATTR_R.search(cell, 0, cell.index(">") + 1)
+        if ref and ref.group(1):
+            col = col_number(ref.group(1))
+        else:
+            col = previous + 1
+            cell = cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1)
+        out[col] = cell
         previous = col
-    return "".join(out)
+    return out
 
 
 def _dimension(head: str, target: _Target, extents: Sequence[tuple[int, int, int, int]] = ()) -> str:
