@@ -22,7 +22,7 @@ from itertools import repeat
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Union
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from xml.etree import ElementTree
 
@@ -31,8 +31,19 @@ from .atomic import atomic_write
 from .limits import check_sizes
 from .zipwrite import Unsupported, deflate_level, write_package
 
+SAVE_AGAIN = "请在 Excel 中打开该文件另存一次后再试；仍不行请把文件发给技术支持"
+
+
 class PatchError(Exception):
-    pass
+    """What the patcher cannot do safely, in Chinese for the cadre: the message names the
+    sheet and cell where it can, `fix` says what to do, `detail` is for technical support."""
+
+    def __init__(self, message: str, fix: str = SAVE_AGAIN, detail: str = "") -> None:
+        super().__init__(message)
+        self.message, self.fix, self.detail = message, fix, detail
+
+    def __str__(self) -> str:
+        return f"{self.message}（技术信息：{self.detail}）" if self.detail else self.message
 
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -69,11 +80,11 @@ def col_number(letters: str) -> int:
 def _number_text(value: Union[int, float, Decimal]) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise PatchError(f"cannot write {value!r}")
+            raise PatchError(f"无法写入数值 {value}（不是有限数）", "请检查参数与得分中的数值", repr(value))
         return format(value, "f")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise PatchError(f"cannot write {value!r}")
+            raise PatchError(f"无法写入数值 {value}（不是有限数）", "请检查参数与得分中的数值", repr(value))
         text = repr(value)
         return format(Decimal(text), "f") if "e" in text or "E" in text else text
     return str(value)
@@ -102,9 +113,11 @@ def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple
         if isinstance(v, str):
             return f'<c r="{ref}"{s} t="str">{formula}<v>{escape(_ILLEGAL.sub("", v))}</v></c>', False
         return f'<c r="{ref}"{s}>{formula}<v>{_number_text(v)}</v></c>', False
-    replaced = formula is not None
-    if replaced and 't="shared"' in formula and "ref=" in formula:
-        raise PatchError(f"cell {ref} is the master of a shared formula; it cannot be overwritten")
+    if isinstance(value, _Rehome):  # a shared formula's new master: only its <f> changes
+        assert existing is not None and formula is not None
+        cell = existing.replace(formula, value.formula, 1)
+        return (cell, False) if value.then is None else _cell_xml(ref, style, value.then, cell)
+    replaced = formula is not None  # a shared master's followers were re-homed by _formula_plan
     if value is None:
         return f'<c r="{ref}"{s}/>', replaced
     if isinstance(value, bool):
@@ -113,7 +126,126 @@ def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple
         return f'<c r="{ref}"{s} t="inlineStr"><is>{_text_xml(value)}</is></c>', replaced
     if isinstance(value, (int, float, Decimal)):
         return f'<c r="{ref}"{s}><v>{_number_text(value)}</v></c>', replaced
-    raise PatchError(f"cannot write a {type(value).__name__} into {ref}")
+    raise PatchError(f"单元格 {ref} 无法写入这种值", SAVE_AGAIN, f"a {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class _Rehome:
+    """A follower of a shared formula whose master is overwritten becomes the new master:
+    `formula` is its new <f> element; `then` a Cached value also written to it."""
+
+    formula: str
+    then: Cached | None = None
+
+
+_FORMULA_CELL = re.compile(rb"<c\b([^>]*)>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
+_XML_ATTR = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _formula_plan(body: bytes, target: "_Target", bands: Sequence["_Band"]) -> None:
+    """Keep shared and array formulas valid when plain values overwrite some of their cells.
+
+    A shared formula (Excel's fill-down) stores its text in its master cell only.
+    When a value overwrites the master, the first follower that keeps the formula
+    becomes the master, with the text moved as Excel would fill it (relative
+    references shift); when every cell is overwritten, the formula just goes.
+    A plain value inside an array formula's range, whose first cell keeps it, is
+    refused: Excel cannot change part of an array. Cached values change no formula.
+    Adds the re-homed masters to `target`; a sheet without such formulas costs two searches.
+    """
+    shared, array = b't="shared"' in body, b't="array"' in body
+    if not shared and not array:
+        return
+    plain = _plain_writes(target, bands)
+    masters: dict[bytes, tuple[tuple[int, int], str, bytes]] = {}
+    followers: dict[bytes, list[tuple[int, int]]] = {}
+    for m in _FORMULA_CELL.finditer(body):
+        f = dict(_XML_ATTR.findall(m.group(2)))
+        kind = f.get(b"t")
+        if kind not in (b"shared", b"array"):
+            continue
+        r = _REF.fullmatch(dict(_XML_ATTR.findall(m.group(1))).get(b"r", b"").decode("ascii"))
+        if r is None:
+            raise PatchError("工作表中有公式单元格缺少位置信息，starbook 不能安全改写", SAVE_AGAIN, "formula cell without r")
+        cell = (int(r.group(2)), col_number(r.group(1)))
+        if kind == b"array":
+            _check_array(cell, f.get(b"ref", b"").decode("ascii"), target, bands, plain)
+        elif b"ref" in f:
+            masters[f.get(b"si", b"")] = (cell, f[b"ref"].decode("ascii"), m.group(3) or b"")
+        else:
+            followers.setdefault(f.get(b"si", b""), []).append(cell)
+    for si, (cell, ref, text) in masters.items():
+        if not plain(*cell):
+            continue
+        survivors = [c for c in followers.get(si, ()) if not plain(*c)]
+        if not survivors:
+            continue
+        row, col = new = min(survivors)
+        where = f"{col_letters(new[1])}{new[0]}"
+        try:
+            from openpyxl.formula.translate import Translator
+
+            moved = Translator("=" + unescape(text.decode("utf-8")), origin=f"{col_letters(cell[1])}{cell[0]}").translate_formula(where)[1:]
+        except Exception as exc:
+            raise PatchError(
+                f"{ref} 是向下填充的公式，starbook 不能只改写其中一部分",
+                f"请选中 {ref} 这些单元格按 Delete 清除后再试",
+                f"shared formula {si.decode()}: {exc}",
+            ) from exc
+        r1, r2 = min(r for r, _ in survivors), max(r for r, _ in survivors)
+        c1, c2 = min(c for _, c in survivors), max(c for _, c in survivors)
+        span = where if (r1, c1) == (r2, c2) else f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
+        formula = f'<f t="shared" ref="{span}" si="{si.decode()}">{escape(moved)}</f>'
+        cells = target.rows.setdefault(row, {})
+        then = cells.get(col, _band_value(bands, row, col))
+        cells[col] = _Rehome(formula, then if isinstance(then, Cached) else None)
+
+
+_MISSING = object()
+
+
+def _band_value(bands: Sequence["_Band"], row: int, col: int):
+    for band in bands:
+        values = band.values.get(col)
+        if values is not None and band.first_row <= row < band.first_row + len(values):
+            return values[row - band.first_row]
+    return _MISSING
+
+
+def _plain_writes(target: "_Target", bands: Sequence["_Band"]):
+    """Whether the edits leave cell (row, col) without its formula: cleared, or written a plain value."""
+    clear = target.clear_from
+
+    def plain(row: int, col: int) -> bool:
+        if clear is not None and row >= clear:
+            return True
+        cells = target.rows.get(row)
+        value = cells[col] if cells is not None and col in cells else _band_value(bands, row, col)
+        return value is not _MISSING and not isinstance(value, (Cached, _Rehome))
+
+    return plain
+
+
+def _check_array(master: tuple[int, int], ref: str, target: "_Target", bands: Sequence["_Band"], plain) -> None:
+    """Refuse a plain value inside an array formula's range whose first cell keeps the formula."""
+    corners = [_REF.fullmatch(x) for x in ref.split(":")]
+    if plain(*master) or not corners or not all(corners) or len(corners) > 2:
+        return  # the array goes with its first cell
+    (r1, c1), (r2, c2) = [(int(x.group(2)), col_number(x.group(1))) for x in (corners[0], corners[-1])]
+    written = [(r, c) for r, cells in target.rows.items() if r1 <= r <= r2 for c in cells if c1 <= c <= c2]
+    for band in bands:
+        for c, values in band.values.items():
+            if c1 <= c <= c2:
+                lo, hi = max(r1, band.first_row), min(r2, band.first_row + len(values) - 1)
+                written += [(r, c) for r in range(lo, hi + 1)]
+    for r, c in sorted(written):
+        if (r, c) != master and plain(r, c):
+            raise PatchError(
+                f"单元格 {col_letters(c)}{r} 属于数组公式 {ref}（公式在 {col_letters(master[1])}{master[0]}），不能单独改写",
+                f"请选中 {ref} 这些单元格按 Delete 清除后再试",
+                "array formula",
+            )
 
 
 def _column_styles(head: str) -> dict[int, str]:
@@ -151,19 +283,19 @@ class _Target:
             return
         if isinstance(edit, ClearRows):
             if edit.row < 1:
-                raise PatchError("row numbers start at 1")
+                raise PatchError("要清除的行号无效（行号从 1 开始）", SAVE_AGAIN, f"ClearRows row {edit.row}")
             for r in [r for r in self.rows if r >= edit.row]:
                 del self.rows[r]
             self.clear_from = edit.row if self.clear_from is None else min(self.clear_from, edit.row)
             return
         if edit.row < 1 or edit.col < 1:
-            raise PatchError("row and column numbers start at 1")
+            raise PatchError("要写入的单元格位置无效（行号、列号从 1 开始）", SAVE_AGAIN, f"row {edit.row}, col {edit.col}")
         for line in edit.values:
             if isinstance(line, (str, bytes)) or not isinstance(line, (list, tuple)):
-                raise PatchError(f"a block's rows must be lists of values, not {type(line).__name__}")
+                raise PatchError("要写入的数据格式有误", SAVE_AGAIN, f"a block's rows must be lists of values, not {type(line).__name__}")
         for i, line in enumerate(edit.values):
             if edit.row + i > 1048576 or edit.col + len(line) - 1 > 16384:
-                raise PatchError("block extends beyond the sheet")
+                raise PatchError("要写入的数据超出了工作表的最大行列", SAVE_AGAIN, "block extends beyond the sheet")
             row = self.rows.setdefault(edit.row + i, {})
             for j, v in enumerate(line):
                 row[edit.col + j] = v
@@ -253,7 +385,10 @@ def _split_tail(inner: str, first_col: int, w: _Writer) -> int:
 def _row_head(head: str, rnum: int, w: "_Writer") -> str:
     """A written row's start tag (up to its '>'): without the spans hint, which the new
     cells may contradict, and with the height a RowHeight edit sets, or with no custom
-    height where FitRows lets the row fit its text again."""
+    height where FitRows lets the row fit its text again. A row without its number (legal:
+    it follows the row above) gets it, like the unchanged rows."""
+    if 'r="' not in head:
+        head = head.replace("<row", f'<row r="{rnum}"', 1)
     if "spans=" in head:
         head = re.sub(r'\s+spans="[^"]*"', "", head)
     height = w.heights.get(rnum)
@@ -454,24 +589,35 @@ class _Band:
 def _split_edits(edits) -> tuple[list[_Band], list]:
     """Tall rectangular blocks become bands (grouped by their rows), column by column; the rest stays as is.
 
-    Cells of `rest` win over band cells, so a block that writes a column a band
-    already holds stays in `rest`: the later write wins, as in edit order.
-    A ClearRows after a tall block would make order matter: then nothing is banded.
+    Cells of `rest` win over band cells, so a block stays in `rest` when it writes
+    a column a band already holds, or cells an earlier block of `rest` wrote: the
+    later write wins, as in edit order. A ClearRows after a tall block would make
+    order matter: then nothing is banded. Bands never share a row (a row belongs
+    to one band): a tall block over part of another band's rows stays in `rest` too.
     """
     bands: dict[tuple[int, int], _Band] = {}
     rest = []
+    written: list[tuple[int, int, int, int]] = []  # rows and columns of the blocks in rest
     clears = [i for i, e in enumerate(edits) if isinstance(e, ClearRows)]
     for i, e in enumerate(edits):
         if isinstance(e, CellBlock) and len(e.values) >= BAND_MIN_ROWS:
             widths = set(map(len, e.values))
-            if len(widths) == 1 and not any(k > i for k in clears):
+            key = (e.row, len(e.values))
+            overlaps = key not in bands and any(r < e.row + len(e.values) and e.row < r + n for r, n in bands)
+            width = max(widths)
+            overlaps = overlaps or any(
+                r1 < e.row + len(e.values) and e.row <= r2 and c1 < e.col + width and e.col <= c2 for r1, r2, c1, c2 in written
+            )
+            if len(widths) == 1 and not overlaps and not any(k > i for k in clears):
                 (width,) = widths
-                band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
+                band = bands.setdefault(key, _Band(e.row, {}))
                 cols = range(e.col, e.col + width)
                 if not any(c in band.values for c in cols):
                     for j, c in enumerate(cols):
                         band.values[c] = list(map(itemgetter(j), e.values))
                     continue
+        if isinstance(e, CellBlock) and e.values:
+            written.append((e.row, e.row + len(e.values) - 1, e.col, e.col + max(map(len, e.values), default=1) - 1))
         rest.append(e)
     return [b for b in bands.values() if b.values], rest
 
@@ -586,11 +732,11 @@ class SheetScan:
 def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
     if b"<worksheet" not in data[:2000]:
         if b"<chartsheet" in data[:2000]:
-            raise PatchError("that sheet is a chartsheet: it has no cells to write")
-        raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
+            raise PatchError("这是一张图表工作表，没有可写入的单元格", "请勿把星级评定用的工作表改成图表工作表", "chartsheet")
+        raise PatchError("工作表的文件格式不常见，starbook 不能安全改写", SAVE_AGAIN, "the worksheet XML uses a namespace prefix")
     start = data.find(b"<sheetData")
     if start < 0:
-        raise PatchError("the worksheet has no <sheetData>")
+        raise PatchError("工作表内容不完整（缺少单元格数据）", SAVE_AGAIN, "no <sheetData>")
     open_end = data.index(b">", start)
     if data[open_end - 1 : open_end] == b"/":
         head, body, tail = data[:start].decode("utf-8"), b"", data[open_end + 1 :].decode("utf-8")
@@ -629,6 +775,7 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     for e in rest:
         target.apply(e)
     head, raw_body, tail = scan.head, scan.body, scan.tail
+    _formula_plan(raw_body, target, bands)
     writer = _Writer(_column_styles(head))
     writer.heights = target.heights
     writer.fits = target.fits
@@ -704,7 +851,7 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except KeyError as exc:
-        raise PatchError("not a workbook: xl/workbook.xml or its relationships are missing") from exc
+        raise PatchError("文件不是完整的 Excel 工作簿（缺少工作簿目录）", SAVE_AGAIN, "xl/workbook.xml or its relationships are missing") from exc
     targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
     out = {}
     for sheet in book.iter(f"{{{NS_MAIN}}}sheet"):
@@ -767,10 +914,10 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
         by_sheet: dict[str, list] = {}
         for e in edits:
             if not isinstance(e, (CellBlock, ClearRows, RowHeight, FitRows)):
-                raise PatchError(f"not an edit: {e!r}")
+                raise PatchError("要写入的内容有误", SAVE_AGAIN, f"not an edit: {e!r}")
             part = parts.get(e.sheet) or folded.get(e.sheet.casefold())
             if part is None:
-                raise PatchError(f"no sheet named {e.sheet!r}")
+                raise PatchError(f"找不到工作表“{e.sheet}”", "请不要删除或重命名星级评定用的工作表；可从模板中复制回来")
             by_sheet.setdefault(part, []).append(e)
         infos = zin.infolist()
         names = [i.filename for i in infos]
@@ -783,7 +930,11 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
             if scan is not None and part is not None and scan.crc == zin.getinfo(part).CRC:
                 ready[part] = scan
         for part, sheet_edits in by_sheet.items():
-            sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
+            try:
+                sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
+            except PatchError as exc:
+                exc.message = f"{sheet_edits[0].sheet} 表：{exc.message}"
+                raise
             replaced += n
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
