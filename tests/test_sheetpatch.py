@@ -298,3 +298,17 @@ def test_a_row_made_tall_for_a_long_note_shrinks_when_the_note_goes(tmp_path, mo
     notes = {r + 1 for r, line in enumerate(read_grids(book)["汇总表"]) if r > header_row and any(isinstance(v, str) and len(v) > 22 for v in line)}
     assert tall_rows() <= notes  # only rows that still hold a long note stay tall
     assert len(tall_rows()) < len(tall) / 5
+
+
+def test_before_replace_runs_once_the_new_file_is_complete(book, tmp_path):
+    out = tmp_path / "o.xlsx"
+    seen = []
+
+    def check() -> None:
+        assert not out.exists()  # not replaced yet
+        (temp,) = [p for p in tmp_path.iterdir() if p.name.startswith(".starbook-")]
+        with zipfile.ZipFile(temp) as zf:  # the finished package, waiting for the rename
+            seen.append(zf.testzip())
+
+    patch_workbook(book, out, [CellBlock("Data", 1, 1, [["X"]])], before_replace=check)
+    assert seen == [None] and values(out)[0][0] == "X"

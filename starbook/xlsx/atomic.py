@@ -19,8 +19,10 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Call `write` on a temporary file next to `path`, then rename it over `path`."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], None], *, before_replace: Callable[[], None] | None = None) -> None:
+    """Call `write` on a temporary file next to `path`, then rename it over `path`.
+
+    `before_replace` runs when the temporary file is complete, right before the rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
@@ -31,6 +33,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
@@ -900,11 +900,19 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -
             out.write(b"".join(pieces[start : start + STREAM_BATCH]))
 
 
-def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]], scans: dict[str, SheetScan] | None = None) -> None:
+def patch_workbook(
+    src,
+    dst,
+    edits: Sequence[Union[CellBlock, ClearRows, RowHeight, FitRows]],
+    scans: dict[str, SheetScan] | None = None,
+    *,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src).
 
     `scans` may hold sheets already scanned (by sheet name); one whose part has
-    changed since is scanned again.
+    changed since is scanned again. `before_replace` runs once the new file is
+    complete, right before it replaces `dst` (atomic_write).
     """
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
@@ -964,4 +972,4 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
                     level = deflate_level(len(data))
                     zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
 
-        atomic_write(dst, write)
+        atomic_write(dst, write, before_replace=before_replace)
