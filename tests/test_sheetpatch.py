@@ -94,7 +94,7 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch, save
 
     from starbook import api
     from starbook.fill import summary_rows
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands
     from starbook.xlsx.read import read_grids
 
     book = tmp_path / "tall.xlsm"
@@ -117,7 +117,7 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch, save
     results, parts = {}, {}
     now = datetime(2026, 11, 22, 9, 0)
     for label, minimum in (("bulk", 2), ("general", 10**9)):  # 2: even the short 整改名单 block is banded
-        monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", minimum)
+        monkeypatch.setattr(bands, "BAND_MIN_ROWS", minimum)
         first, second = tmp_path / f"{label}1.xlsm", tmp_path / f"{label}2.xlsm"
         assert api.rate(book, first, user="x", now=now).ok
         assert api.rate(first, second, user="x", now=now).ok  # the second run rewrites existing result cells
@@ -197,10 +197,10 @@ def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values
     from starbook import api
     from starbook.grid import column_letter, find_header
     from starbook.xlsx.read import read_grids
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands
     from starbook.xlsx.sheetpatch import sheet_parts
 
-    monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", band_min_rows)
+    monkeypatch.setattr(bands, "BAND_MIN_ROWS", band_min_rows)
     now = datetime(2026, 11, 22, 9, 0)
     official = tmp_path / "official.xlsm"
     assert api.rate(example, official, now=now, user="x").ok
@@ -270,10 +270,10 @@ def test_a_row_made_tall_for_a_long_note_shrinks_when_the_note_goes(tmp_path, mo
     from starbook import api
     from starbook.fill import summary_rows
     from starbook.grid import find_header
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands, sheetpatch
     from starbook.xlsx.read import read_grids
 
-    monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", band_min_rows)
+    monkeypatch.setattr(bands, "BAND_MIN_ROWS", band_min_rows)
     book = tmp_path / "tall.xlsm"
     api.new("分类定级", book, orgs=0)
     grid = read_grids(book)["汇总表"]

@@ -240,9 +240,9 @@ def test_random_edits_match_a_model(tmp_path, monkeypatch, band_min_rows):
     import random
     import re
 
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands, sheetpatch
 
-    monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", band_min_rows)
+    monkeypatch.setattr(bands, "BAND_MIN_ROWS", band_min_rows)
     rows, grid, formulas = odd_sheet()
     src = make_package(tmp_path / "m.xlsx", [("S", sheet_xml(rows, head='<dimension ref="A1:H30"/>'))])
     assert {(r + 1, c + 1): v for r, line in enumerate(calamine_rows(src)) for c, v in enumerate(line) if v != ""} == grid

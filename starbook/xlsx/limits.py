@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zipfile
 from ..problems import BookError
+from .parts import sheet_parts
 
 MAX_PART = 256 << 20  # bytes one part (a worksheet) may inflate to
 MAX_TOTAL = 512 << 20  # bytes the whole package may inflate to
@@ -34,8 +35,6 @@ def check_sizes(zf: zipfile.ZipFile, filename: str) -> None:
 
 def _sheet_of(zf: zipfile.ZipFile, part: str) -> str | None:
     """The name a cadre sees for a worksheet part, when the (small) workbook part tells it."""
-    from .sheetpatch import sheet_parts  # the writer's module imports this one
-
     try:
         if zf.getinfo("xl/workbook.xml").file_size > MAX_PART // 64:
             return None

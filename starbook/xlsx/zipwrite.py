@@ -224,3 +224,22 @@ def _verify(e: Entry, data: bytes) -> None:
         raise zipfile.BadZipFile(f"{e.name}: {exc}") from exc
     if not d.eof or size != e.size or crc != e.crc:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {e.name!r}")
+
+
+STREAM_BATCH = 8000
+
+
+def write_streamed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -> None:
+    """Write a patched sheet in batches of rows: no joined copy of a big sheet in memory."""
+    entry = zipfile.ZipInfo(info.filename, info.date_time)
+    entry.compress_type = info.compress_type
+    entry.external_attr = info.external_attr
+    entry.create_system = info.create_system
+    level = deflate_level(sum(map(len, pieces)))
+    if hasattr(entry, "compress_level"):  # Python 3.13+
+        entry.compress_level = level
+    else:
+        entry._compresslevel = level
+    with zout.open(entry, "w") as out:
+        for start in range(0, len(pieces), STREAM_BATCH):
+            out.write(b"".join(pieces[start : start + STREAM_BATCH]))
