@@ -57,7 +57,7 @@ def test_a_plain_value_inside_an_array_formula_is_refused(tmp_path):
     out = tmp_path / "x.xlsx"
     with pytest.raises(PatchError, match="B2 属于数组公式 B1:B2") as caught:
         patch_workbook(src, out, [CellBlock("S", 2, 2, [[9]])])
-    assert caught.value.message.startswith("S 表：") and "Delete" in caught.value.fix
+    assert caught.value.message.startswith("工作表“S”中，单元格 B2") and "Delete" in caught.value.fix
     with pytest.raises(PatchError, match="数组公式"):  # a Cached master keeps the array: B2 still belongs to it
         patch_workbook(src, out, [CellBlock("S", 1, 2, [[Cached(2)], [9]])])
     assert not out.exists()
@@ -82,7 +82,7 @@ def test_a_patch_error_reaches_the_cadre_in_chinese(tmp_path):
     with pytest.raises(BookError) as caught:
         api.write_edits(src, src, [CellBlock("S", 2, 2, [[9]])])
     text = str(caught.value)
-    assert "S 表：单元格 B2 属于数组公式 B1:B2" in text and "请选中 B1:B2 这些单元格按 Delete 清除后再试" in text
+    assert "工作表“S”中，单元格 B2 属于数组公式 B1:B2" in text and "请选中 B1:B2 这些单元格按 Delete 清除后再试" in text
     assert "技术信息：array formula" in text
 
 
@@ -129,6 +129,19 @@ def test_a_value_over_a_fill_down_formula_keeps_the_rest_of_it_valid(tmp_path, e
     if expected[:2] == [5, "=A2*2"]:
         assert '<c r="B2" s="1"><f t="shared" ref="B2:B4" si="0">A2*2</f><v>' in xml
         assert ("<v>99</v>" in xml) == any(isinstance(v, Cached) for e in edits for line in e.values for v in line)
+
+
+def test_a_fill_down_formula_that_cannot_be_moved_is_refused_with_what_to_do(tmp_path):
+    rows = (
+        '<row r="2"><c r="C2"><f t="shared" ref="C2:C3" si="0">"unclosed</f><v>1</v></c></row>'
+        '<row r="3"><c r="C3"><f t="shared" si="0"/><v>2</v></c></row>'
+    )
+    src = make_package(tmp_path / "sh.xlsx", [("汇总表", sheet_xml(rows))])
+    with pytest.raises(PatchError) as caught:
+        patch_workbook(src, tmp_path / "out.xlsx", [CellBlock("汇总表", 2, 3, [[1]])])
+    assert caught.value.message == "工作表“汇总表”中，C2:C3 是向下填充的公式，starbook 不能只改写其中一部分"
+    assert caught.value.fix == "请选中 C2:C3 这些单元格按 Delete 清除后再试"
+    assert not (tmp_path / "out.xlsx").exists()
 
 
 def test_a_moved_fill_down_formula_keeps_absolute_references_functions_and_texts(tmp_path):

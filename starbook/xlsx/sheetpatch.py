@@ -226,7 +226,7 @@ def patch_workbook(
             try:
                 sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
             except PatchError as exc:
-                exc.message = f"{sheet_edits[0].sheet} 表：{exc.message}"
+                exc.message = f"工作表“{sheet_edits[0].sheet}”中，{exc.message}"
                 raise
             replaced += n
         if replaced:
