@@ -213,7 +213,7 @@ def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values
         xml = zf.read(part).decode()
     end = last + below
     for r in range(first, last + 1):
-        f = (f'<f t="shared" ref="{final}{first}:{final}{end}" si="0">ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2)</f>'
+        f = (f'<f t="shared" ref="{final}{first}:{final}{end}" si="0">IFERROR(ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2),ROW({first_in}{r}))</f>'
              if r == first else '<f t="shared" si="0"/>')
         xml, n = re.subn(rf'<c r="{final}{r}"( s="\d+")?><v>([^<]*)</v></c>', rf'<c r="{final}{r}"\1>{f}<v>1</v></c>', xml)
         assert n == 1
@@ -222,7 +222,7 @@ def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values
     book = tmp_path / "filled.xlsm"
     book.write_bytes(official.read_bytes())
     _replace_part(book, part, xml.encode())
-    assert openpyxl.load_workbook(book)["汇总表"][f"{final}{first + 1}"].value.startswith("=ROUND(")  # a real fill-down
+    assert openpyxl.load_workbook(book)["汇总表"][f"{final}{first + 1}"].value.startswith("=IFERROR(ROUND(")  # a real fill-down
 
     out, again = tmp_path / "rated.xlsm", tmp_path / "again.xlsm"
     assert api.rate(book, out, now=now, user="x").ok
@@ -233,7 +233,7 @@ def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values
     for r in range(first, last + 1):
         assert ws[f"{final}{r}"].value == expected[r - 1][cols["综合得分"]]
     assert [ws[f"{final}{r}"].value for r in range(last + 1, end + 1)] == [
-        f"=ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2)" for r in range(last + 1, end + 1)
+        f"=IFERROR(ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2),ROW({first_in}{r}))" for r in range(last + 1, end + 1)
     ]
     with zipfile.ZipFile(out) as zf, zipfile.ZipFile(again) as zo:
         assert zf.testzip() is None and zf.namelist() == zo.namelist()
@@ -244,7 +244,16 @@ def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values
         assert rated == zo.read(part).decode() if not below else True
     assert ('<f t="shared"' in rated) == bool(below)
     if below:
-        assert f'<f t="shared" ref="{final}{last + 1}:{final}{end}" si="0">ROUND(AVERAGE({first_in}{last + 1}:{last_in}{last + 1}),2)</f>' in rated
+        assert f'<f t="shared" ref="{final}{last + 1}:{final}{end}" si="0">IFERROR(ROUND(AVERAGE({first_in}{last + 1}:{last_in}{last + 1}),2),ROW({first_in}{last + 1}))</f>' in rated
+        if band_min_rows == 2:  # LibreOffice reads the re-homed formula too: each row below computes its own row number
+            import lo_uno
+            from conftest import lo_required
+
+            lo_required()
+            lo = lo_uno.recalculated_values(out, "汇总表")
+            assert [lo[r - 1][cols["综合得分"]] for r in range(last + 1, end + 1)] == [float(r) for r in range(last + 1, end + 1)]
+            assert [lo[r - 1][cols["综合得分"]] for r in range(first, last + 1)] == [
+                expected[r - 1][cols["综合得分"]] for r in range(first, last + 1)]
 
 
 def test_a_scan_of_another_version_of_the_sheet_is_not_used(book, tmp_path):
