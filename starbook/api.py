@@ -159,12 +159,9 @@ def write_edits(
     try:
         patch_workbook(src, dst, edits, scans, before_replace=before_replace)
     except PatchError as exc:
-        raise BookError(
-            f"无法写入“{dst.name}”：工作簿中有 starbook 不能安全改写的内容（技术信息：{exc}）",
-            "请在 Excel 中打开该文件另存一次后再试；仍不行请把文件发给技术支持",
-        ) from exc
+        raise BookError(f"无法写入“{dst.name}”：{exc}", exc.fix) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise BookError(f"“{src.name}”已损坏（{exc}）", "请从原件或邮件附件重新保存一份再试") from exc
+        raise BookError(f"“{src.name}”已损坏（技术信息：{exc}）", "请从原件或邮件附件重新保存一份再试") from exc
     except PermissionError as exc:
         raise BookError(f"无法写入“{dst.name}”：文件被占用或没有写权限", "请先在 Excel/WPS 中关闭这个文件，再重试") from exc
 

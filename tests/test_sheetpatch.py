@@ -61,7 +61,7 @@ def test_bad_edits_are_refused_and_write_nothing(book, tmp_path):
         with pytest.raises(PatchError):
             patch_workbook(book, out, edits)
         assert not out.exists()
-    with pytest.raises(PatchError, match="chartsheet"):
+    with pytest.raises(PatchError, match="图表工作表"):
         patch_workbook(book, out, [CellBlock("Chart", 1, 1, [[1]])])
 
 
@@ -94,7 +94,7 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch, save
 
     from starbook import api
     from starbook.fill import summary_rows
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands
     from starbook.xlsx.read import read_grids
 
     book = tmp_path / "tall.xlsm"
@@ -117,7 +117,7 @@ def test_bulk_and_general_paths_write_the_same_cells(tmp_path, monkeypatch, save
     results, parts = {}, {}
     now = datetime(2026, 11, 22, 9, 0)
     for label, minimum in (("bulk", 2), ("general", 10**9)):  # 2: even the short 整改名单 block is banded
-        monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", minimum)
+        monkeypatch.setattr(bands, "BAND_MIN_ROWS", minimum)
         first, second = tmp_path / f"{label}1.xlsm", tmp_path / f"{label}2.xlsm"
         assert api.rate(book, first, user="x", now=now).ok
         assert api.rate(first, second, user="x", now=now).ok  # the second run rewrites existing result cells
@@ -186,37 +186,74 @@ def _replace_part(path, name, data):
             zout.writestr(info, data if info.filename == name else zin.read(info.filename))
 
 
-def test_a_shared_formula_master_in_a_result_column_is_refused_not_overwritten(tmp_path):
-    """Overwriting the master of a shared formula would break the cells that share it."""
+@pytest.mark.parametrize("band_min_rows", [2, 10**9])  # bulk path, general path
+@pytest.mark.parametrize("below", [0, 3])
+def test_a_fill_down_formula_in_a_result_column_gives_way_to_the_official_values(example, tmp_path, monkeypatch, below, band_min_rows):
+    """A cadre filled a formula down 综合得分 (Excel saves it as a shared formula): 定星 writes the
+    official scores as values. Followers below the organizations keep a valid formula,
+    re-homed to the first of them, as openpyxl (which expands shared formulas) reads back."""
     import re
-    from decimal import Decimal
 
     from starbook import api
-    from starbook.fill import summary_rows
     from starbook.grid import column_letter, find_header
-    from starbook.problems import BookError
     from starbook.xlsx.read import read_grids
+    from starbook.xlsx import bands
     from starbook.xlsx.sheetpatch import sheet_parts
 
-    book = tmp_path / "tall.xlsm"
-    api.new("分类定级", book, orgs=0)
-    grid = read_grids(book)["汇总表"]
-    rows = [{"党组织名称": f"第{i}支部", "党委评定得分": Decimal(60 + i % 40), "党员群众测评得分": Decimal(70),
-             "自评得分": Decimal(80)} for i in range(100)]
-    api.write_edits(book, book, [summary_rows(grid, rows)])
-    assert api.rate(book, user="x").ok
-    with zipfile.ZipFile(book) as zf:
+    monkeypatch.setattr(bands, "BAND_MIN_ROWS", band_min_rows)
+    now = datetime(2026, 11, 22, 9, 0)
+    official = tmp_path / "official.xlsm"
+    assert api.rate(example, official, now=now, user="x").ok
+    header_row, cols = find_header(read_grids(official)["汇总表"], "综合得分", "党委评定得分", "自评得分")
+    final, first_in, last_in = (column_letter(cols[t]) for t in ("综合得分", "党委评定得分", "自评得分"))
+    first = header_row + 2
+    last = first + sum(1 for line in read_grids(official)["汇总表"][first - 1 :] if line[cols["综合得分"]] != "") - 1
+    with zipfile.ZipFile(official) as zf:
         part = sheet_parts(zf)["汇总表"]
         xml = zf.read(part).decode()
-    header_row, cols = find_header(read_grids(book)["汇总表"], "综合得分")
-    ref = f"{column_letter(cols['综合得分'])}{header_row + 3}"
-    cell = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', xml).group()
-    master = cell.split(">")[0] + f'><f t="shared" ref="{ref}:{ref}" si="0">1+1</f><v>2</v></c>'
-    _replace_part(book, part, xml.replace(cell, master, 1).encode())
-    before = book.read_bytes()
-    with pytest.raises(BookError):
-        api.rate(book, user="x")
-    assert book.read_bytes() == before
+    end = last + below
+    for r in range(first, last + 1):
+        f = (f'<f t="shared" ref="{final}{first}:{final}{end}" si="0">IFERROR(ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2),ROW({first_in}{r}))</f>'
+             if r == first else '<f t="shared" si="0"/>')
+        xml, n = re.subn(rf'<c r="{final}{r}"( s="\d+")?><v>([^<]*)</v></c>', rf'<c r="{final}{r}"\1>{f}<v>1</v></c>', xml)
+        assert n == 1
+    extra = "".join(f'<row r="{r}"><c r="{final}{r}"><f t="shared" si="0"/><v>0</v></c></row>' for r in range(last + 1, end + 1))
+    xml = xml.replace("</sheetData>", extra + "</sheetData>")
+    book = tmp_path / "filled.xlsm"
+    book.write_bytes(official.read_bytes())
+    _replace_part(book, part, xml.encode())
+    assert openpyxl.load_workbook(book)["汇总表"][f"{final}{first + 1}"].value.startswith("=IFERROR(ROUND(")  # a real fill-down
+
+    out, again = tmp_path / "rated.xlsm", tmp_path / "again.xlsm"
+    assert api.rate(book, out, now=now, user="x").ok
+    assert api.rate(official, again, now=now, user="x").ok  # the same second rating, without the formula
+    assert read_grids(out)["汇总表"][: last] == read_grids(official)["汇总表"][: last]  # the official values
+    ws = openpyxl.load_workbook(out, keep_vba=True)["汇总表"]
+    expected = read_grids(official)["汇总表"]
+    for r in range(first, last + 1):
+        assert ws[f"{final}{r}"].value == expected[r - 1][cols["综合得分"]]
+    assert [ws[f"{final}{r}"].value for r in range(last + 1, end + 1)] == [
+        f"=IFERROR(ROUND(AVERAGE({first_in}{r}:{last_in}{r}),2),ROW({first_in}{r}))" for r in range(last + 1, end + 1)
+    ]
+    with zipfile.ZipFile(out) as zf, zipfile.ZipFile(again) as zo:
+        assert zf.testzip() is None and zf.namelist() == zo.namelist()
+        rated = zf.read(part).decode()
+        for name in zf.namelist():  # the package is otherwise the officially rated one
+            if name != part:
+                assert zf.read(name) == zo.read(name), name
+        assert rated == zo.read(part).decode() if not below else True
+    assert ('<f t="shared"' in rated) == bool(below)
+    if below:
+        assert f'<f t="shared" ref="{final}{last + 1}:{final}{end}" si="0">IFERROR(ROUND(AVERAGE({first_in}{last + 1}:{last_in}{last + 1}),2),ROW({first_in}{last + 1}))</f>' in rated
+        if band_min_rows == 2:  # LibreOffice reads the re-homed formula too: each row below computes its own row number
+            import lo_uno
+            from conftest import lo_required
+
+            lo_required()
+            lo = lo_uno.recalculated_values(out, "汇总表")
+            assert [lo[r - 1][cols["综合得分"]] for r in range(last + 1, end + 1)] == [float(r) for r in range(last + 1, end + 1)]
+            assert [lo[r - 1][cols["综合得分"]] for r in range(first, last + 1)] == [
+                expected[r - 1][cols["综合得分"]] for r in range(first, last + 1)]
 
 
 def test_a_scan_of_another_version_of_the_sheet_is_not_used(book, tmp_path):
@@ -242,10 +279,10 @@ def test_a_row_made_tall_for_a_long_note_shrinks_when_the_note_goes(tmp_path, mo
     from starbook import api
     from starbook.fill import summary_rows
     from starbook.grid import find_header
-    from starbook.xlsx import sheetpatch
+    from starbook.xlsx import bands, sheetpatch
     from starbook.xlsx.read import read_grids
 
-    monkeypatch.setattr(sheetpatch, "BAND_MIN_ROWS", band_min_rows)
+    monkeypatch.setattr(bands, "BAND_MIN_ROWS", band_min_rows)
     book = tmp_path / "tall.xlsm"
     api.new("分类定级", book, orgs=0)
     grid = read_grids(book)["汇总表"]
@@ -270,3 +307,17 @@ def test_a_row_made_tall_for_a_long_note_shrinks_when_the_note_goes(tmp_path, mo
     notes = {r + 1 for r, line in enumerate(read_grids(book)["汇总表"]) if r > header_row and any(isinstance(v, str) and len(v) > 22 for v in line)}
     assert tall_rows() <= notes  # only rows that still hold a long note stay tall
     assert len(tall_rows()) < len(tall) / 5
+
+
+def test_before_replace_runs_once_the_new_file_is_complete(book, tmp_path):
+    out = tmp_path / "o.xlsx"
+    seen = []
+
+    def check() -> None:
+        assert not out.exists()  # not replaced yet
+        (temp,) = [p for p in tmp_path.iterdir() if p.name.startswith(".starbook-")]
+        with zipfile.ZipFile(temp) as zf:  # the finished package, waiting for the rename
+            seen.append(zf.testzip())
+
+    patch_workbook(book, out, [CellBlock("Data", 1, 1, [["X"]])], before_replace=check)
+    assert seen == [None] and values(out)[0][0] == "X"

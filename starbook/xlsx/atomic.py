@@ -19,7 +19,7 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None], before_replace: Callable[[], None] | None = None) -> None:
+def atomic_write(path: Path, write: Callable[[BinaryIO], None], *, before_replace: Callable[[], None] | None = None) -> None:
     """Call `write` on a temporary file next to `path`, then rename it over `path`.
 
     A symbolic link is written through: its target is replaced and the link

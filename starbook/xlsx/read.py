@@ -14,6 +14,7 @@ from ..grid import Grid
 from ..problems import BookError
 from .cellerrors import error_cells, needs_patch, overlay, readable_copy
 from .sheetpatch import sheet_parts
+from .limits import check_sizes
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -60,6 +61,7 @@ def check_package(path: Path, data: bytes | None = None) -> None:
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             names = set(zf.namelist())
+            check_sizes(zf, path.name)  # before a byte is inflated, here or by calamine
             bad = _first_damaged(zf)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试") from exc

@@ -9,556 +9,41 @@ conditional formats, merges and page setup stay byte-identical.
 The sheet XML is never parsed into a tree: rows are found with a scanner and only
 the rows that receive values are split into cells, so a 100,000-row sheet costs
 time and memory in proportion to its text.
+
+The work is split by job: cellxml (one cell's XML and values), rows (a row's
+cells, heights, the dimension), bands (tall blocks column by column, the bulk
+path), formulas (shared and array formulas under values), calcchain, parts
+(sheet name → part) and zipwrite (the package). This module scans a sheet and
+runs the patch.
 """
 from __future__ import annotations
 
-import os
 import re
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Union
-from xml.sax.saxutils import escape
 
-from xml.etree import ElementTree
-
-from ..edits import Cached, CellBlock, ClearRows, FitRows, RowHeight
+from ..edits import CellBlock, ClearRows, FitRows, RowHeight
 from .atomic import atomic_write
-from .zipwrite import Unsupported, deflate_level, write_package
+from .bands import Band, bulk_rows, split_edits
+from .calcchain import drop_calc_chain
+from .cellxml import Writer, col_letters, col_number, column_styles
+from .errors import SAVE_AGAIN, PatchError
+from .formulas import formula_plan
+from .limits import check_sizes
+from .parts import sheet_parts
+from .rows import Target, dimension, patch_row, row_number, split_tail, written_row_head
+from .zipwrite import Unsupported, deflate_level, write_package, write_streamed
 
-class PatchError(Exception):
-    pass
-
-
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-CALC_CHAIN_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+__all__ = ["PatchError", "SheetScan", "col_letters", "col_number", "patch_sheet_xml", "patch_workbook", "scan_sheet",
+           "scan_sheet_part", "sheet_parts"]
 
 _ROW = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
-_CELL = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
-_CELL_WITH_REF = re.compile(r'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
-_ATTR_R = re.compile(r'\br="([A-Z]*)(\d*)"')
-_ATTR_S = re.compile(r'\bs="(\d+)"')
-_FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
-_COL = re.compile(r"<col\b[^>]*/>")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ESCAPE_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
-def col_letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _number_text(value: Union[int, float, Decimal]) -> str:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise PatchError(f"cannot write {value!r}")
-        return format(value, "f")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise PatchError(f"cannot write {value!r}")
-        text = repr(value)
-        return format(Decimal(text), "f") if "e" in text or "E" in text else text
-    return str(value)
-
-
-def _text_xml(value: str) -> str:
-    if "_" in value or _ILLEGAL.search(value):  # most texts need neither substitution
-        value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
-        value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-    space = ' xml:space="preserve"' if value != value.strip() or "\n" in value or "\r" in value else ""
-    return f"<t{space}>{escape(value).replace(chr(13), '&#13;')}</t>"  # a raw CR would read back as LF
-
-
-def _cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
-    """New cell XML, and whether a formula was replaced by a plain value."""
-    s = f' s="{style}"' if style is not None else ""
-    formula = _FORMULA.search(existing).group() if existing and "<f" in existing else None
-    if isinstance(value, Cached):
-        if formula is None:  # no formula here (a cadre typed over it): leave the cell alone
-            return existing if existing is not None else f'<c r="{ref}"{s}/>', False
-        v = value.value
-        if v is None:
-            return f'<c r="{ref}"{s}>{formula}</c>', False
-        if isinstance(v, bool):
-            return f'<c r="{ref}"{s} t="b">{formula}<v>{int(v)}</v></c>', False
-        if isinstance(v, str):
-            return f'<c r="{ref}"{s} t="str">{formula}<v>{escape(_ILLEGAL.sub("", v))}</v></c>', False
-        return f'<c r="{ref}"{s}>{formula}<v>{_number_text(v)}</v></c>', False
-    replaced = formula is not None
-    if replaced and 't="shared"' in formula and "ref=" in formula:
-        raise PatchError(f"cell {ref} is the master of a shared formula; it cannot be overwritten")
-    if value is None:
-        return f'<c r="{ref}"{s}/>', replaced
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>', replaced
-    if isinstance(value, str):
-        return f'<c r="{ref}"{s} t="inlineStr"><is>{_text_xml(value)}</is></c>', replaced
-    if isinstance(value, (int, float, Decimal)):
-        return f'<c r="{ref}"{s}><v>{_number_text(value)}</v></c>', replaced
-    raise PatchError(f"cannot write a {type(value).__name__} into {ref}")
-
-
-def _column_styles(head: str) -> dict[int, str]:
-    styles: dict[int, str] = {}
-    for m in _COL.finditer(head):
-        tag = m.group()
-        lo = re.search(r'\bmin="(\d+)"', tag)
-        hi = re.search(r'\bmax="(\d+)"', tag)
-        st = re.search(r'\bstyle="(\d+)"', tag)
-        if lo and hi and st:
-            for c in range(int(lo.group(1)), min(int(hi.group(1)), 16384) + 1):
-                styles[c] = st.group(1)
-    return styles
-
-
-class _Target:
-    """The cells to write on one sheet, after applying the edits in order."""
-
-    def __init__(self) -> None:
-        self.rows: dict[int, dict[int, object]] = {}
-        self.heights: dict[int, float] = {}
-        self.fit: list[tuple[int, int]] = []
-        self.clear_from: int | None = None
-
-    def fits(self, row: int) -> bool:
-        return any(lo <= row <= hi for lo, hi in self.fit)
-
-    def apply(self, edit: Union[CellBlock, ClearRows, RowHeight, FitRows]) -> None:
-        if isinstance(edit, FitRows):
-            self.fit.append((edit.first, edit.last))
-            return
-        if isinstance(edit, RowHeight):
-            self.heights[edit.row] = edit.points
-            self.rows.setdefault(edit.row, {})
-            return
-        if isinstance(edit, ClearRows):
-            if edit.row < 1:
-                raise PatchError("row numbers start at 1")
-            for r in [r for r in self.rows if r >= edit.row]:
-                del self.rows[r]
-            self.clear_from = edit.row if self.clear_from is None else min(self.clear_from, edit.row)
-            return
-        if edit.row < 1 or edit.col < 1:
-            raise PatchError("row and column numbers start at 1")
-        for line in edit.values:
-            if isinstance(line, (str, bytes)) or not isinstance(line, (list, tuple)):
-                raise PatchError(f"a block's rows must be lists of values, not {type(line).__name__}")
-        for i, line in enumerate(edit.values):
-            if edit.row + i > 1048576 or edit.col + len(line) - 1 > 16384:
-                raise PatchError("block extends beyond the sheet")
-            row = self.rows.setdefault(edit.row + i, {})
-            for j, v in enumerate(line):
-                row[edit.col + j] = v
-
-
-def _row_number(tag_head: str, previous: int) -> int:
-    m = re.search(r'\br="(\d+)"', tag_head)
-    return int(m.group(1)) if m else previous + 1
-
-
-class _Writer:
-    """Cell XML for one sheet, with the per-column and per-string work done once."""
-
-    def __init__(self, col_styles: dict[int, str]) -> None:
-        self.col_styles = col_styles
-        self.letters: dict[int, str] = {}
-        self.numbers: dict[str, int] = {}
-        self.texts: dict[str, str] = {}
-        self.leads: dict[tuple[int, str | None], tuple[str, str]] = {}
-        self.heights: dict[int, float] = {}
-        self.fits = lambda row: False  # rows whose old custom height goes (FitRows)
-
-    def letter(self, col: int) -> str:
-        try:
-            return self.letters[col]
-        except KeyError:
-            self.letters[col] = out = col_letters(col)
-            return out
-
-    def number(self, letters: str) -> int:
-        try:
-            return self.numbers[letters]
-        except KeyError:
-            self.numbers[letters] = out = col_number(letters)
-            return out
-
-    def new_cell(self, col: int, rnum: int, style: str | None, value) -> str | None:
-        """Fast path for a cell that did not exist: text, Decimal or blank; None if not applicable."""
-        try:
-            lead, st = self.leads[(col, style)]
-        except KeyError:
-            lead, st = self.leads[(col, style)] = (f'<c r="{self.letter(col)}', f' s="{style}"' if style is not None else "")
-        body = _plain_body(self, type(value), value)
-        return None if body is None else f'{lead}{rnum}"{st}{body}'
-
-    def cell(self, col: int, rnum: int, style: str | None, value, existing: str | None) -> tuple[str, bool]:
-        if existing is None:
-            fast = self.new_cell(col, rnum, style, value)
-            if fast is not None:
-                return fast, False
-        if value == "" and type(value) is str:
-            value = None
-        return _cell_xml(f"{self.letter(col)}{rnum}", style, value, existing)
-
-
-def _plain_body(w: "_Writer", kind: type, value) -> str | None:
-    """What follows a new cell's r and s attributes, for blanks, text, Decimals and ints."""
-    if value is None or (kind is str and not value):
-        return "/>"
-    if kind is str:
-        body = w.texts.get(value)
-        if body is None:
-            body = w.texts[value] = f' t="inlineStr"><is>{_text_xml(value)}</is></c>'
-        return body
-    if kind is Decimal and value.is_finite():
-        return f"><v>{value:f}</v></c>"
-    if kind is int:
-        return f"><v>{value}</v></c>"
-    return None
-
-
-def _split_tail(inner: str, first_col: int, w: _Writer) -> int:
-    """Where the cells at or right of `first_col` begin in a row's XML (cells are in column order)."""
-    cut = len(inner)
-    while True:
-        at = inner.rfind('<c r="', 0, cut)
-        if at < 0:
-            return cut
-        end = at + 6
-        while inner[end].isalpha():
-            end += 1
-        if w.number(inner[at + 6 : end]) < first_col:
-            return cut
-        cut = at
-
-
-def _row_head(head: str, rnum: int, w: "_Writer") -> str:
-    """A written row's start tag (up to its '>'): without the spans hint, which the new
-    cells may contradict, and with the height a RowHeight edit sets, or with no custom
-    height where FitRows lets the row fit its text again."""
-    if "spans=" in head:
-        head = re.sub(r'\s+spans="[^"]*"', "", head)
-    height = w.heights.get(rnum)
-    if height is not None:
-        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
-    elif "customHeight" in head and w.fits(rnum):
-        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
-    return head
-
-
-def _patch_row(rnum: int, row_xml: str | None, cells: dict[int, object], w: _Writer, cleared: bool) -> tuple[str, int]:
-    """A row's new XML and the number of formulas it replaced.
-
-    Cells left of the first column written keep their exact text and are not
-    parsed; only the tail from that column on is split into cells.
-    """
-    if row_xml is not None:
-        head_end = row_xml.index(">")
-        self_closing = row_xml[head_end - 1] == "/"
-        head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
-        inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
-    else:
-        head, inner = f'<row r="{rnum}"', ""
-    head = _row_head(head, rnum, w)
-    row_style = None
-    if 'customFormat="1"' in head:
-        m = _ATTR_S.search(head)
-        row_style = m.group(1) if m else None
-    first = min(cells) if cells else 16385
-    prefix, tail = inner, ""
-    if inner and cells:
-        if inner.count("<c") != inner.count('<c r="'):
-            prefix, tail = "", _with_refs(inner, rnum)  # cells without r: number them first
-        else:
-            cut = _split_tail(inner, first, w)
-            prefix, tail = inner[:cut], inner[cut:]
-    existing: dict[int, str] = {}
-    if tail:
-        existing = {w.number(m.group(1)): m.group() for m in _CELL_WITH_REF.finditer(tail)}
-    replaced = 0
-    styles = w.col_styles
-    for col, value in cells.items():
-        old = existing.get(col)
-        if old is not None:
-            m = _ATTR_S.search(old, 0, old.index(">") + 1)
-            style = m.group(1) if m else None
-        else:
-            style = styles.get(col, row_style)
-        new, was_formula = w.cell(col, rnum, style, value, old)
-        existing[col] = new
-        replaced += was_formula
-    body = "".join([existing[c] for c in sorted(existing)])
-    return f"{head}>{prefix}{body}</row>", replaced
-
-
-def _with_refs(inner: str, rnum: int) -> str:
-    """The row's cells, each with its r attribute (legal files may omit it)."""
-    out, previous = [], 0
-    for m in _CELL.finditer(inner):
-        cell = m.group()
-        ref = _ATTR_R.search(cell[: cell.index(">") + 1])
-        col = col_number(ref.group(1)) if ref and ref.group(1) else previous + 1
-        out.append(cell if ref and ref.group(1) else cell.replace("<c", f'<c r="{col_letters(col)}{rnum}"', 1))
-        previous = col
-    return "".join(out)
-
-
-def _dimension(head: str, target: _Target, extents: Sequence[tuple[int, int, int, int]] = ()) -> str:
-    m = re.search(r'<dimension\b[^>]*\bref="([^"]*)"[^>]*/>', head)
-    rows = [r for r, cells in target.rows.items() if cells]
-    cols = [c for cells in target.rows.values() for c in cells]
-    for r_lo, r_hi, c_lo, c_hi in extents:
-        rows += [r_lo, r_hi]
-        cols += [c_lo, c_hi]
-    if not rows:
-        return head
-    r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
-    if m:
-        parts = re.findall(r"([A-Z]+)(\d+)", m.group(1))
-        if parts:
-            (a_col, a_row), (b_col, b_row) = parts[0], parts[-1]
-            r1, r2 = min(r1, int(a_row)), max(r2, int(b_row))
-            c1, c2 = min(c1, col_number(a_col)), max(c2, col_number(b_col))
-        ref = f"{col_letters(c1)}{r1}" if (r1, c1) == (r2, c2) else f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
-        tag = m.group().replace(f'ref="{m.group(1)}"', f'ref="{ref}"')
-        return head[: m.start()] + tag + head[m.end() :]
-    return head
-
-
-BAND_MIN_ROWS = 64
-
-
-@dataclass
-class _Band:
-    """Tall blocks over the same rows, one list of values per column.
-
-    Each row's cells are assembled as UTF-8 bytes with one C-level join over
-    per-column pieces (the column's constant XML, the row number, the value's
-    text), so a 100,000-row band costs no Python work per cell.
-    """
-
-    first_row: int
-    values: dict[int, Sequence]  # col → one value per row
-    size: int = 0  # rows, set by build()
-    first_col: int = 0  # set by build()
-    _encoded: list[bytes] | None = None
-    _tail: tuple | None = None
-    _left: dict[bytes, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
-
-    def build(self, w: "_Writer") -> None:
-        self.first_col = min(self.values)
-        self.size = len(next(iter(self.values.values())))
-        rows = range(self.first_row, self.first_row + self.size)
-        numbers = [b"%d" % r for r in rows]
-        parts: list = []
-        for col in sorted(self.values):
-            parts += self._column(w, col, rows, numbers)
-        self._encoded = list(map(b"".join, zip(*parts)))
-
-    def encoded(self) -> list[bytes]:
-        """Each row's band cells, UTF-8."""
-        assert self._encoded is not None, "build() first"
-        return self._encoded
-
-    def cell_text(self, i: int) -> str:
-        return self.encoded()[i].decode("utf-8")
-
-    def _column(self, w: "_Writer", col: int, rows: range, numbers: list[bytes]) -> list:
-        """Iterables whose row-wise concatenation is the column's cells."""
-        values = self.values[col]
-        style = w.col_styles.get(col)
-        lead = f'<c r="{w.letter(col)}'.encode("ascii")
-        st = f' s="{style}"' if style is not None else ""
-        kinds = set(map(type, values))
-        if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
-            bodies = {v: f'"{st}{_plain_body(w, type(v), v)}'.encode("utf-8") for v in set(values)}
-            return [repeat(lead), numbers, map(bodies.__getitem__, values)]
-        if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
-            texts = map(str.encode, map(format, values, repeat("f")))  # exactly as typed: 85.10 stays 85.10
-            return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
-        if kinds == {int}:
-            return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), map(str.encode, map(str, values)), repeat(b"</v></c>")]
-        cells = []
-        for r, v in zip(rows, values):
-            cell = w.new_cell(col, r, style, v)
-            cells.append((cell if cell is not None else w.cell(col, r, style, v, None)[0]).encode("utf-8"))
-        return [cells]
-
-    def at(self, i: int) -> dict[int, object]:
-        return {col: values[i] for col, values in self.values.items()}
-
-    def cut(self, inner: bytes, w: "_Writer") -> int | None:
-        """Where the band's cells go in a row's cell XML (UTF-8), or None when the row needs the general path.
-
-        A row whose cells all lie left of the band gets the band appended. A row
-        that already holds the band's columns (a second 定星) has them replaced
-        when they are plain values in the column's own style and nothing lies
-        right of the band; anything else (formulas, a cadre's own formatting,
-        other cells among the band) is left to the general path, which keeps them.
-        """
-        if not inner:
-            return 0
-        at = inner.rfind(b'<c r="')
-        if at < 0:
-            return None
-        letters = inner[at + 6 : inner.find(b'"', at + 6)].rstrip(b"0123456789")
-        left = self._left.get(letters)
-        if left is None:
-            left = self._left[letters] = w.number(letters.decode("ascii")) < self.first_col
-        if left:
-            return len(inner)
-        last = w.number(letters.decode("ascii"))
-        if self._tail is None:
-            cols = sorted(self.values)
-            letters_of = [w.letter(c).encode("ascii") for c in cols]
-            styles = {l: (w.col_styles[c].encode("ascii") if c in w.col_styles else b"") for l, c in zip(letters_of, cols)}
-            self._tail = (re.compile(b'<c r="(?:' + b"|".join(letters_of) + rb')\d'), styles, max(cols))
-        pattern, styles, last_col = self._tail
-        if last > last_col:
-            return None
-        m = pattern.search(inner)
-        if m is None:
-            return None
-        tail = inner[m.start() :]
-        if b"<f" in tail:
-            return None
-        for letters, style in _REF_AND_STYLE.findall(tail):
-            if styles.get(letters) != style:
-                return None
-        return m.start()
-
-
-
-def _split_edits(edits) -> tuple[list[_Band], list]:
-    """Tall rectangular blocks become bands (grouped by their rows), column by column; the rest stays as is.
-
-    Cells of `rest` win over band cells, so a block that writes a column a band
-    already holds stays in `rest`: the later write wins, as in edit order.
-    A ClearRows after a tall block would make order matter: then nothing is banded.
-    """
-    bands: dict[tuple[int, int], _Band] = {}
-    rest = []
-    clears = [i for i, e in enumerate(edits) if isinstance(e, ClearRows)]
-    for i, e in enumerate(edits):
-        if isinstance(e, CellBlock) and len(e.values) >= BAND_MIN_ROWS:
-            widths = set(map(len, e.values))
-            if len(widths) == 1 and not any(k > i for k in clears):
-                (width,) = widths
-                band = bands.setdefault((e.row, len(e.values)), _Band(e.row, {}))
-                cols = range(e.col, e.col + width)
-                if not any(c in band.values for c in cols):
-                    for j, c in enumerate(cols):
-                        band.values[c] = list(map(itemgetter(j), e.values))
-                    continue
-        rest.append(e)
-    return [b for b in bands.values() if b.values], rest
-
-
-def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
-    """The sheet XML with the edits applied, and how many formulas became values."""
-    pieces, replaced = _patch_sheet_pieces(xml.encode("utf-8"), edits)
-    return b"".join(pieces).decode("utf-8"), replaced
-
-
-_REF_AND_STYLE = re.compile(rb'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')
 _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 _SELF_CLOSING_ROW = re.compile(rb"<row\b[^>]*/>")
-
-
-def _rows_end_left_of(body: bytes, band: "_Band", w: "_Writer") -> bool:
-    """Whether every row of the band ends left of it and needs no change of its own.
-
-    Checked once over the band's rows with C-speed scans: no cell in the band's
-    columns or right of them, no spans hint to correct and no row style. Then
-    each row only gets the band's cells appended.
-    """
-    letters = w.letter(band.first_col)
-    if len(letters) == 1:
-        right = f"[{letters}-Z]|[A-Z]{{2,3}}"
-    elif len(letters) == 2:
-        first, second = letters
-        later = f"[{chr(ord(first) + 1)}-Z][A-Z]|" if first != "Z" else ""
-        right = f"{first}[{second}-Z]|{later}[A-Z]{{3}}"
-    else:
-        return False
-    start = body.find(b'<row r="%d"' % band.first_row)
-    last = body.find(b'<row r="%d"' % (band.first_row + band.size - 1))
-    if start < 0 or last < 0:
-        return False
-    end = body.find(b"</row>", last)
-    for needle in (b"spans=", b'customFormat="1"', b"customHeight"):
-        if body.find(needle, start, end) >= 0:
-            return False
-    return re.compile(f'<c r="(?:{right})\\d'.encode("ascii")).search(body, start, end) is None
-
-
-def _bulk_rows(scan: "SheetScan", bands: list["_Band"], in_band, target: "_Target", pending: list[int], writer: "_Writer", emit, out: list) -> int | None:
-    """Fast path for the common sheet: split the UTF-8 rows with bytes.split instead of scanning them.
-
-    Applies when nothing is cleared, every row is written as <row r="…">…</row> in
-    ascending order and every row to write already exists. Unchanged rows are
-    passed on as the very bytes they were; rows with other edits (single cells,
-    formulas) go through `emit` like in the general path. Returns the number of
-    formulas replaced, or None (having done nothing) when the sheet does not qualify.
-    """
-    if target.clear_from is not None or not in_band or scan.chunks is None:
-        return None
-    chunks, nums = scan.chunks, scan.nums
-    if not set(pending) <= set(nums):
-        return None
-    rows, heights = target.rows, target.heights  # the writer's too: _row_head reads them there
-    every_cell_has_ref = scan.every_cell_has_ref
-    end_row = b"</row>"
-    clean = {id(band): every_cell_has_ref and _rows_end_left_of(scan.body, band, writer) for band in bands}
-    encoded = {id(band): band.encoded() for band in bands}
-    replaced = 0
-    for chunk, rnum in zip(chunks, nums):
-        hit = in_band.get(rnum)
-        cells = rows.get(rnum)
-        if hit is None and cells is None:
-            out += (chunk, end_row)
-            continue
-        if hit is not None and cells is None and clean[id(hit[0])]:  # the first 定星 of a plain sheet
-            out += (chunk, encoded[id(hit[0])][hit[1]], end_row)
-            continue
-        at = chunk.find(b"<row")
-        if at:
-            out.append(chunk[:at])
-            chunk = chunk[at:]
-        if hit is not None and not cells and every_cell_has_ref:  # band values, perhaps a new height
-            band, i = hit
-            head_end = chunk.index(b">")
-            row_head = chunk[:head_end]
-            if b'customFormat="1"' not in row_head:
-                inner = chunk[head_end + 1 :]
-                cut = band.cut(inner, writer)
-                if cut is not None:
-                    cells_xml = encoded[id(band)][i]
-                    if rnum in heights or b"spans=" in row_head or (b"customHeight" in row_head and target.fits(rnum)):
-                        head_xml = _row_head(row_head.decode("utf-8"), rnum, writer).encode("utf-8")
-                        out += (head_xml, b">", inner[:cut], cells_xml, end_row)
-                    else:  # the row's head stays: no copy of it
-                        out += (chunk if cut == len(inner) else chunk[: head_end + 1 + cut], cells_xml, end_row)
-                    continue
-        replaced += emit(rnum, (chunk + end_row).decode("utf-8"), False)
-    return replaced
 
 
 @dataclass
@@ -581,11 +66,11 @@ class SheetScan:
 def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
     if b"<worksheet" not in data[:2000]:
         if b"<chartsheet" in data[:2000]:
-            raise PatchError("that sheet is a chartsheet: it has no cells to write")
-        raise PatchError("the worksheet XML uses a namespace prefix, which is not supported")
+            raise PatchError("这是一张图表工作表，没有可写入的单元格", "请勿把星级评定用的工作表改成图表工作表", "chartsheet")
+        raise PatchError("工作表的文件格式不常见，starbook 不能安全改写", SAVE_AGAIN, "the worksheet XML uses a namespace prefix")
     start = data.find(b"<sheetData")
     if start < 0:
-        raise PatchError("the worksheet has no <sheetData>")
+        raise PatchError("工作表内容不完整（缺少单元格数据）", SAVE_AGAIN, "no <sheetData>")
     open_end = data.index(b">", start)
     if data[open_end - 1 : open_end] == b"/":
         head, body, tail = data[:start].decode("utf-8"), b"", data[open_end + 1 :].decode("utf-8")
@@ -608,6 +93,7 @@ def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
 def scan_sheet_part(path: Path, sheet: str) -> SheetScan | None:
     """scan_sheet for a sheet of a workbook on disk; None when there is no such sheet."""
     with zipfile.ZipFile(path) as zf:
+        check_sizes(zf, Path(path).name)
         parts = sheet_parts(zf)
         part = parts.get(sheet) or {n.casefold(): p for n, p in parts.items()}.get(sheet.casefold())
         if part is None:
@@ -618,15 +104,16 @@ def scan_sheet_part(path: Path, sheet: str) -> SheetScan | None:
 def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], int]:
     """The patched sheet (UTF-8) as a list of pieces, so a big sheet is never joined in memory."""
     scan = data if isinstance(data, SheetScan) else scan_sheet(data)
-    bands, rest = _split_edits(edits)
-    target = _Target()
+    bands, rest = split_edits(edits)
+    target = Target()
     for e in rest:
         target.apply(e)
     head, raw_body, tail = scan.head, scan.body, scan.tail
-    writer = _Writer(_column_styles(head))
+    formula_plan(raw_body, target, bands)
+    writer = Writer(column_styles(head))
     writer.heights = target.heights
     writer.fits = target.fits
-    in_band: dict[int, tuple[_Band, int]] = {}
+    in_band: dict[int, tuple[Band, int]] = {}
     for band in bands:
         band.build(writer)
         in_band.update(zip(range(band.first_row, band.first_row + band.size), zip(repeat(band), range(band.size))))
@@ -647,12 +134,12 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
             row_head = row_xml[: head_end - 1] if self_closing else row_xml[:head_end]
             if 'customFormat="1"' not in row_head:
                 inner = "" if self_closing or cleared else row_xml[head_end + 1 : -len("</row>")]
-                if not inner or (inner.count("<c") == inner.count('<c r="') and _split_tail(inner, band.first_col, writer) == len(inner)):
-                    put(f"{_row_head(row_head, rnum, writer)}>{inner}{band.cell_text(i)}</row>")
+                if not inner or (inner.count("<c") == inner.count('<c r="') and split_tail(inner, band.first_col, writer) == len(inner)):
+                    put(f"{written_row_head(row_head, rnum, writer)}>{inner}{band.cell_text(i)}</row>")
                     return 0
         cells = hit[0].at(hit[1]) if hit is not None else {}
         cells.update(target.rows.get(rnum, {}))
-        text, n = _patch_row(rnum, row_xml, cells, writer, cleared)
+        text, n = patch_row(rnum, row_xml, cells, writer, cleared)
         put(text)
         return n
 
@@ -660,10 +147,10 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
         out.append(text.encode("utf-8") if in_bytes else text)
 
     in_bytes = True
-    bulk = _bulk_rows(scan, bands, in_band, target, pending, writer, emit, out)
+    bulk = bulk_rows(scan, bands, in_band, target, pending, writer, emit, out)
     if bulk is not None:
         extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
-        return [f"{_dimension(head, target, extents)}<sheetData>".encode("utf-8"), *out, f"</sheetData>{tail}".encode("utf-8")], bulk
+        return [f"{dimension(head, target, extents)}<sheetData>".encode("utf-8"), *out, f"</sheetData>{tail}".encode("utf-8")], bulk
     in_bytes = False
 
     body = raw_body.decode("utf-8")
@@ -671,7 +158,7 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     previous = 0
     for m in _ROW.finditer(body):
         row_xml = m.group()
-        rnum = _row_number(row_xml[: row_xml.index(">")], previous)
+        rnum = row_number(row_xml[: row_xml.index(">")], previous)
         previous = rnum
         while k < len(pending) and pending[k] < rnum:
             emit(pending[k], None, False)
@@ -688,82 +175,42 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
         emit(pending[k], None, False)
         k += 1
     extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
-    head = _dimension(head, target, extents)
+    head = dimension(head, target, extents)
     return [p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name as the user sees it → its part name in the package."""
-    try:
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except KeyError as exc:
-        raise PatchError("not a workbook: xl/workbook.xml or its relationships are missing") from exc
-    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
-    out = {}
-    for sheet in book.iter(f"{{{NS_MAIN}}}sheet"):
-        target = targets.get(sheet.get(f"{{{NS_REL}}}id"))
-        if target is None:
-            continue
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        out[sheet.get("name")] = os.path.normpath(part).replace(os.sep, "/")
-    return out
+def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
+    """The sheet XML with the edits applied, and how many formulas became values."""
+    pieces, replaced = _patch_sheet_pieces(xml.encode("utf-8"), edits)
+    return b"".join(pieces).decode("utf-8"), replaced
 
 
-def _drop_calc_chain(files: dict[str, bytes], names: list[str]) -> None:
-    """Excel rebuilds a missing calcChain; a stale one makes it report a damaged file."""
-    if "xl/calcChain.xml" not in names:
-        return
-    from lxml import etree  # keeps prefixes and declarations as they were
-    names.remove("xl/calcChain.xml")
-    rels = etree.fromstring(files["xl/_rels/workbook.xml.rels"])
-    for r in list(rels):
-        if r.get("Type") == CALC_CHAIN_TYPE:
-            rels.remove(r)
-    files["xl/_rels/workbook.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
-    types = etree.fromstring(files["[Content_Types].xml"])
-    for o in list(types):
-        if o.get("PartName") == "/xl/calcChain.xml":
-            types.remove(o)
-    files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-STREAM_BATCH = 8000
-
-
-def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -> None:
-    """Write a patched sheet in batches of rows: no joined copy of a big sheet in memory."""
-    entry = zipfile.ZipInfo(info.filename, info.date_time)
-    entry.compress_type = info.compress_type
-    entry.external_attr = info.external_attr
-    entry.create_system = info.create_system
-    level = deflate_level(sum(map(len, pieces)))
-    if hasattr(entry, "compress_level"):  # Python 3.13+
-        entry.compress_level = level
-    else:
-        entry._compresslevel = level
-    with zout.open(entry, "w") as out:
-        for start in range(0, len(pieces), STREAM_BATCH):
-            out.write(b"".join(pieces[start : start + STREAM_BATCH]))
-
-
-def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]], scans: dict[str, SheetScan] | None = None, before_replace=None) -> None:
+def patch_workbook(
+    src,
+    dst,
+    edits: Sequence[Union[CellBlock, ClearRows, RowHeight, FitRows]],
+    scans: dict[str, SheetScan] | None = None,
+    *,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src).
 
     `scans` may hold sheets already scanned (by sheet name); one whose part has
-    changed since is scanned again.
+    changed since is scanned again. `before_replace` runs once the new file is
+    complete, right before it replaces `dst` (atomic_write).
     """
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin:
+        check_sizes(zin, src.name)
         parts = sheet_parts(zin)
         folded = {name.casefold(): part for name, part in parts.items()}  # Excel's names ignore case
         by_sheet: dict[str, list] = {}
         for e in edits:
             if not isinstance(e, (CellBlock, ClearRows, RowHeight, FitRows)):
-                raise PatchError(f"not an edit: {e!r}")
+                raise PatchError("要写入的内容有误", SAVE_AGAIN, f"not an edit: {e!r}")
             part = parts.get(e.sheet) or folded.get(e.sheet.casefold())
             if part is None:
-                raise PatchError(f"no sheet named {e.sheet!r}")
+                raise PatchError(f"找不到工作表“{e.sheet}”", "请不要删除或重命名星级评定用的工作表；可从模板中复制回来")
             by_sheet.setdefault(part, []).append(e)
         infos = zin.infolist()
         names = [i.filename for i in infos]
@@ -776,12 +223,16 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
             if scan is not None and part is not None and scan.crc == zin.getinfo(part).CRC:
                 ready[part] = scan
         for part, sheet_edits in by_sheet.items():
-            sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
+            try:
+                sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
+            except PatchError as exc:
+                exc.message = f"工作表“{sheet_edits[0].sheet}”中，{exc.message}"
+                raise
             replaced += n
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
                 patched[name] = zin.read(name)
-            _drop_calc_chain(patched, names)
+            drop_calc_chain(patched, names)
 
         def write(fh) -> None:
             new_parts = {**sheets, **{name: [data] for name, data in patched.items()}}
@@ -798,7 +249,7 @@ def patch_workbook(src, dst, edits: Sequence[Union[CellBlock, ClearRows, RowHeig
                     if info.filename not in names:
                         continue
                     if info.filename in sheets:
-                        _stream(zout, info, sheets.pop(info.filename))
+                        write_streamed(zout, info, sheets.pop(info.filename))
                         continue
                     data = patched.get(info.filename)
                     if data is None:

@@ -27,6 +27,7 @@ LOCAL_SIG, CENTRAL_SIG, END_SIG, DESCRIPTOR_SIG = b"PK\x03\x04", b"PK\x01\x02", 
 UTF8_FLAG, DESCRIPTOR_FLAG, ENCRYPTED_FLAG = 0x800, 0x08, 0x01
 SPLIT_AT = 4 << 20  # parts bigger than this are deflated in two halves
 BATCH = 4 << 20  # bytes handed to the compressor at a time (it releases the GIL)
+VERIFY_STEP = 4 << 20  # bytes inflated at a time when checking a copied part
 
 
 class Unsupported(Exception):
@@ -202,9 +203,43 @@ def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry) -> int:
 
 
 def _verify(e: Entry, data: bytes) -> None:
+    """Inflate in bounded steps and check size and CRC-32: a part that inflates past its
+    declared size is damaged (or a bomb), and is stopped there, not inflated to the end."""
+    if e.method != zlib.DEFLATED:
+        if len(data) != e.size or zlib.crc32(data) != e.crc:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {e.name!r}")
+        return
+    d = zlib.decompressobj(-15)
+    crc, size = 0, 0
     try:
-        content = zlib.decompress(data, -15) if e.method == zlib.DEFLATED else data
+        while True:
+            out = d.decompress(data, VERIFY_STEP)
+            crc, size = zlib.crc32(out, crc), size + len(out)
+            if size > e.size:
+                raise zipfile.BadZipFile(f"{e.name} inflates past its declared size of {e.size} bytes")
+            data = d.unconsumed_tail
+            if not data and (d.eof or not out):
+                break
     except zlib.error as exc:
         raise zipfile.BadZipFile(f"{e.name}: {exc}") from exc
-    if len(content) != e.size or zlib.crc32(content) != e.crc:
+    if not d.eof or size != e.size or crc != e.crc:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {e.name!r}")
+
+
+STREAM_BATCH = 8000
+
+
+def write_streamed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list[bytes]) -> None:
+    """Write a patched sheet in batches of rows: no joined copy of a big sheet in memory."""
+    entry = zipfile.ZipInfo(info.filename, info.date_time)
+    entry.compress_type = info.compress_type
+    entry.external_attr = info.external_attr
+    entry.create_system = info.create_system
+    level = deflate_level(sum(map(len, pieces)))
+    if hasattr(entry, "compress_level"):  # Python 3.13+
+        entry.compress_level = level
+    else:
+        entry._compresslevel = level
+    with zout.open(entry, "w") as out:
+        for start in range(0, len(pieces), STREAM_BATCH):
+            out.write(b"".join(pieces[start : start + STREAM_BATCH]))

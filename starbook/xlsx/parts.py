@@ -1,0 +1,31 @@
+"""Where a workbook's sheets live in its package."""
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import PurePosixPath
+from xml.etree import ElementTree
+
+from .errors import SAVE_AGAIN, PatchError
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name as the user sees it → its part name in the package."""
+    try:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError as exc:
+        raise PatchError("文件不是完整的 Excel 工作簿（缺少工作簿目录）", SAVE_AGAIN, "xl/workbook.xml or its relationships are missing") from exc
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
+    out = {}
+    for sheet in book.iter(f"{{{NS_MAIN}}}sheet"):
+        target = targets.get(sheet.get(f"{{{NS_REL}}}id"))
+        if target is None:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        out[sheet.get("name")] = os.path.normpath(part).replace(os.sep, "/")
+    return out
