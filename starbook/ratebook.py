@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from . import __version__
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
-from .grid import Grid, Value, find_cell, find_header, is_blank
+from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
 from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme
@@ -90,14 +90,18 @@ def rate_book(
     if summary is None or any(p.severity == ERROR for p in problems):
         return Outcome(problems, scheme=scheme)
 
-    orgs, rows = _merge(summary, by_name, scheme)
+    blank_forms = {sheet for sheet in F.form_sheets(list(grids)) if sheet not in {f.sheet for f in forms}}
+    orgs, rows, sources, found = _merge(grids[S.SHEET], summary, by_name, scheme, blank_forms)
+    problems += found
+    if any(p.severity == ERROR for p in found):
+        return Outcome(problems, scheme=scheme)
     if not orgs:
         problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
         return Outcome(problems, scheme=scheme)
     rating = rate_organizations(scheme, orgs)
     outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
     if with_edits:
-        outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, by_name, rating, scheme)
+        outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, sources, rating, scheme)
         outcome.edits += _preview_edits(forms)
         outcome.edits += _rectify_edits(grids, orgs, rating)
         outcome.edits += _stats_edits(grids, rating)
@@ -107,41 +111,128 @@ def rate_book(
     return outcome
 
 
-def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -> tuple[list[OrgInput], list[int]]:
-    """汇总表 rows in their order, then organizations that only have a form."""
+def _merge(
+    grid: Grid, summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme, blank_forms: set[str]
+) -> tuple[list[OrgInput], list[int], list[F.FormResult | None], list[Problem]]:
+    """汇总表 rows in their order, then organizations that only have a form.
+
+    A row's 数据来源 names the form sheet it was taken from: that form wins for
+    everything it holds, and follows a renamed organization. A row whose source
+    form was deleted or cleared is an error, never rated from its stale copy.
+    Rows without a source (older books, rows typed by hand) are matched by name.
+    """
     orgs: list[OrgInput] = []
     rows: list[int] = []
-    listed = set()
     plain = summary.plain
-    if not forms and plain is not None and plain.dimension_scores is None:
+    c_src = summary.columns.get(S.O_SOURCE)
+    sourced = c_src is not None and any(not is_blank(v) for v in _column(grid, c_src, summary.header_row + 1, summary.last_row + 1))
+    if not forms and not sourced and plain is not None and plain.dimension_scores is None:
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
         orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
-        return orgs, list(range(plain.first, plain.first + len(orgs)))
+        return orgs, list(range(plain.first, plain.first + len(orgs))), [None] * len(orgs), []
+    problems: list[Problem] = []
+    by_sheet = {f.sheet: f for f in forms.values()}
+    source_of = {row.row: text(cell_at(grid, row.row, c_src)) for row in summary.rows} if sourced else {}
+    owner: dict[str, int] = {}  # form sheet → the 0-based row it fills
+    bound: dict[int, F.FormResult] = {}
+    sources: list[F.FormResult | None] = []
     for row in summary.rows:
-        listed.add(row.name)
-        form = forms.get(row.name)
-        orgs.append(_org_input(row.name, row, form, scheme))
-        rows.append(row.row)
-    next_row = summary.last_row + 1
-    for name, form in forms.items():
-        if name in listed:
+        form = by_sheet.get(source_of.get(row.row, ""))
+        if form is not None and form.sheet not in owner:
+            owner[form.sheet], bound[row.row] = row.row, form
+    c_name = summary.columns[S.S_NAME]
+    for row in summary.rows:
+        if row.row in bound:
             continue
-        orgs.append(_org_input(name, None, form, scheme))
-        rows.append(next_row)
-        next_row += 1
-    return orgs, rows
+        form = forms.get(row.name)
+        if form is not None and form.sheet not in owner:
+            owner[form.sheet], bound[row.row] = row.row, form
+            problems += _overridden(row, form, c_name)
+            continue
+        if form is not None:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_name),
+                f"第{row.row + 1}行党组织名称“{row.name}”与评分表“{form.sheet}”重复（该表已是第{owner[form.sheet] + 1}行的数据来源）",
+                "请改正评分表或汇总表中的名称，或删除多余的一行"))
+            continue
+        source = source_of.get(row.row, "")
+        if source:
+            gone = "已清空" if source in blank_forms else "已不存在（工作表被删除或改名）"
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_src),
+                f"第{row.row + 1}行“{row.name}”的数据来源“{source}”{gone}，这一行不能再按评分表定星",
+                "删除这一行，或清空该行的‘数据来源’后作为手填数据定星"))
+    for row in summary.rows:
+        form = bound.get(row.row)
+        if form is not None and form.name != row.name:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_name),
+                f"评分表“{form.sheet}”的党组织名称已由“{row.name}”改为“{form.name}”，汇总表第{row.row + 1}行随之改名",
+                "如改名有误，请改回评分表中的党组织名称", WARNING))
+        orgs.append(_org_input(form.name if form else row.name, row, form, scheme))
+        rows.append(row.row)
+        sources.append(form)
+    taken = {o.name: r for o, r in zip(orgs, rows)}
+    for form in forms.values():
+        if form.sheet in owner:
+            continue
+        if form.name in taken:  # a renamed form took the name of another row
+            problems.append(Problem(
+                form.sheet, form.name_cell,
+                f"党组织名称“{form.name}”与汇总表第{taken[form.name] + 1}行重复",
+                "每个党组织只能有一行，请改正名称或删除多余的一行"))
+            continue
+        orgs.append(_org_input(form.name, None, form, scheme))
+        rows.append(-1)
+        sources.append(form)
+    names = [o.name for o in orgs]
+    if len(set(names)) != len(names):
+        seen: dict[str, int] = {}
+        for o, r in zip(orgs, rows):
+            if o.name in seen and r >= 0:
+                problems.append(Problem(
+                    S.SHEET, cell_name(r, c_name), f"改名后党组织名称“{o.name}”与第{seen[o.name] + 1}行重复",
+                    "每个党组织只能有一行，请改正评分表中的名称或删除多余的一行"))
+            seen.setdefault(o.name, r)
+    next_row = summary.last_row + 1
+    for i, r in enumerate(rows):
+        if r < 0:
+            rows[i] = next_row
+            next_row += 1
+    return orgs, rows, sources, problems
+
+
+def _column(grid: Grid, c: int, first: int, stop: int) -> list[Value]:
+    return [cell_at(grid, r, c) for r in range(first, min(stop, len(grid)))]
+
+
+def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int) -> list[Problem]:
+    """A row matched to a form by name whose own 类别, 上年星级 or 否决事项 differ: the form wins, say so."""
+    differ = []
+    if F.F_KIND in form.holds and row.category and row.category != form.category:
+        differ.append(f"类别“{row.category}”")
+    if F.F_LAST in form.holds and row.last_star and row.last_star != form.last_star:
+        differ.append(f"上年星级“{row.last_star}”")
+    if F.X_VETO in form.holds and set(row.vetoes) - set(form.vetoes):
+        differ.append(f"否决事项“{'、'.join(row.vetoes)}”")
+    if not differ:
+        return []
+    return [Problem(
+        S.SHEET, cell_name(row.row, c_name),
+        f"第{row.row + 1}行“{row.name}”的{'、'.join(differ)}与评分表“{form.sheet}”不同，已按评分表定星",
+        f"如需保留，请在评分表“{form.sheet}”中填写", WARNING)]
 
 
 def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, scheme: Scheme) -> OrgInput:
     if form is not None:
-        dims = form.dimension_scores
+        holds = form.holds
         return OrgInput(
             name=name,
             scores=dict(form.scores),
-            category=form.category or (row.category if row else None),
-            last_star=form.last_star or (row.last_star if row else None),
-            vetoes=tuple(dict.fromkeys((*form.vetoes, *(row.vetoes if row else ())))),
-            dimension_scores=dims,
+            category=form.category if F.F_KIND in holds or row is None else row.category,
+            last_star=form.last_star if F.F_LAST in holds or row is None else row.last_star,
+            vetoes=form.vetoes if F.X_VETO in holds or row is None else row.vetoes,
+            dimension_scores=form.dimension_scores,
             satisfaction=form.satisfaction,
             notes=tuple(form.notes),
         )
@@ -163,7 +254,7 @@ def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, scheme: Scheme) -> list[Edit]:
+def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating, scheme: Scheme) -> list[Edit]:
     sheet = S.SHEET
     columns = dict(summary.columns)
     edits: list[Edit] = []
@@ -208,7 +299,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         column(S.O_REACHED, ["、".join(r) for r in of("reached")])
 
     # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
-    if not forms and summary.plain is not None:
+    if not any(sources) and summary.plain is not None:
         p = summary.plain
         blanks = [i for i, number in enumerate(p.numbers) if is_blank(number)]
         if S.S_NO in columns:
@@ -224,20 +315,17 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         if title in columns:
             fills.setdefault(title, {})[r] = value
 
-    for r, org in zip(rows, orgs):
+    for r, org, form in zip(rows, orgs, sources):
         row = existing.get(r)
         if row is None or is_blank(row.number):
             fill(S.S_NO, r, position[r])
-        form = forms.get(org.name)
         if form is None:
             continue
+        fill(S.O_SOURCE, r, form.sheet)
         fill(S.S_NAME, r, org.name)
-        if form.category:
-            fill(S.S_KIND, r, form.category)
-        if form.last_star:
-            fill(S.S_LAST, r, form.last_star)
-        if form.vetoes:
-            fill(S.S_VETO, r, "、".join(org.vetoes))
+        fill(S.S_KIND, r, org.category or "")
+        fill(S.S_LAST, r, org.last_star or "")
+        fill(S.S_VETO, r, "、".join(org.vetoes))
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):

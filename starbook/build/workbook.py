@@ -260,7 +260,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec) -> None:
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
-              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30}
+              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14}
     for c, title in enumerate(titles):
         is_input = c < len(inputs)
         ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)

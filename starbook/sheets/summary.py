@@ -21,6 +21,7 @@ S_NO, S_NAME, S_KIND, S_LAST, S_VETO = "序号", "党组织名称", "类别", "�
 O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等次", "初定星级", "星级", "调整说明", "审定机关", "升降"
 OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
 O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
+O_SOURCE = "数据来源"  # the form sheet a row was taken from; blank for a row typed by hand
 _SPLIT = re.compile(r"[、，,；;\n]+")
 
 
@@ -43,7 +44,7 @@ def output_columns(scheme: Scheme) -> list[str]:
         cols.append(O_HONOR)
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         cols.append(O_REACHED)
-    return cols
+    return cols + [O_SOURCE]
 
 
 @dataclass(slots=True)

@@ -1,0 +1,130 @@
+"""Trustworthy on real cadres' files (issue 7): forms corrected, renamed or removed after
+a first rating, footers below the 汇总表, digests across shells, retyped output sheets,
+what the console prints, and previews that follow 参数's rounding."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+
+from starbook.cli import main
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def edit(path: Path, change) -> None:
+    """Make an input file the way a cadre would change it (openpyxl, macros kept)."""
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    change(wb)
+    wb.save(path)
+
+
+def right_of(ws, label: str):
+    """The value cell right of a label (a form's header fields)."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == label:
+                return ws.cell(cell.row, cell.column + 1)
+    raise KeyError(label)
+
+
+def find(ws, value):
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == value:
+                return cell
+    raise KeyError(value)
+
+
+def summary(path: Path) -> tuple[list[str], list[dict]]:
+    """The 汇总表's header and its organization rows, as values."""
+    ws = openpyxl.load_workbook(path, data_only=True)["汇总表"]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if "党组织名称" in r)
+    header = list(rows[h])
+    return header, [dict(zip(header, r)) for r in rows[h + 1 :] if r[header.index("党组织名称")]]
+
+
+def by_name(path: Path) -> dict[str, dict]:
+    return {r["党组织名称"]: r for r in summary(path)[1]}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- 1. provenance
+
+
+def test_a_form_corrected_after_rating_wins_in_the_summary(capsys, example):
+    assert run(capsys, "rate", example)[0] == 0
+    first = by_name(example)["新华村党支部"]
+    assert (first["否决事项"], first["上年星级"], first["星级"], first["数据来源"]) == ("未完成重点任务", "四星级", "三星级", "量化评分表4")
+
+    def correct(wb):
+        ws = wb["量化评分表4"]
+        veto = find(ws, "未完成重点任务")
+        ws.cell(veto.row, find(ws, "是否存在").column).value = "否"
+        right_of(ws, "类别").value = "城市社区"
+        right_of(ws, "上年星级").value = None
+
+    edit(example, correct)
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    row = by_name(example)["新华村党支部"]
+    assert row["否决事项"] in (None, "")
+    assert row["类别"] == "城市社区"
+    assert row["上年星级"] in (None, "") and row["升降"] in (None, "")
+    assert "否决" not in (row["调整说明"] or "")
+    assert row["星级"] != "三星级"
+
+
+def test_a_renamed_form_keeps_its_row(capsys, example):
+    assert run(capsys, "rate", example)[0] == 0
+    edit(example, lambda wb: setattr(right_of(wb["量化评分表2"], "党组织名称"), "value", "红旗村党总支"))
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    header, rows = summary(example)
+    names = [r["党组织名称"] for r in rows]
+    assert len(rows) == 12 and "红旗村党支部" not in names
+    assert names[1] == "红旗村党总支" and rows[1]["数据来源"] == "量化评分表2"
+    assert "“红旗村党支部”改为“红旗村党总支”" in out
+    assert "五星级  2" in out  # the quotas count 12 organizations, not 13
+
+
+def test_a_deleted_form_leaves_no_ghost(capsys, example):
+    assert run(capsys, "rate", example)[0] == 0
+    edit(example, lambda wb: wb.remove(wb["量化评分表12"]))
+    before = digest(example)
+    code, out = run(capsys, "rate", example)
+    assert code == 1
+    assert "【汇总表】Q15：第15行“南岭村党支部”的数据来源“量化评分表12”已不存在" in out
+    assert "删除这一行，或清空该行的‘数据来源’后作为手填数据定星" in out
+    assert digest(example) == before
+    # the cadre keeps the row as typed data: it is rated from what it holds
+    edit(example, lambda wb: setattr(wb["汇总表"]["Q15"], "value", None))
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    assert by_name(example)["南岭村党支部"]["综合得分"] is not None
+
+
+def test_a_cleared_form_leaves_no_ghost(capsys, example):
+    assert run(capsys, "rate", example)[0] == 0
+
+    def clear(wb):
+        ws = wb["量化评分表3"]
+        right_of(ws, "党组织名称").value = None
+        top = find(ws, "党委评定").row
+        for row in ws.iter_rows(min_row=top + 1, max_row=find(ws, "合计").row - 1, min_col=7, max_col=8):
+            for cell in row:
+                cell.value = None
+
+    edit(example, clear)
+    code, out = run(capsys, "rate", example)
+    assert code == 1
+    assert "“向阳社区党支部”的数据来源“量化评分表3”已清空" in out
