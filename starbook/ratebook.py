@@ -6,7 +6,6 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 """
 from __future__ import annotations
 
-import hashlib
 from operator import attrgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__
+from .digests import input_digest, result_digest, summary_digests  # noqa: F401 (the log's digests)
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
 from .problems import ERROR, Problem, WARNING
@@ -24,7 +24,7 @@ from .sheets import params as P
 from .sheets import summary as S
 
 LOG_SHEET = "定星记录"
-LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "程序版本")
+LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "结果摘要", "程序版本")
 RECTIFY_SHEET = "整改名单"
 RECTIFY_COLUMNS = ("序号", "党组织名称", "类别", "综合得分", "等次", "星级", "列入原因")
 STATS_SHEET = "定星统计"
@@ -396,25 +396,6 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
     return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
 
 
-def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
-    """SHA-256 of the rules and every organization's inputs, as rated."""
-    names = [e.name for e in scheme.evaluators]
-    digest = hashlib.sha256((repr(scheme) + "\x1e").encode("utf-8"))
-    for start in range(0, len(orgs), 4096):  # in slices: no single string for a 100,000-row book
-        part = orgs[start : start + 4096]
-        fields = [
-            [o.name for o in part],
-            *[[str(o.scores[n]) for o in part] for n in names],
-            [o.last_star or "" for o in part],
-            ["、".join(o.vetoes) for o in part],
-        ]
-        lines = list(map("\x1f".join, zip(*fields)))
-        if any(o.dimension_scores for o in part):
-            lines = [line + "".join("\x1f" + str(d) for d in o.dimension_scores) for line, o in zip(lines, part)]
-        digest.update(("\x1e".join(lines) + "\x1e").encode("utf-8"))
-    return digest.hexdigest()
-
-
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:
     if LOG_SHEET not in grids:
         return []
@@ -436,9 +417,19 @@ def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user:
         **{s: rating.counts.get(s, 0) for s in (*STARS, PENDING)},
         "调整个数": changed,
         "输入摘要": input_digest(scheme, orgs),
+        "结果摘要": result_digest(scheme, orgs, rating),
         "程序版本": f"starbook {__version__}",
     }
-    placed = {cols[t]: values[t] for t in LOG_COLUMNS if t in cols}
+    edits: list[Edit] = []
+    width = max(len(grid[hr]), max(cols.values()) + 1)
+    while width and is_blank(grid[hr][width - 1]):
+        width -= 1
+    for title in LOG_COLUMNS:
+        if title not in cols:  # a log from an older version: the new column goes on its right
+            edits.append(CellBlock(LOG_SHEET, hr + 1, width + 1, ((title,),)))
+            cols[title] = width
+            width += 1
+    placed = {cols[t]: values[t] for t in LOG_COLUMNS}
     left, right = min(placed), max(placed)
     row = tuple(placed.get(c) for c in range(left, right + 1))
-    return [CellBlock(LOG_SHEET, last + 2, left + 1, (row,))]
+    return [*edits, CellBlock(LOG_SHEET, last + 2, left + 1, (row,))]

@@ -128,3 +128,70 @@ def test_a_cleared_form_leaves_no_ghost(capsys, example):
     code, out = run(capsys, "rate", example)
     assert code == 1
     assert "“向阳社区党支部”的数据来源“量化评分表3”已清空" in out
+
+
+# ---------------------------------------------------------------- 3. digests
+
+
+def _log_row(path: Path) -> dict:
+    ws = openpyxl.load_workbook(path, data_only=True)["定星记录"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    h = next(i for i, r in enumerate(rows) if r[0] == "定星时间")
+    last = [r for r in rows[h + 1 :] if any(v is not None for v in r)][-1]
+    return dict(zip(rows[h], last))
+
+
+def _openpyxl_grid(path: Path, sheet: str) -> list[list]:
+    """The same sheet as another reader hands it over: whole numbers come back as int."""
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def test_digests_are_recomputed_from_the_summary_alone(capsys, example):
+    from starbook.ratebook import summary_digests
+    from starbook.sheets.params import parse_params
+    from starbook.xlsx.read import read_grids
+
+    assert run(capsys, "rate", example)[0] == 0
+    log = _log_row(example)
+    assert len(log["输入摘要"]) == len(log["结果摘要"]) == 64
+    scheme = parse_params(read_grids(example)["参数"])[0]
+    assert summary_digests(read_grids(example)["汇总表"], scheme) == (log["输入摘要"], log["结果摘要"])
+    assert summary_digests(_openpyxl_grid(example, "汇总表"), scheme) == (log["输入摘要"], log["结果摘要"])
+
+    # a result typed over by hand: the inputs still match, the results do not
+    def retype(wb):
+        ws = wb["汇总表"]
+        cell = find(ws, "东风村党支部")
+        ws.cell(cell.row, find(ws, "星级").column).value = "四星级"
+
+    edit(example, retype)
+    inputs, results = summary_digests(read_grids(example)["汇总表"], scheme)
+    assert inputs == log["输入摘要"] and results != log["结果摘要"]
+
+
+def test_the_digests_do_not_depend_on_the_shell(example):
+    """calamine hands over floats, xlwings floats, other readers ints or Decimals: one digest."""
+    from decimal import Decimal
+
+    from starbook.edits import CellBlock
+    from starbook.ratebook import LOG_SHEET, rate_book
+    from starbook.xlsx.read import read_grids
+
+    grids = read_grids(example)
+
+    def as_ints(v):
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    def as_decimals(v):
+        return Decimal(repr(v)).quantize(Decimal("0.00")) if isinstance(v, float) and abs(v) < 1000 else v
+
+    def digests(convert) -> list:
+        shell = {name: [[convert(v) for v in row] for row in grid] for name, grid in grids.items()}
+        outcome = rate_book(shell, user="x")
+        assert outcome.ok, outcome.problems
+        (log,) = [e for e in outcome.edits if isinstance(e, CellBlock) and e.sheet == LOG_SHEET]
+        return [v for v in log.values[0] if isinstance(v, str) and len(v) == 64]
+
+    assert digests(lambda v: v) == digests(as_ints) == digests(as_decimals)
+    assert len(digests(lambda v: v)) == 2

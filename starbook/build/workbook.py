@@ -551,8 +551,8 @@ def _log(ws, fmt: _Formats) -> None:
     last = len(LOG_COLUMNS) - 1
     ws.merge_range(0, 0, 0, last, "定星记录", fmt.title)
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数与输入摘要（SHA-256）。请勿删除。", fmt.note)
-    widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "程序版本": 16}
+    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数、输入摘要与结果摘要（SHA-256，算法见 starbook/digests.py）。请勿删除。", fmt.note)
+    widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "结果摘要": 68, "程序版本": 16}
     for c, title in enumerate(LOG_COLUMNS):
         ws.write(2, c, title, fmt.header_result)
         ws.set_column(c, c, widths.get(title, 8), fmt.col_text if title in widths else fmt.col_center)
