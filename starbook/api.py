@@ -88,7 +88,9 @@ def _wanted(name: str) -> bool:
 def check(path: Path) -> Outcome:
     """Validate only; nothing is written."""
     with gc_paused():
-        return rate_book(read_grids(Path(path), _wanted), with_edits=False)
+        merges: dict = {}
+        grids = read_grids(Path(path), _wanted, merges=merges)
+        return rate_book(grids, with_edits=False, merges=merges)
 
 
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
@@ -101,7 +103,9 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
         # The reader parses the 汇总表 without holding the GIL; meanwhile a second
         # thread cuts the same sheet's XML into rows for the writer.
         scan = pool.submit(_scan_quietly, path, SUMMARY_SHEET)
-        outcome = rate_book(read_grids(path, _wanted), now=now or datetime.now(), user=user if user is not None else _os_user())
+        merges: dict = {}
+        grids = read_grids(path, _wanted, merges=merges)
+        outcome = rate_book(grids, now=now or datetime.now(), user=user if user is not None else _os_user(), merges=merges)
         if outcome.ok:
             write_edits(path, Path(out) if out else path, outcome.edits, scans={SUMMARY_SHEET: scan.result()})
     return outcome

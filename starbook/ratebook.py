@@ -58,8 +58,13 @@ def rate_book(
     now: datetime | None = None,
     user: str = "",
     with_edits: bool = True,
+    merges: Mapping[str, Sequence[tuple[tuple[int, int], tuple[int, int]]]] | None = None,
 ) -> Outcome:
-    """Validate and rate a whole book given as {sheet name: grid}."""
+    """Validate and rate a whole book given as {sheet name: grid}.
+
+    `merges` (0-based ((row, col), (row, col)) per sheet), when the shell knows
+    them, make merged cells count as content below the 汇总表's data.
+    """
     problems: list[Problem] = []
     for needed in (P.SHEET, S.SHEET):
         if needed not in grids:
@@ -93,7 +98,8 @@ def rate_book(
     blank_forms = {sheet for sheet in F.form_sheets(list(grids)) if sheet not in {f.sheet for f in forms}}
     orgs, rows, sources, found = _merge(grids[S.SHEET], summary, by_name, scheme, blank_forms)
     problems += found
-    if any(p.severity == ERROR for p in found):
+    problems += _room_below(grids[S.SHEET], (merges or {}).get(S.SHEET, ()), summary, rows)
+    if any(p.severity == ERROR for p in problems):
         return Outcome(problems, scheme=scheme)
     if not orgs:
         problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
@@ -200,6 +206,30 @@ def _merge(
             rows[i] = next_row
             next_row += 1
     return orgs, rows, sources, problems
+
+
+def _room_below(grid: Grid, merges, summary: S.Summary, rows: Sequence[int]) -> list[Problem]:
+    """Organizations that only have a form get new rows below the data: never over a
+    footer, a signature line or anything else there (a merged cell counts)."""
+    first = summary.last_row + 1
+    need = sum(1 for r in rows if r >= first)
+    if not need:
+        return []
+    stop = first + need
+    taken = [r for (r0, _), (r1, _) in merges if r0 < stop and r1 >= first for r in (max(r0, first),)]
+    for r in range(first, min(stop, len(grid))):
+        if any(not is_blank(v) for v in grid[r]):
+            taken.append(r)
+            break
+    if not taken:
+        return []
+    n = min(taken)
+    free = n - first
+    c = next((c for c, v in enumerate(grid[n]) if not is_blank(v)), 0) if n < len(grid) else 0
+    return [Problem(
+        S.SHEET, cell_name(n, c),
+        f"汇总表第{first}行以下有内容（第{n + 1}行），新增的{need}个党组织需要{need}个空行",
+        f"请在第{n + 1}行前插入{need - free}行后再定星")]
 
 
 def _column(grid: Grid, c: int, first: int, stop: int) -> list[Value]:

@@ -195,3 +195,40 @@ def test_the_digests_do_not_depend_on_the_shell(example):
 
     assert digests(lambda v: v) == digests(as_ints) == digests(as_decimals)
     assert len(digests(lambda v: v)) == 2
+
+
+# ---------------------------------------------------------------- 2. room below the 汇总表
+
+
+def test_new_rows_never_overwrite_a_footer(capsys, example):
+    def footer(wb):
+        ws = wb["汇总表"]
+        ws["A6"] = "填报人：张三        审核人：李四"
+        ws.merge_cells("A6:H6")
+
+    edit(example, footer)
+    before = digest(example)
+    code, out = run(capsys, "rate", example)
+    assert code == 1
+    assert "【汇总表】A6：汇总表第3行以下有内容（第6行），新增的12个党组织需要12个空行。请在第6行前插入10行后再定星" in out
+    assert digest(example) == before
+
+
+def test_an_empty_merged_cell_counts_as_content(capsys, example):
+    edit(example, lambda wb: wb["汇总表"].merge_cells("B10:F11"))
+    code, out = run(capsys, "rate", example)
+    assert code == 1
+    assert "（第10行），新增的12个党组织需要12个空行。请在第10行前插入6行后再定星" in out
+    # with room enough below, the footer stays where it is
+    def move(wb):
+        ws = wb["汇总表"]
+        ws.unmerge_cells("B10:F11")
+        ws["A20"] = "填报人："
+        ws.merge_cells("A20:H20")
+
+    edit(example, move)
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    ws = openpyxl.load_workbook(example)["汇总表"]
+    assert ws["A20"].value == "填报人：" and "A20:H20" in {str(m) for m in ws.merged_cells.ranges}
+    assert ws["B15"].value == "南岭村党支部"

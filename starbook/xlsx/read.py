@@ -70,15 +70,22 @@ def sheet_names(path: Path) -> list[str]:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
 
 
-def read_grids(path: Path, wanted: Callable[[str], bool] | None = None) -> dict[str, Grid]:
-    """Every wanted sheet as rows of values; blank cells are ''."""
+def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, merges: dict | None = None) -> dict[str, Grid]:
+    """Every wanted sheet as rows of values; blank cells are ''.
+
+    `merges`, when given, receives each wanted sheet's merged ranges as
+    ((first row, first col), (last row, last col)), 0-based.
+    """
     check_package(path)
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
         out: dict[str, Grid] = {}
         for name in wb.sheet_names:
             if wanted is None or wanted(name):
-                out[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheet = wb.get_sheet_by_name(name)
+                out[name] = sheet.to_python(skip_empty_area=False)
+                if merges is not None:
+                    merges[name] = list(sheet.merged_cell_ranges or ())
         return out
     except Exception as exc:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
