@@ -232,3 +232,51 @@ def test_an_empty_merged_cell_counts_as_content(capsys, example):
     ws = openpyxl.load_workbook(example)["汇总表"]
     assert ws["A20"].value == "填报人：" and "A20:H20" in {str(m) for m in ws.merged_cells.ranges}
     assert ws["B15"].value == "南岭村党支部"
+
+
+# ---------------------------------------------------------------- 5. the console
+
+
+def test_the_console_counts_what_it_lists(capsys, example):
+    # 东风村's ballot now misses the turnout: a remark, but its star stays
+    edit(example, lambda wb: setattr(right_of(wb["量化评分表1"], "应参评人数"), "value", 200))
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    assert "调整 3 个，另有说明 1 条：" in out
+    listed = out.split("另有说明 1 条：")[1].split("目标")[0]
+    assert sum(name in listed for name in ("东风村", "向阳社区", "新华村", "石桥村")) == 4
+
+
+def test_a_tie_note_names_the_rivals_only(capsys, example):
+    def same_as_hongqi(wb):
+        src, dst = wb["量化评分表2"], wb["量化评分表3"]
+        for row in range(8, 22):
+            for col in (7, 8):
+                dst.cell(row, col).value = src.cell(row, col).value
+        for row in range(37, 43):
+            dst.cell(row, 2).value = src.cell(row, 2).value
+
+    edit(example, same_as_hongqi)
+    assert run(capsys, "rate", example)[0] == 0
+    rows = by_name(example)
+    for me, rival in (("红旗村党支部", "向阳社区党支部"), ("向阳社区党支部", "红旗村党支部")):
+        assert rows[me]["星级"] == "待定"
+        note = rows[me]["调整说明"]
+        assert note.startswith(f"与{rival}综合得分") and me not in note, note
+
+
+def test_workbook_text_cannot_drive_the_terminal(capsys, example):
+    from starbook import api
+    from starbook.edits import CellBlock
+
+    assert run(capsys, "rate", example)[0] == 0
+    evil = "向阳\x1b[31m社区\u202e党支部\r\x07"
+    api.write_edits(example, example, [CellBlock("量化评分表3", 3, 2, ((evil,),))])
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    assert "向阳␛[31m社区\\u202e党支部␍␇" in out
+    listed = out.split("调整 ")[1]
+    assert "向阳␛[31m社区" in listed  # in the table of adjustments
+    assert "改为“向阳␛[31m社区" in out  # in the 提示 about the renamed form
+    for raw in ("\x1b", "\u202e", "\r", "\x07"):
+        assert raw not in out
