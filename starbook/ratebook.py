@@ -109,9 +109,11 @@ def rate_book(
     if with_edits:
         outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, sources, rating, scheme)
         outcome.edits += _preview_edits(forms)
-        outcome.edits += _rectify_edits(grids, orgs, rating)
-        outcome.edits += _stats_edits(grids, rating)
-        outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user)
+        rebuilt: list[Problem] = []
+        outcome.edits += _rectify_edits(grids, orgs, rating, rebuilt)
+        outcome.edits += _stats_edits(grids, rating, rebuilt)
+        outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user, rebuilt)
+        outcome.problems += rebuilt
         if LOG_SHEET not in grids:
             outcome.problems.append(Problem(LOG_SHEET, "", "工作簿中没有“定星记录”表，本次定星不会留下记录", "请从模板复制“定星记录”表", WARNING))
     return outcome
@@ -380,31 +382,55 @@ def _preview_edits(forms: Sequence[F.FormResult]) -> list[Edit]:
     return [CellBlock(f.sheet, r + 1, c + 1, ((Cached(v),),)) for f in forms for r, c, v in f.preview]
 
 
-def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
+def _first_row_with(grid: Grid, titles: Sequence[str], default: int, max_rows: int = 20) -> int:
+    """The row (0-based) of a retyped header: the first holding any of its titles, else the template's row."""
+    wanted = set(titles)
+    for r, line in enumerate(grid[:max_rows]):
+        if any(isinstance(v, str) and text(v) in wanted for v in line):
+            return r
+    return default
+
+
+def _rebuilt(sheet: str, row: int, what: str) -> Problem:
+    return Problem(sheet, f"A{row + 1}", f"“{sheet}”的{what}被改动，已从第{row + 1}行起按模板重写并写入本次定星结果",
+                   f"请勿改动“{sheet}”的{what}；需要另作说明请写在其他工作表", WARNING)
+
+
+def _rectify_edits(grids, orgs, rating: Rating, problems: list[Problem]) -> list[Edit]:
+    """The 整改名单, rewritten below its header; a retyped header is rebuilt (never left stale)."""
     if RECTIFY_SHEET not in grids:
         return []
-    found = find_header(grids[RECTIFY_SHEET], RECTIFY_COLUMNS[0], RECTIFY_COLUMNS[1], max_rows=20)
+    grid = grids[RECTIFY_SHEET]
+    found = find_header(grid, RECTIFY_COLUMNS[0], RECTIFY_COLUMNS[1], max_rows=20)
+    head: list[Edit] = []
     if found is None:
-        return []
-    hr, cols = found
+        hr = _first_row_with(grid, RECTIFY_COLUMNS, 2)
+        cols = {t: c for c, t in enumerate(RECTIFY_COLUMNS)}
+        head = [ClearRows(RECTIFY_SHEET, hr + 1), CellBlock(RECTIFY_SHEET, hr + 1, 1, (RECTIFY_COLUMNS,))]
+        problems.append(_rebuilt(RECTIFY_SHEET, hr, "表头"))
+    else:
+        hr, cols = found
     lines = []
     names, finals, grades, stars = (rating.column(c) for c in ("name", "final", "grade", "star"))
     for i, reasons in enumerate(rating.column("rectify")):
         if reasons:
             lines.append((len(lines) + 1, names[i], orgs[i].category or "", finals[i], grades[i] or "", stars[i], "；".join(reasons)))
-    edits: list[Edit] = [ClearRows(RECTIFY_SHEET, hr + 2)]
+    edits: list[Edit] = [*head, ClearRows(RECTIFY_SHEET, hr + 2)]
     if lines:
         edits.append(CellBlock(RECTIFY_SHEET, hr + 2, cols[RECTIFY_COLUMNS[0]] + 1, tuple(lines)))
     return edits
 
 
-def _stats_edits(grids, rating: Rating) -> list[Edit]:
+def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
+    """The 定星统计, rewritten from its anchor; a retyped anchor is rebuilt where it stood."""
     if STATS_SHEET not in grids:
         return []
     anchor = find_cell(grids[STATS_SHEET], STATS_ANCHOR, max_rows=20)
     if anchor is None:
-        return []
-    r0, c0 = anchor
+        r0, c0 = max(_first_row_with(grids[STATS_SHEET], ("星级", "个数", "占比"), 4) - 1, 0), 0
+        problems.append(_rebuilt(STATS_SHEET, r0, f"“{STATS_ANCHOR}”标题或表头"))
+    else:
+        r0, c0 = anchor
     total = len(rating)
     lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
     for star in (*STARS, PENDING):
@@ -426,13 +452,21 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
     return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
 
 
-def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:
+def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str, problems: list[Problem]) -> list[Edit]:
+    """One more row in 定星记录. Its history is never cleared: when the header was
+    retyped, a fresh header goes below the last record and this run under it."""
     if LOG_SHEET not in grids:
         return []
     grid = grids[LOG_SHEET]
     found = find_header(grid, LOG_COLUMNS[0], LOG_COLUMNS[1], max_rows=20)
+    edits: list[Edit] = []
     if found is None:
-        return []
+        hr = max((r for r, line in enumerate(grid) if any(not is_blank(v) for v in line)), default=-1) + 1
+        edits.append(CellBlock(LOG_SHEET, hr + 1, 1, (LOG_COLUMNS,)))
+        problems.append(Problem(LOG_SHEET, f"A{hr + 1}", f"“{LOG_SHEET}”的表头被改动，找不到“{LOG_COLUMNS[0]}”“{LOG_COLUMNS[1]}”，已在第{hr + 1}行重写表头并在其下追加本次记录",
+                                "请勿改动定星记录的表头；以前的记录原样保留", WARNING))
+        grid = [*grid[:hr], list(LOG_COLUMNS)]
+        found = (hr, {t: c for c, t in enumerate(LOG_COLUMNS)})
     hr, cols = found
     last = hr
     for r in range(hr + 1, len(grid)):
@@ -450,10 +484,10 @@ def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user:
         "结果摘要": result_digest(scheme, orgs, rating),
         "程序版本": f"starbook {__version__}",
     }
-    edits: list[Edit] = []
-    width = max(len(grid[hr]), max(cols.values()) + 1)
+    width = len(grid[hr])
     while width and is_blank(grid[hr][width - 1]):
         width -= 1
+    width = max(width, max(cols.values()) + 1)
     for title in LOG_COLUMNS:
         if title not in cols:  # a log from an older version: the new column goes on its right
             edits.append(CellBlock(LOG_SHEET, hr + 1, width + 1, ((title,),)))

@@ -280,3 +280,37 @@ def test_workbook_text_cannot_drive_the_terminal(capsys, example):
     assert "改为“向阳␛[31m社区" in out  # in the 提示 about the renamed form
     for raw in ("\x1b", "\u202e", "\r", "\x07"):
         assert raw not in out
+
+
+# ---------------------------------------------------------------- 4. retyped output sheets
+
+
+def test_retyped_output_sheets_are_rebuilt_not_left_stale(capsys, example):
+    def retype(wb):
+        find(wb["整改名单"], "党组织名称").value = "党组织"
+        find(wb["定星统计"], "星级分布").value = "星级情况"
+        find(wb["定星记录"], "定星时间").value = "时间"
+        find(wb["定星记录"], "结果摘要").value = None  # as in a log from an older version
+
+    assert run(capsys, "rate", example)[0] == 0
+    edit(example, retype)
+    code, out = run(capsys, "rate", example)
+    assert code == 0, out
+    for sheet in ("整改名单", "定星统计", "定星记录"):
+        assert f"【{sheet}】" in out and "表头" in out
+    wb = openpyxl.load_workbook(example, data_only=True)
+    rectify = [r for r in wb["整改名单"].iter_rows(values_only=True)]
+    assert rectify[2][:2] == ("序号", "党组织名称") and "石桥村党支部" in {r[1] for r in rectify[3:]}
+    stats = [r for r in wb["定星统计"].iter_rows(values_only=True)]
+    assert stats[3][0] == "星级分布" and ("五星级", 2) == stats[5][:2]
+    log = [r for r in wb["定星记录"].iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert log[2][0] == "时间" and log[3][0] is not None  # the first run's record is kept
+    assert log[-2][:2] == ("定星时间", "操作人") and log[-1][0] is not None
+    assert log[-1][log[-2].index("结果摘要")] == _log_row(example)["结果摘要"]
+
+
+def test_an_older_log_gets_the_new_digest_column(capsys, example):
+    edit(example, lambda wb: setattr(find(wb["定星记录"], "结果摘要"), "value", None))
+    assert run(capsys, "rate", example)[0] == 0
+    header = [r for r in openpyxl.load_workbook(example)["定星记录"].iter_rows(values_only=True)][2]
+    assert header[-1] == "结果摘要" and header.count("结果摘要") == 1
