@@ -314,3 +314,47 @@ def test_an_older_log_gets_the_new_digest_column(capsys, example):
     assert run(capsys, "rate", example)[0] == 0
     header = [r for r in openpyxl.load_workbook(example)["定星记录"].iter_rows(values_only=True)][2]
     assert header[-1] == "结果摘要" and header.count("结果摘要") == 1
+
+
+# ---------------------------------------------------------------- 6. previews follow 参数's rounding
+
+
+def _numbers(rows) -> dict[tuple[int, int], float]:
+    return {(r, c): float(v) for r, row in enumerate(rows) for c, v in enumerate(row)
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def test_form_previews_follow_the_decimals_and_rounding_in_params(example, tmp_path):
+    import pytest
+
+    import lo_uno
+    from conftest import lo_required
+    from starbook import api
+    from starbook.xlsx.read import read_grids
+
+    lo_required()
+    for mode, subtotal in (("四舍五入", 13.3), ("四舍六入五成双", 13.2)):
+        book = tmp_path / f"{mode}.xlsm"
+        book.write_bytes(example.read_bytes())
+
+        def settings(wb):
+            right_of(wb["参数"], "小数位数").value = 1
+            right_of(wb["参数"], "舍入方式").value = mode
+            ws = wb["量化评分表1"]
+            ws["G8"], ws["G9"] = 7.25, 6  # 党组织带头人 by 党委评定: 13.25, halfway at one decimal
+
+        edit(book, settings)
+        outcome = api.rate(book)
+        assert outcome.ok, outcome.problems
+        cached = read_grids(book)["量化评分表1"]
+        final = {r.name: float(r.final) for r in outcome.rating.results}["东风村党支部"]
+        preview = next(r for r in cached if r and r[0] == "综合得分（预览）")[3]
+        assert preview == final == round(final, 1)
+        top = next(i for i, r in enumerate(cached) if r and r[0] == "维度小计")
+        assert cached[top + 1][0] == "党组织带头人" and cached[top + 1][6] == subtotal
+        # LibreOffice, recalculating every formula, shows what the core wrote
+        seen = _numbers(lo_uno.recalculated_values(book, "量化评分表1"))
+        written = _numbers(cached)
+        assert seen.keys() >= written.keys()
+        for at, value in written.items():
+            assert seen[at] == pytest.approx(value, abs=1e-9), (mode, at)

@@ -24,7 +24,7 @@ else:  # pragma: no cover
 
 from ..presets import preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme
 from ..sheets import forms as F
 from ..sheets import params as P
 from ..sheets import summary as S
@@ -144,8 +144,8 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
                 cells[f"weight:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             if label == P.T_VOTES[0]:
                 cells[f"vote:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
-            if label == "基本设置" and r[0] == "小数位数":
-                cells["decimals"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            if label == "基本设置" and r[0] in ("小数位数", "舍入方式"):
+                cells["decimals" if r[0] == "小数位数" else "rounding"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
         if label == P.T_EVALUATORS[0]:
             row += 1  # 合计
@@ -328,6 +328,20 @@ def _print_setup(ws, *, landscape: bool, repeat: tuple[int, int]) -> None:
 # ---------------------------------------------------------------- 量化评分表
 
 
+def _rounded(expr: str, param_cells: dict[str, str], decimals: str | None = None) -> str:
+    """A formula rounding `expr` (never negative) exactly as the core does under 参数's 小数位数 and 舍入方式.
+
+    ROUND is half away from zero, which is 四舍五入 for scores. For 四舍六入五成双 a
+    value lying exactly halfway (…, k.5 at the last place, detected on the value
+    cleaned to 9 places so that binary noise does not hide it) with an even k goes
+    down one unit instead. The settings are referenced, so changing them in 参数
+    changes every preview.
+    """
+    d = decimals or param_cells["decimals"]
+    even = f'({param_cells["rounding"]}="{ROUND_HALF_EVEN}")'
+    return f"ROUND({expr},{d})-{even}*(MOD(ROUND(({expr})*10^{d},9),2)=0.5)*10^-{d}"
+
+
 def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
     scheme = spec.scheme
     items_by = [e for e in scheme.evaluators if e.method == METHOD_ITEMS]
@@ -420,14 +434,14 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
             ws.merge_range(row, 2, row, 5, "", fmt.text)
             for k in range(len(items_by)):
                 c = xl_col_to_name(6 + k)
-                ws.write_formula(row, 6 + k, f"=ROUND(MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1}),2)", fmt.score, 0)
+                ws.write_formula(row, 6 + k, "=" + _rounded(f"MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1})", param_cells), fmt.score, 0)
             row += 1
         ws.write(row, 0, F.ALL_TOTALS, fmt.total_label)
         ws.write_formula(row, 1, f"=SUM(B{sub_first + 1}:B{row})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
         ws.merge_range(row, 2, row, 5, "", fmt.total_label)
         for k, e in enumerate(items_by):
             c = xl_col_to_name(6 + k)
-            ws.write_formula(row, 6 + k, f"=ROUND(SUM({c}{sub_first + 1}:{c}{row}),2)", fmt.total_score, 0)
+            ws.write_formula(row, 6 + k, "=" + _rounded(f"SUM({c}{sub_first + 1}:{c}{row})", param_cells), fmt.total_score, 0)
             score_refs[e.name] = f"{c}{row + 1}"
             ws.write_formula(total_row, 6 + k, f"={c}{row + 1}", fmt.total_score, 0)
         row += 2
@@ -460,12 +474,12 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
                 valid = "+".join(f"{c}{r + 1}" for r in opt_rows.values())
                 if kind == "score":
                     points = "+".join(f"{param_cells[f'vote:{n}']}*{c}{r + 1}" for n, r in opt_rows.items())
-                    formula = f'=IF(({valid})=0,"",ROUND(({points})/({valid}),2))'
+                    formula = f'=IF(({valid})=0,"",{_rounded(f"({points})/({valid})", param_cells)})'
                     ws.write_formula(row, 1 + k, formula, fmt.total_score, "")
                     score_refs[e.name] = f"{c}{row + 1}"
                 else:
                     happy = "+".join(f"{c}{opt_rows[n] + 1}" for n in scheme.satisfied_options if n in opt_rows)
-                    ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",({happy})/({valid}))', fmt.percent, "")
+                    ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",{_rounded(f"({happy})/({valid})", param_cells, "4")})', fmt.percent, "")
             row += 1
         row += 1
     if scheme.vetoes:
@@ -500,7 +514,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         row += 1
     ws.write(row, 0, F.FINAL_PREVIEW, fmt.total_label)
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
-    ws.write_formula(row, 3, f"=ROUND(SUM(D{first_eval + 1}:D{row}),2)", fmt.total_score, 0)
+    ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
     row += 2
     ws.write(row, 0, "评分人（签字）：", fmt.signature)
     ws.write(row, 4, "党组织书记（签字）：", fmt.signature)
