@@ -164,7 +164,12 @@ def _merge(
                 "请改正评分表或汇总表中的名称，或删除多余的一行"))
             continue
         source = source_of.get(row.row, "")
-        if source:
+        if source in owner:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_src),
+                f"第{row.row + 1}行“{row.name}”的数据来源“{source}”与第{owner[source] + 1}行相同，一张评分表只能对应一行",
+                "删除重复的一行，或清空该行的‘数据来源’后作为手填数据定星"))
+        elif source:
             gone = "已清空" if source in blank_forms else "已不存在（工作表被删除或改名）"
             problems.append(Problem(
                 S.SHEET, cell_name(row.row, c_src),

@@ -358,3 +358,18 @@ def test_form_previews_follow_the_decimals_and_rounding_in_params(example, tmp_p
         assert seen.keys() >= written.keys()
         for at, value in written.items():
             assert seen[at] == pytest.approx(value, abs=1e-9), (mode, at)
+
+
+def test_a_copied_row_cannot_claim_a_form_twice(capsys, example):
+    assert run(capsys, "rate", example)[0] == 0
+
+    def copy_row(wb):
+        ws = wb["汇总表"]
+        for col in range(1, ws.max_column + 1):
+            ws.cell(16, col).value = ws.cell(15, col).value
+        ws.cell(16, 2).value = "南岭村党支部（副本）"
+
+    edit(example, copy_row)
+    code, out = run(capsys, "rate", example)
+    assert code == 1
+    assert "【汇总表】Q16：第16行“南岭村党支部（副本）”的数据来源“量化评分表12”与第15行相同" in out
