@@ -15,16 +15,17 @@ Canonical form (version 2):
   -0.0 → "0". Booleans → "TRUE" / "FALSE". So the same book gives the same
   digest whichever shell read it (calamine's ints, xlwings' floats, the core's
   Decimals).
-* Fields are joined by U+001F, each organization's record ends with U+001E,
-  and the whole is encoded as UTF-8 after a first line naming the digest.
+* The digest reads the 汇总表 column by column: each column's values, one per
+  organization in 汇总表 row order, are joined by U+001F and the column ends
+  with U+001E; all is encoded as UTF-8 after a first line naming the digest.
 * 输入摘要 = SHA-256 of "starbook 输入摘要 v2\\n", the scheme's text (every field of
   the 参数 scheme, recursively, in declaration order: `scheme_text`), U+001E,
-  then per organization in 汇总表 row order: 党组织名称, 类别, each
+  then these columns: 党组织名称, 类别, each
   `<evaluator>得分` in the scheme's evaluator order, each `<dimension>得分` in
   the scheme's order (按维度达标 only), 上年星级, 否决事项 (the recognised veto
   names joined by "、", in the order given).
-* 结果摘要 = SHA-256 of "starbook 结果摘要 v2\\n", then per organization in row
-  order: 党组织名称 and the output columns the scheme has, in this order:
+* 结果摘要 = SHA-256 of "starbook 结果摘要 v2\\n", then these columns:
+  党组织名称 and the output columns the scheme has, in this order:
   综合得分, 等次, 初定星级, 星级, 调整说明, 审定机关, 升降, then 满意率,
   可评先进, 达标维度 when the scheme writes them (`sheets.summary.output_columns`
   without 数据来源).
@@ -46,7 +47,7 @@ from .sheets import summary as S
 INPUTS_HEAD = "starbook 输入摘要 v2\n"
 RESULTS_HEAD = "starbook 结果摘要 v2\n"
 _US, _RS = "\x1f", "\x1e"
-_SLICE = 4096  # records hashed per update: no single string for a 100,000-row book
+_SLICE = 8192  # values hashed per update: no single string for a 100,000-row book
 
 
 def canonical(value: object) -> str:
@@ -97,14 +98,26 @@ def scheme_text(scheme: Scheme) -> str:
 
 
 def _hash(head: str, columns: Sequence[Sequence[object]]) -> str:
-    """SHA-256 of the records given column by column (all columns of equal length)."""
+    """SHA-256 of the columns, each one's values joined by U+001F and ended by U+001E.
+
+    A column of texts is taken as it is: the callers' texts are stripped already."""
     digest = hashlib.sha256(head.encode("utf-8"))
     text = Memo(canonical)
-    n = len(columns[0]) if columns else 0
-    for start in range(0, n, _SLICE):
-        parts = [list(map(text.__getitem__, c[start : start + _SLICE])) for c in columns]
-        digest.update("".join(map(lambda rec: _US.join(rec) + _RS, zip(*parts))).encode("utf-8"))
+    for column in columns:
+        for start in range(0, len(column), _SLICE):
+            values = column[start : start + _SLICE]
+            if set(map(type, values)) == {str}:  # names, stars, notes: already stripped where they come from
+                texts = values
+            else:  # numbers repeat: each distinct one is converted once
+                texts = map(text.__getitem__, values)
+            digest.update(((_US if start else "") + _US.join(texts)).encode("utf-8"))
+        digest.update(_RS.encode("utf-8"))
     return digest.hexdigest()
+
+
+def _joined(sep: str, tuples: Sequence[tuple[str, ...]]) -> list[str]:
+    """Each tuple as one text; most are empty or repeat, so each distinct one is joined once."""
+    return list(map(Memo(sep.join).__getitem__, tuples))
 
 
 def _input_columns(scheme: Scheme, names, categories, scores, dims, lasts, vetoes) -> list[Sequence[object]]:
@@ -112,7 +125,7 @@ def _input_columns(scheme: Scheme, names, categories, scores, dims, lasts, vetoe
     columns += [[s[e.name] for s in scores] for e in scheme.evaluators]
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         columns += [[d[i] if i < len(d) else None for d in dims] for i in range(len(scheme.dimensions))]
-    return columns + [lasts, ["、".join(v) for v in vetoes]]
+    return columns + [lasts, _joined("、", vetoes)]
 
 
 def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
@@ -141,12 +154,12 @@ def result_digest(scheme: Scheme, orgs: Sequence[OrgInput], rating: Rating) -> s
         S.O_GRADE: of("grade"),
         S.O_BASE: of("base_star"),
         S.O_STAR: of("star"),
-        S.O_NOTE: ["；".join(n) for n in of("notes")],
+        S.O_NOTE: _joined("；", of("notes")),
         S.O_BODY: of("approving"),
         S.O_MOVE: of("movement"),
         S.O_SAT: [o.satisfaction for o in orgs],
         S.O_HONOR: of("honor"),
-        S.O_REACHED: ["、".join(r) for r in of("reached")],
+        S.O_REACHED: _joined("、", of("reached")),
     }
     return _hash(RESULTS_HEAD, [of("name"), *(values[t] for t in result_titles(scheme))])
 
@@ -170,5 +183,5 @@ def summary_digests(grid: Grid, scheme: Scheme) -> tuple[str, str] | None:
     outputs: list[Iterable[object]] = [[r.name for r in rows]]
     for title in result_titles(scheme):
         c = summary.columns.get(title)
-        outputs.append([cell_at(grid, r.row, c) if c is not None else None for r in rows])
+        outputs.append([canonical(cell_at(grid, r.row, c)) if c is not None else "" for r in rows])
     return _hash(INPUTS_HEAD + scheme_text(scheme) + _RS, inputs), _hash(RESULTS_HEAD, outputs)

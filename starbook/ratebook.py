@@ -133,7 +133,7 @@ def _merge(
     rows: list[int] = []
     plain = summary.plain
     c_src = summary.columns.get(S.O_SOURCE)
-    sourced = c_src is not None and any(not is_blank(v) for v in _column(grid, c_src, summary.header_row + 1, summary.last_row + 1))
+    sourced = c_src is not None and _any_filled(grid, c_src, summary.header_row + 1, summary.last_row + 1)
     if not forms and not sourced and plain is not None and plain.dimension_scores is None:
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
         orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
@@ -239,8 +239,10 @@ def _room_below(grid: Grid, merges, summary: S.Summary, rows: Sequence[int]) -> 
         f"请在第{n + 1}行前插入{need - free}行后再定星")]
 
 
-def _column(grid: Grid, c: int, first: int, stop: int) -> list[Value]:
-    return [cell_at(grid, r, c) for r in range(first, min(stop, len(grid)))]
+def _any_filled(grid: Grid, c: int, first: int, stop: int) -> bool:
+    """Whether rows first..stop-1 hold anything in column c (one pass at C speed when all are blank)."""
+    values = set(line[c] for line in grid[first:stop] if c < len(line)) - {None, ""}
+    return any(not is_blank(v) for v in values)
 
 
 def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int) -> list[Problem]:
