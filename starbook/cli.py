@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
     except BookError as exc:
-        click.echo(f"无法处理：{exc}", err=True)
+        click.echo(f"无法处理：{safe(str(exc))}", err=True)
     except KeyboardInterrupt:
         click.echo("已中断，文件未改动。", err=True)
     except Exception:  # never a traceback at a cadre: keep it in a log file instead
