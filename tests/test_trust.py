@@ -373,3 +373,32 @@ def test_a_copied_row_cannot_claim_a_form_twice(capsys, example):
     code, out = run(capsys, "rate", example)
     assert code == 1
     assert "【汇总表】Q16：第16行“南岭村党支部（副本）”的数据来源“量化评分表12”与第15行相同" in out
+
+
+def test_the_ribbon_and_the_command_line_log_the_same_digests(example, tmp_path):
+    """The live shell (xlwings' real remote engine) gets whole numbers as ints here, as a client may send them."""
+    import pytest
+
+    xw = pytest.importorskip("xlwings")
+    from datetime import datetime
+
+    import python_calamine
+
+    from starbook import api, excel
+
+    now = datetime(2026, 11, 22, 9, 30)
+    by_cli = tmp_path / "cli.xlsm"
+    assert api.rate(example, by_cli, now=now, user="zuzhi").ok
+    wb = python_calamine.CalamineWorkbook.from_path(str(example))
+    sheets = []
+    for name in wb.sheet_names:
+        values = wb.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
+        values = [[int(v) if isinstance(v, float) and v.is_integer() else v for v in row] for row in values]
+        sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
+    book = xw.Book(json={"client": "Microsoft Office Scripts", "version": xw.__version__, "names": [], "sheets": sheets,
+                         "book": {"name": example.name, "active_sheet_index": 0, "selection": "A1"}})
+    assert excel.rate(book=book, now=now, user="zuzhi").ok
+    written = [v for a in book.json()["actions"] if a["func"] == "setValues"
+               for line in a["values"] for v in line if isinstance(v, str) and len(v) == 64]
+    log = _log_row(by_cli)
+    assert written == [log["输入摘要"], log["结果摘要"]]
