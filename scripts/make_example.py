@@ -25,6 +25,7 @@ from starbook.edits import CellBlock  # noqa: E402
 from starbook.fill import FormFill, form_edits, item_scores, summary_rows  # noqa: E402
 from starbook.grid import find_header  # noqa: E402
 from starbook.presets import preset  # noqa: E402
+from starbook.scheme import join_vetoes  # noqa: E402
 from starbook.sheets import params as P  # noqa: E402
 from starbook.xlsx.read import read_grids  # noqa: E402
 
@@ -75,7 +76,7 @@ def build(out: Path = OUT) -> Path:
     header_row, cols = find_header(grids[P.SHEET], *P.T_VETOES[1])
     edits = [CellBlock(P.SHEET, header_row + 2, cols[P.T_VETOES[1][0]] + 1, (LOCAL_VETO,))]
     # a veto the forms do not list is marked in the 汇总表 row
-    marked = [{"党组织名称": name, "否决事项": "、".join(vetoes)} for name, *_, vetoes in BRANCHES if vetoes]
+    marked = [{"党组织名称": name, "否决事项": join_vetoes(vetoes)} for name, *_, vetoes in BRANCHES if vetoes]
     edits.append(summary_rows(grids["汇总表"], marked))
     for i, fill in enumerate(fills(), start=1):
         sheet = f"量化评分表{i}"

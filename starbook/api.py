@@ -91,7 +91,9 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
 def check(path: Path) -> Outcome:
     """Validate only; nothing is written."""
     with gc_paused():
-        return rate_book(read_grids(Path(path), wanted), with_edits=False)
+        merges: dict = {}
+        grids = read_grids(Path(path), wanted, merges=merges)
+        return rate_book(grids, with_edits=False, merges=merges)
 
 
 def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, user: str | None = None) -> Outcome:
@@ -119,7 +121,9 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
             # The reader parses the 汇总表 without holding the GIL; meanwhile a second
             # thread cuts the same sheet's XML into rows for the writer.
             scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
-            outcome = rate_book(read_grids(path, wanted, data=data), now=now or datetime.now(), user=user if user is not None else os_user())
+            merges: dict = {}
+            grids = read_grids(path, wanted, data=data, merges=merges)
+            outcome = rate_book(grids, now=now or datetime.now(), user=user if user is not None else os_user(), merges=merges)
             if outcome.ok:
                 try:
                     write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)

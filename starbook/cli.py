@@ -29,8 +29,28 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
+_BIDI = set("\u061c\u200e\u200f\u2028\u2029") | set(map(chr, range(0x202A, 0x202F))) | set(map(chr, range(0x2066, 0x206A)))
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␍ for CR, ␇ for BEL …
+    if code == 0x7F:
+        return "\u2421"
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+
+
+def safe(text: str) -> str:
+    """Workbook text fit for a terminal: control characters and bidi overrides are shown, not obeyed."""
+    if text.isprintable() and not _BIDI.intersection(text):
+        return text
+    return "".join(_visible(ch) if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI else ch for ch in text)
+
+
 def table(rows: list[list[str]]) -> str:
     """Rows aligned for a terminal, counting a Chinese character as two columns."""
+    rows = [[safe(c) for c in r] for r in rows]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -41,11 +61,11 @@ def _problems(problems: list[Problem]) -> None:
     if errors:
         click.echo(f"发现 {len(errors)} 处问题，未写入任何内容：", err=True)
         for i, p in enumerate(errors, 1):
-            click.echo(f"  {i}. {p}", err=True)
+            click.echo(f"  {i}. {safe(str(p))}", err=True)
     if warnings:
         click.echo(f"提示 {len(warnings)} 条：", err=True)
         for p in warnings:
-            click.echo(f"  - {p}", err=True)
+            click.echo(f"  - {safe(str(p))}", err=True)
 
 
 MAX_LISTED = 30  # adjusted organizations listed on the console; the 汇总表 has them all
@@ -55,7 +75,7 @@ def _summary(outcome: Outcome) -> None:
     rating = outcome.rating
     assert rating is not None and outcome.scheme is not None
     total = len(rating)
-    click.echo(f"方案：{outcome.scheme.preset}    党组织：{total} 个")
+    click.echo(f"方案：{safe(outcome.scheme.preset)}    党组织：{total} 个")
     rows = [["星级", "个数"]]
     for star in (*STARS, PENDING):
         n = rating.counts.get(star, 0)
@@ -65,7 +85,9 @@ def _summary(outcome: Outcome) -> None:
     names, finals, bases, stars, notes = (rating.column(c) for c in ("name", "final", "base_star", "star", "notes"))
     changed = [i for i in range(total) if stars[i] != bases[i] or notes[i]]
     if changed:
-        click.echo(f"\n调整 {rating.changed} 个：")
+        moved = rating.changed
+        noted = len(changed) - moved  # a remark without a change of star (e.g. a turnout note)
+        click.echo(f"\n调整 {moved} 个，另有说明 {noted} 条：" if noted else f"\n调整 {moved} 个：")
         rows = [["党组织", "综合得分", "初定星级", "星级", "调整说明"]]
         for i in changed[:MAX_LISTED]:
             rows.append([names[i], format(finals[i], "f"), bases[i], stars[i], "；".join(notes[i])])
@@ -263,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
     except BookError as exc:
-        click.echo(f"无法处理：{exc}", err=True)
+        click.echo(f"无法处理：{safe(str(exc))}", err=True)
     except KeyboardInterrupt:
         click.echo("已中断，文件未改动。", err=True)
     except Exception:  # never a traceback at a cadre: keep it in a log file instead

@@ -6,7 +6,6 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 """
 from __future__ import annotations
 
-import hashlib
 from operator import attrgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__
+from .digests import input_digest, result_digest, summary_digests  # noqa: F401 (the log's digests)
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
-from .grid import Grid, Value, find_cell, find_header, is_blank
+from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
 from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
@@ -25,7 +25,7 @@ from .sheets import params as P
 from .sheets import summary as S
 
 LOG_SHEET = "定星记录"
-LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "程序版本")
+LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "结果摘要", "程序版本")
 RECTIFY_SHEET = "整改名单"
 RECTIFY_COLUMNS = ("序号", "党组织名称", "类别", "综合得分", "等次", "星级", "列入原因")
 STATS_SHEET = "定星统计"
@@ -59,8 +59,13 @@ def rate_book(
     now: datetime | None = None,
     user: str = "",
     with_edits: bool = True,
+    merges: Mapping[str, Sequence[tuple[tuple[int, int], tuple[int, int]]]] | None = None,
 ) -> Outcome:
-    """Validate and rate a whole book given as {sheet name: grid}."""
+    """Validate and rate a whole book given as {sheet name: grid}.
+
+    `merges` (0-based ((row, col), (row, col)) per sheet), when the shell knows
+    them, make merged cells count as content below the 汇总表's data.
+    """
     problems: list[Problem] = []
     for needed in (P.SHEET, S.SHEET):
         if needed not in grids:
@@ -91,61 +96,186 @@ def rate_book(
     if summary is None or any(p.severity == ERROR for p in problems):
         return Outcome(problems, scheme=scheme)
 
-    orgs, rows = _merge(summary, by_name, scheme)
+    blank_forms = {sheet for sheet in F.form_sheets(list(grids)) if sheet not in {f.sheet for f in forms}}
+    orgs, rows, sources, found = _merge(grids[S.SHEET], summary, by_name, scheme, blank_forms)
+    problems += found
+    problems += _room_below(grids[S.SHEET], (merges or {}).get(S.SHEET, ()), summary, rows)
+    if any(p.severity == ERROR for p in problems):
+        return Outcome(problems, scheme=scheme)
     if not orgs:
         problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
         return Outcome(problems, scheme=scheme)
     rating = rate_organizations(scheme, orgs)
     outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
     if with_edits:
-        outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, by_name, rating, scheme)
+        outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, sources, rating, scheme)
         outcome.edits += _preview_edits(forms)
-        outcome.edits += _rectify_edits(grids, orgs, rating)
-        outcome.edits += _stats_edits(grids, rating)
+        rebuilt: list[Problem] = []
+        outcome.edits += _rectify_edits(grids, orgs, rating, rebuilt)
+        outcome.edits += _stats_edits(grids, rating, rebuilt)
         notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
         outcome.edits += notice
         outcome.problems += found
-        outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user)
+        outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user, rebuilt)
+        outcome.problems += rebuilt
         if LOG_SHEET not in grids:
             outcome.problems.append(Problem(LOG_SHEET, "", "工作簿中没有“定星记录”表，本次定星不会留下记录", "请从模板复制“定星记录”表", WARNING))
     return outcome
 
 
-def _merge(summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme) -> tuple[list[OrgInput], list[int]]:
-    """汇总表 rows in their order, then organizations that only have a form."""
+def _merge(
+    grid: Grid, summary: S.Summary, forms: dict[str, F.FormResult], scheme: Scheme, blank_forms: set[str]
+) -> tuple[list[OrgInput], list[int], list[F.FormResult | None], list[Problem]]:
+    """汇总表 rows in their order, then organizations that only have a form.
+
+    A row's 数据来源 names the form sheet it was taken from: that form wins for
+    everything it holds, and follows a renamed organization. A row whose source
+    form was deleted or cleared is an error, never rated from its stale copy.
+    Rows without a source (older books, rows typed by hand) are matched by name.
+    """
     orgs: list[OrgInput] = []
     rows: list[int] = []
-    listed = set()
     plain = summary.plain
-    if not forms and plain is not None and plain.dimension_scores is None:
+    c_src = summary.columns.get(S.O_SOURCE)
+    sourced = c_src is not None and _any_filled(grid, c_src, summary.header_row + 1, summary.last_row + 1)
+    if not forms and not sourced and plain is not None and plain.dimension_scores is None:
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
         orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
-        return orgs, list(range(plain.first, plain.first + len(orgs)))
+        return orgs, list(range(plain.first, plain.first + len(orgs))), [None] * len(orgs), []
+    problems: list[Problem] = []
+    by_sheet = {f.sheet: f for f in forms.values()}
+    source_of = {row.row: text(cell_at(grid, row.row, c_src)) for row in summary.rows} if sourced else {}
+    owner: dict[str, int] = {}  # form sheet → the 0-based row it fills
+    bound: dict[int, F.FormResult] = {}
+    sources: list[F.FormResult | None] = []
     for row in summary.rows:
-        listed.add(row.name)
-        form = forms.get(row.name)
-        orgs.append(_org_input(row.name, row, form, scheme))
-        rows.append(row.row)
-    next_row = summary.last_row + 1
-    for name, form in forms.items():
-        if name in listed:
+        form = by_sheet.get(source_of.get(row.row, ""))
+        if form is not None and form.sheet not in owner:
+            owner[form.sheet], bound[row.row] = row.row, form
+    c_name = summary.columns[S.S_NAME]
+    for row in summary.rows:
+        if row.row in bound:
             continue
-        orgs.append(_org_input(name, None, form, scheme))
-        rows.append(next_row)
-        next_row += 1
-    return orgs, rows
+        form = forms.get(row.name)
+        if form is not None and form.sheet not in owner:
+            owner[form.sheet], bound[row.row] = row.row, form
+            problems += _overridden(row, form, c_name)
+            continue
+        if form is not None:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_name),
+                f"第{row.row + 1}行党组织名称“{row.name}”与评分表“{form.sheet}”重复（该表已是第{owner[form.sheet] + 1}行的数据来源）",
+                "请改正评分表或汇总表中的名称，或删除多余的一行"))
+            continue
+        source = source_of.get(row.row, "")
+        if source in owner:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_src),
+                f"第{row.row + 1}行“{row.name}”的数据来源“{source}”与第{owner[source] + 1}行相同，一张评分表只能对应一行",
+                "删除重复的一行，或清空该行的‘数据来源’后作为手填数据定星"))
+        elif source:
+            gone = "已清空" if source in blank_forms else "已不存在（工作表被删除或改名）"
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_src),
+                f"第{row.row + 1}行“{row.name}”的数据来源“{source}”{gone}，这一行不能再按评分表定星",
+                "删除这一行，或清空该行的‘数据来源’后作为手填数据定星"))
+    for row in summary.rows:
+        form = bound.get(row.row)
+        if form is not None and form.name != row.name:
+            problems.append(Problem(
+                S.SHEET, cell_name(row.row, c_name),
+                f"评分表“{form.sheet}”的党组织名称已由“{row.name}”改为“{form.name}”，汇总表第{row.row + 1}行随之改名",
+                "如改名有误，请改回评分表中的党组织名称", WARNING))
+        orgs.append(_org_input(form.name if form else row.name, row, form, scheme))
+        rows.append(row.row)
+        sources.append(form)
+    taken = {o.name: r for o, r in zip(orgs, rows)}
+    for form in forms.values():
+        if form.sheet in owner:
+            continue
+        if form.name in taken:  # a renamed form took the name of another row
+            problems.append(Problem(
+                form.sheet, form.name_cell,
+                f"党组织名称“{form.name}”与汇总表第{taken[form.name] + 1}行重复",
+                "每个党组织只能有一行，请改正名称或删除多余的一行"))
+            continue
+        orgs.append(_org_input(form.name, None, form, scheme))
+        rows.append(-1)
+        sources.append(form)
+    names = [o.name for o in orgs]
+    if len(set(names)) != len(names):
+        seen: dict[str, int] = {}
+        for o, r in zip(orgs, rows):
+            if o.name in seen and r >= 0:
+                problems.append(Problem(
+                    S.SHEET, cell_name(r, c_name), f"改名后党组织名称“{o.name}”与第{seen[o.name] + 1}行重复",
+                    "每个党组织只能有一行，请改正评分表中的名称或删除多余的一行"))
+            seen.setdefault(o.name, r)
+    next_row = summary.last_row + 1
+    for i, r in enumerate(rows):
+        if r < 0:
+            rows[i] = next_row
+            next_row += 1
+    return orgs, rows, sources, problems
+
+
+def _room_below(grid: Grid, merges, summary: S.Summary, rows: Sequence[int]) -> list[Problem]:
+    """Organizations that only have a form get new rows below the data: never over a
+    footer, a signature line or anything else there (a merged cell counts)."""
+    first = summary.last_row + 1
+    need = sum(1 for r in rows if r >= first)
+    if not need:
+        return []
+    stop = first + need
+    taken = [r for (r0, _), (r1, _) in merges if r0 < stop and r1 >= first for r in (max(r0, first),)]
+    for r in range(first, min(stop, len(grid))):
+        if any(not is_blank(v) for v in grid[r]):
+            taken.append(r)
+            break
+    if not taken:
+        return []
+    n = min(taken)
+    free = n - first
+    c = next((c for c, v in enumerate(grid[n]) if not is_blank(v)), 0) if n < len(grid) else 0
+    return [Problem(
+        S.SHEET, cell_name(n, c),
+        f"汇总表第{first}行以下有内容（第{n + 1}行），新增的{need}个党组织需要{need}个空行",
+        f"请在第{n + 1}行前插入{need - free}行后再定星")]
+
+
+def _any_filled(grid: Grid, c: int, first: int, stop: int) -> bool:
+    """Whether rows first..stop-1 hold anything in column c (one pass at C speed when all are blank)."""
+    values = set(line[c] for line in grid[first:stop] if c < len(line)) - {None, ""}
+    return any(not is_blank(v) for v in values)
+
+
+def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int) -> list[Problem]:
+    """A row matched to a form by name whose own 类别, 上年星级 or 否决事项 differ: the form wins, say so."""
+    differ = []
+    if F.F_KIND in form.holds and row.category and row.category != form.category:
+        differ.append(f"类别“{row.category}”")
+    if F.F_LAST in form.holds and row.last_star and row.last_star != form.last_star:
+        differ.append(f"上年星级“{row.last_star}”")
+    if F.X_VETO in form.holds and set(row.vetoes) - set(form.vetoes):
+        differ.append(f"否决事项“{join_vetoes(row.vetoes)}”")
+    if not differ:
+        return []
+    return [Problem(
+        S.SHEET, cell_name(row.row, c_name),
+        f"第{row.row + 1}行“{row.name}”的{'、'.join(differ)}与评分表“{form.sheet}”不同，已按评分表定星",
+        f"如需保留，请在评分表“{form.sheet}”中填写", WARNING)]
 
 
 def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, scheme: Scheme) -> OrgInput:
     if form is not None:
-        dims = form.dimension_scores
+        holds = form.holds
         return OrgInput(
             name=name,
             scores=dict(form.scores),
-            category=form.category or (row.category if row else None),
-            last_star=form.last_star or (row.last_star if row else None),
-            vetoes=tuple(dict.fromkeys((*form.vetoes, *(row.vetoes if row else ())))),
-            dimension_scores=dims,
+            category=form.category if F.F_KIND in holds or row is None else row.category,
+            last_star=form.last_star if F.F_LAST in holds or row is None else row.last_star,
+            vetoes=form.vetoes if F.X_VETO in holds or row is None else row.vetoes,
+            dimension_scores=form.dimension_scores,
             satisfaction=form.satisfaction,
             notes=tuple(form.notes),
         )
@@ -167,7 +297,7 @@ def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, scheme: Scheme) -> list[Edit]:
+def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating, scheme: Scheme) -> list[Edit]:
     sheet = S.SHEET
     columns = dict(summary.columns)
     edits: list[Edit] = []
@@ -212,7 +342,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         column(S.O_REACHED, ["、".join(r) for r in of("reached")])
 
     # Inputs that come from forms, and 序号 where it is blank: only the rows concerned.
-    if not forms and summary.plain is not None:
+    if not any(sources) and summary.plain is not None:
         p = summary.plain
         blanks = [i for i, number in enumerate(p.numbers) if is_blank(number)]
         if S.S_NO in columns:
@@ -228,20 +358,17 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, forms, rating: Rating, 
         if title in columns:
             fills.setdefault(title, {})[r] = value
 
-    for r, org in zip(rows, orgs):
+    for r, org, form in zip(rows, orgs, sources):
         row = existing.get(r)
         if row is None or is_blank(row.number):
             fill(S.S_NO, r, position[r])
-        form = forms.get(org.name)
         if form is None:
             continue
+        fill(S.O_SOURCE, r, form.sheet)
         fill(S.S_NAME, r, org.name)
-        if form.category:
-            fill(S.S_KIND, r, form.category)
-        if form.last_star:
-            fill(S.S_LAST, r, form.last_star)
-        if form.vetoes:
-            fill(S.S_VETO, r, join_vetoes(org.vetoes))
+        fill(S.S_KIND, r, org.category or "")
+        fill(S.S_LAST, r, org.last_star or "")
+        fill(S.S_VETO, r, join_vetoes(org.vetoes))
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):
@@ -266,31 +393,55 @@ def _preview_edits(forms: Sequence[F.FormResult]) -> list[Edit]:
     return [CellBlock(f.sheet, r + 1, c + 1, ((Cached(v),),)) for f in forms for r, c, v in f.preview]
 
 
-def _rectify_edits(grids, orgs, rating: Rating) -> list[Edit]:
+def _first_row_with(grid: Grid, titles: Sequence[str], default: int, max_rows: int = 20) -> int:
+    """The row (0-based) of a retyped header: the first holding any of its titles, else the template's row."""
+    wanted = set(titles)
+    for r, line in enumerate(grid[:max_rows]):
+        if any(isinstance(v, str) and text(v) in wanted for v in line):
+            return r
+    return default
+
+
+def _rebuilt(sheet: str, row: int, what: str) -> Problem:
+    return Problem(sheet, f"A{row + 1}", f"“{sheet}”的{what}被改动，已从第{row + 1}行起按模板重写并写入本次定星结果",
+                   f"请勿改动“{sheet}”的{what}；需要另作说明请写在其他工作表", WARNING)
+
+
+def _rectify_edits(grids, orgs, rating: Rating, problems: list[Problem]) -> list[Edit]:
+    """The 整改名单, rewritten below its header; a retyped header is rebuilt (never left stale)."""
     if RECTIFY_SHEET not in grids:
         return []
-    found = find_header(grids[RECTIFY_SHEET], RECTIFY_COLUMNS[0], RECTIFY_COLUMNS[1], max_rows=20)
+    grid = grids[RECTIFY_SHEET]
+    found = find_header(grid, RECTIFY_COLUMNS[0], RECTIFY_COLUMNS[1], max_rows=20)
+    head: list[Edit] = []
     if found is None:
-        return []
-    hr, cols = found
+        hr = _first_row_with(grid, RECTIFY_COLUMNS, 2)
+        cols = {t: c for c, t in enumerate(RECTIFY_COLUMNS)}
+        head = [ClearRows(RECTIFY_SHEET, hr + 1), CellBlock(RECTIFY_SHEET, hr + 1, 1, (RECTIFY_COLUMNS,))]
+        problems.append(_rebuilt(RECTIFY_SHEET, hr, "表头"))
+    else:
+        hr, cols = found
     lines = []
     names, finals, grades, stars = (rating.column(c) for c in ("name", "final", "grade", "star"))
     for i, reasons in enumerate(rating.column("rectify")):
         if reasons:
             lines.append((len(lines) + 1, names[i], orgs[i].category or "", finals[i], grades[i] or "", stars[i], "；".join(reasons)))
-    edits: list[Edit] = [ClearRows(RECTIFY_SHEET, hr + 2)]
+    edits: list[Edit] = [*head, ClearRows(RECTIFY_SHEET, hr + 2)]
     if lines:
         edits.append(CellBlock(RECTIFY_SHEET, hr + 2, cols[RECTIFY_COLUMNS[0]] + 1, tuple(lines)))
     return edits
 
 
-def _stats_edits(grids, rating: Rating) -> list[Edit]:
+def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
+    """The 定星统计, rewritten from its anchor; a retyped anchor is rebuilt where it stood."""
     if STATS_SHEET not in grids:
         return []
     anchor = find_cell(grids[STATS_SHEET], STATS_ANCHOR, max_rows=20)
     if anchor is None:
-        return []
-    r0, c0 = anchor
+        r0, c0 = max(_first_row_with(grids[STATS_SHEET], ("星级", "个数", "占比"), 4) - 1, 0), 0
+        problems.append(_rebuilt(STATS_SHEET, r0, f"“{STATS_ANCHOR}”标题或表头"))
+    else:
+        r0, c0 = anchor
     total = len(rating)
     lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
     for star in (*STARS, PENDING):
@@ -312,32 +463,21 @@ def _stats_edits(grids, rating: Rating) -> list[Edit]:
     return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
 
 
-def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
-    """SHA-256 of the rules and every organization's inputs, as rated."""
-    names = [e.name for e in scheme.evaluators]
-    digest = hashlib.sha256((repr(scheme) + "\x1e").encode("utf-8"))
-    for start in range(0, len(orgs), 4096):  # in slices: no single string for a 100,000-row book
-        part = orgs[start : start + 4096]
-        fields = [
-            [o.name for o in part],
-            *[[str(o.scores[n]) for o in part] for n in names],
-            [o.last_star or "" for o in part],
-            ["、".join(o.vetoes) for o in part],
-        ]
-        lines = list(map("\x1f".join, zip(*fields)))
-        if any(o.dimension_scores for o in part):
-            lines = [line + "".join("\x1f" + str(d) for d in o.dimension_scores) for line, o in zip(lines, part)]
-        digest.update(("\x1e".join(lines) + "\x1e").encode("utf-8"))
-    return digest.hexdigest()
-
-
-def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str) -> list[Edit]:
+def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str, problems: list[Problem]) -> list[Edit]:
+    """One more row in 定星记录. Its history is never cleared: when the header was
+    retyped, a fresh header goes below the last record and this run under it."""
     if LOG_SHEET not in grids:
         return []
     grid = grids[LOG_SHEET]
     found = find_header(grid, LOG_COLUMNS[0], LOG_COLUMNS[1], max_rows=20)
+    edits: list[Edit] = []
     if found is None:
-        return []
+        hr = max((r for r, line in enumerate(grid) if any(not is_blank(v) for v in line)), default=-1) + 1
+        edits.append(CellBlock(LOG_SHEET, hr + 1, 1, (LOG_COLUMNS,)))
+        problems.append(Problem(LOG_SHEET, f"A{hr + 1}", f"“{LOG_SHEET}”的表头被改动，找不到“{LOG_COLUMNS[0]}”“{LOG_COLUMNS[1]}”，已在第{hr + 1}行重写表头并在其下追加本次记录",
+                                "请勿改动定星记录的表头；以前的记录原样保留", WARNING))
+        grid = [*grid[:hr], list(LOG_COLUMNS)]
+        found = (hr, {t: c for c, t in enumerate(LOG_COLUMNS)})
     hr, cols = found
     last = hr
     for r in range(hr + 1, len(grid)):
@@ -352,9 +492,19 @@ def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user:
         **{s: rating.counts.get(s, 0) for s in (*STARS, PENDING)},
         "调整个数": changed,
         "输入摘要": input_digest(scheme, orgs),
+        "结果摘要": result_digest(scheme, orgs, rating),
         "程序版本": f"starbook {__version__}",
     }
-    placed = {cols[t]: values[t] for t in LOG_COLUMNS if t in cols}
+    width = len(grid[hr])
+    while width and is_blank(grid[hr][width - 1]):
+        width -= 1
+    width = max(width, max(cols.values()) + 1)
+    for title in LOG_COLUMNS:
+        if title not in cols:  # a log from an older version: the new column goes on its right
+            edits.append(CellBlock(LOG_SHEET, hr + 1, width + 1, ((title,),)))
+            cols[title] = width
+            width += 1
+    placed = {cols[t]: values[t] for t in LOG_COLUMNS}
     left, right = min(placed), max(placed)
     row = tuple(placed.get(c) for c in range(left, right + 1))
-    return [CellBlock(LOG_SHEET, last + 2, left + 1, (row,))]
+    return [*edits, CellBlock(LOG_SHEET, last + 2, left + 1, (row,))]

@@ -268,7 +268,7 @@ def test_publish_all_adds_the_summary_and_the_rectification_list(rated, tmp_path
     first = text.index("基层党组织星级评定结果的公示")
     assert text.index("结果汇总表") > first  # the notice comes first, in the order asked
     assert "后进党组织整改名单" in text
-    assert "星级评定参数" not in text and "量化评分表" not in text  # the other sheets stay out
+    assert "星级评定参数" not in text and "应参评人数" not in text  # the other sheets (参数, the forms) stay out
     render_png(pdf, "publish-all")
 
 

@@ -25,7 +25,7 @@ else:  # pragma: no cover
 from ..numbers import percent_text
 from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
 from ..sheets import forms as F
 from ..sheets import notice as N
 from ..sheets import params as P
@@ -148,8 +148,8 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
                 cells[f"weight:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             if label == P.T_VOTES[0]:
                 cells[f"vote:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
-            if label == "基本设置" and r[0] == "小数位数":
-                cells["decimals"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            if label == "基本设置" and r[0] in ("小数位数", "舍入方式"):
+                cells["decimals" if r[0] == "小数位数" else "rounding"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
         if label == P.T_VETOES[0] and rows:
             first, last = (xl_rowcol_to_cell(r, 2, True, True) for r in (row - len(rows), row - 1))
@@ -302,7 +302,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
-              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30}
+              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14}
     for c, title in enumerate(titles):
         is_input = c < len(inputs)
         ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)
@@ -366,6 +366,20 @@ def _print_setup(ws, *, landscape: bool, repeat: tuple[int, int]) -> None:
 
 
 # ---------------------------------------------------------------- 量化评分表
+
+
+def _rounded(expr: str, param_cells: dict[str, str], decimals: str | None = None) -> str:
+    """A formula rounding `expr` (never negative) exactly as the core does under 参数's 小数位数 and 舍入方式.
+
+    ROUND is half away from zero, which is 四舍五入 for scores. For 四舍六入五成双 a
+    value lying exactly halfway (…, k.5 at the last place, detected on the value
+    cleaned to 9 places so that binary noise does not hide it) with an even k goes
+    down one unit instead. The settings are referenced, so changing them in 参数
+    changes every preview.
+    """
+    d = decimals or param_cells["decimals"]
+    even = f'({param_cells["rounding"]}="{ROUND_HALF_EVEN}")'
+    return f"ROUND({expr},{d})-{even}*(MOD(ROUND(({expr})*10^{d},9),2)=0.5)*10^-{d}"
 
 
 def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
@@ -460,14 +474,14 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
             ws.merge_range(row, 2, row, 5, "", fmt.text)
             for k in range(len(items_by)):
                 c = xl_col_to_name(6 + k)
-                ws.write_formula(row, 6 + k, f"=ROUND(MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1}),2)", fmt.score, 0)
+                ws.write_formula(row, 6 + k, "=" + _rounded(f"MIN(SUM({c}{start + 1}:{c}{end + 1}),$B${start + 1})", param_cells), fmt.score, 0)
             row += 1
         ws.write(row, 0, F.ALL_TOTALS, fmt.total_label)
         ws.write_formula(row, 1, f"=SUM(B{sub_first + 1}:B{row})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
         ws.merge_range(row, 2, row, 5, "", fmt.total_label)
         for k, e in enumerate(items_by):
             c = xl_col_to_name(6 + k)
-            ws.write_formula(row, 6 + k, f"=ROUND(SUM({c}{sub_first + 1}:{c}{row}),2)", fmt.total_score, 0)
+            ws.write_formula(row, 6 + k, "=" + _rounded(f"SUM({c}{sub_first + 1}:{c}{row})", param_cells), fmt.total_score, 0)
             score_refs[e.name] = f"{c}{row + 1}"
             ws.write_formula(total_row, 6 + k, f"={c}{row + 1}", fmt.total_score, 0)
         row += 2
@@ -504,12 +518,12 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
                 valid = "+".join(f"{c}{r + 1}" for r in opt_rows.values())
                 if kind == "score":
                     points = "+".join(f"{param_cells[f'vote:{n}']}*{c}{r + 1}" for n, r in opt_rows.items())
-                    formula = f'=IF(({valid})=0,"",ROUND(({points})/({valid}),2))'
+                    formula = f'=IF(({valid})=0,"",{_rounded(f"({points})/({valid})", param_cells)})'
                     ws.write_formula(row, 1 + k, formula, fmt.total_score, "")
                     score_refs[e.name] = f"{c}{row + 1}"
                 else:
                     happy = "+".join(f"{c}{opt_rows[n] + 1}" for n in scheme.satisfied_options if n in opt_rows)
-                    ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",({happy})/({valid}))', fmt.percent, "")
+                    ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",{_rounded(f"({happy})/({valid})", param_cells, "4")})', fmt.percent, "")
             row += 1
         row += 1
     if scheme.vetoes:
@@ -545,7 +559,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         row += 1
     ws.write(row, 0, F.FINAL_PREVIEW, fmt.total_label)
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
-    ws.write_formula(row, 3, f"=ROUND(SUM(D{first_eval + 1}:D{row}),2)", fmt.total_score, 0)
+    ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
     row += 2
     ws.write(row, 0, "评分人（签字）：", fmt.signature)
     ws.write(row, 4, "党组织书记（签字）：", fmt.signature)
@@ -622,8 +636,8 @@ def _log(ws, fmt: _Formats) -> None:
     last = len(LOG_COLUMNS) - 1
     ws.merge_range(0, 0, 0, last, "定星记录", fmt.title)
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数与输入摘要（SHA-256）。请勿删除。", fmt.note)
-    widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "程序版本": 16}
+    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数、输入摘要与结果摘要（SHA-256，算法见 starbook/digests.py）。请勿删除。", fmt.note)
+    widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "结果摘要": 68, "程序版本": 16}
     for c, title in enumerate(LOG_COLUMNS):
         ws.write(2, c, title, fmt.header_result)
         ws.set_column(c, c, widths.get(title, 8), fmt.col_text if title in widths else fmt.col_center)

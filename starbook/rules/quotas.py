@@ -79,8 +79,8 @@ def _tie_text(scheme: Scheme) -> str:
 
 
 def _mark_pending(st: Standings, tied: list[int], places: int, what: str, scheme: Scheme) -> None:
-    others = "、".join(st.names[i] for i in tied)
     for i in tied:
+        others = "、".join(st.names[j] for j in tied if j != i)  # its rivals, never itself
         st.stars[i] = PENDING
         st.note(i, f"与{others}{_tie_text(scheme)}，并列争{places}个{what}，无法按规则区分，待党委研究确定")
 

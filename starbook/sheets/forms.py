@@ -58,6 +58,7 @@ class FormResult:
     subtotals: dict[str, list[Decimal]] = field(default_factory=dict)  # evaluator → per dimension
     dimensions: list[str] = field(default_factory=list)
     preview: list[tuple[int, int, object]] = field(default_factory=list)  # (row, col, value) of preview formulas
+    holds: frozenset[str] = frozenset()  # which of 类别, 上年星级, 否决事项 the form has a place for: there it wins
 
 
 class _Form:
@@ -172,6 +173,8 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
         last_star = None
     result = FormResult(sheet, name, cell_name(nr, nc), category, last_star)
+    held = {F_KIND: kind, F_LAST: last, X_VETO: find_header(grid, X_VETO, X_HIT)}
+    result.holds = frozenset(k for k, at in held.items() if at is not None)
 
     item_evaluators = [e for e in scheme.evaluators if e.method == METHOD_ITEMS]
     if item_evaluators:

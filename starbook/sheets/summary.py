@@ -21,6 +21,7 @@ O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等�
 OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
 O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
 VETO_FIX = f"请改正：{veto_rule()}"
+O_SOURCE = "数据来源"  # the form sheet a row was taken from; blank for a row typed by hand
 
 
 def input_columns(scheme: Scheme) -> list[str]:
@@ -42,7 +43,7 @@ def output_columns(scheme: Scheme) -> list[str]:
         cols.append(O_HONOR)
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         cols.append(O_REACHED)
-    return cols
+    return cols + [O_SOURCE]
 
 
 @dataclass(slots=True)

@@ -99,11 +99,13 @@ def sheet_names(path: Path) -> list[str]:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
 
 
-def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data: bytes | None = None) -> dict[str, Grid]:
+def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data: bytes | None = None, merges: dict | None = None) -> dict[str, Grid]:
     """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
 
     `data`, when given, are the bytes of `path` already read by read_package:
     they are parsed instead of the file, which may have changed since.
+    `merges`, when given, receives each wanted sheet's merged ranges as
+    ((first row, first col), (last row, last col)), 0-based.
     calamine reads error values and formulas without a result as ''; a second
     thread finds them in the sheets' XML meanwhile (starbook/xlsx/cellerrors.py).
     """
@@ -122,13 +124,13 @@ def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data:
         with ThreadPoolExecutor(1) as pool:
             scan = pool.submit(_error_scan, source(), wanted)
             try:
-                out = _calamine_grids(open_book(source()), wanted)
+                out = _calamine_grids(open_book(source()), wanted, merges)
             except python_calamine.CalamineError as exc:
                 if "error value" not in str(exc):
                     raise
                 with zipfile.ZipFile(source()) as zf:  # a newer error value (#SPILL! …) that calamine refuses
                     parts = {part for part, refused in scan.result()[1].items() if refused}
-                    out = _calamine_grids(python_calamine.CalamineWorkbook.from_filelike(readable_copy(zf, parts)), wanted)
+                    out = _calamine_grids(python_calamine.CalamineWorkbook.from_filelike(readable_copy(zf, parts)), wanted, merges)
             errors = scan.result()[0]
         return {name: overlay(grid, errors.get(name, {})) for name, grid in out.items()}
     except BookError:
@@ -137,9 +139,15 @@ def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
 
 
-def _calamine_grids(wb, wanted: Callable[[str], bool] | None) -> dict[str, list]:
-    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in wb.sheet_names if wanted is None or wanted(name)}
+def _calamine_grids(wb, wanted: Callable[[str], bool] | None, merges: dict | None = None) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for name in wb.sheet_names:
+        if wanted is None or wanted(name):
+            sheet = wb.get_sheet_by_name(name)
+            out[name] = sheet.to_python(skip_empty_area=False)
+            if merges is not None:
+                merges[name] = list(sheet.merged_cell_ranges or ())
+    return out
 
 
 def _error_scan(path, wanted: Callable[[str], bool] | None) -> tuple[dict[str, dict], dict[str, bool]]:
