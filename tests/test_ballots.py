@@ -150,3 +150,181 @@ def test_every_format_gives_the_same_counts(book, tmp_path, kind, capsys):
     export = MAKERS[kind](tmp_path)
     assert main(["ballots", str(book), str(export)]) == 0, capsys.readouterr().err
     assert counts_on_forms(book) == expected()
+
+
+def record_rows(path: Path) -> list[dict]:
+    grid = read_grids(path)["测评导入记录"]
+    hr, cols = find_header(grid, "导入时间", "SHA-256")
+    return [{t: line[c] for t, c in cols.items()} for line in grid[hr + 1:] if any(v != "" for v in line)]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_same_export_twice_counts_once(book, tmp_path):
+    export = wjx_text_xlsx(tmp_path / "问卷星.xlsx")
+    assert main(["ballots", str(book), str(export)]) == 0
+    assert main(["ballots", str(book), str(export)]) == 0
+    assert counts_on_forms(book) == expected()
+    rows = record_rows(book)
+    assert [r["状态"] for r in rows] == ["已替换"] * 3 + ["有效"] * 3
+    assert {r["SHA-256"] for r in rows} == {sha(export)}
+    assert [(r["党组织名称"], r["好"], r["实际参评人数"]) for r in rows[3:]] == [(o, expected()[o]["好"], expected()[o]["实际参评人数"]) for o in ORGS]
+
+
+def test_without_add_a_second_export_replaces_the_first(book, tmp_path):
+    first, second = BALLOTS[:10], BALLOTS[10:]
+    assert main(["ballots", str(book), str(wjx_text_xlsx(tmp_path / "一.xlsx", first))]) == 0
+    assert main(["ballots", str(book), str(tencent_csv(tmp_path / "二.csv", second))]) == 0
+    assert counts_on_forms(book) == expected(second)
+
+
+def test_add_sums_different_exports_and_never_counts_one_twice(book, tmp_path):
+    online, paper = BALLOTS[:10], BALLOTS[10:]
+    online_file = wjx_number_csv(tmp_path / "网上.csv", online)
+    paper_file = tally_xlsx(tmp_path / "纸质计票.xlsx", expected(paper))
+    assert main(["ballots", str(book), str(online_file)]) == 0
+    assert main(["ballots", str(book), str(paper_file), "--add"]) == 0
+    assert counts_on_forms(book) == expected()
+    assert main(["ballots", str(book), str(paper_file), "--add"]) == 0  # the same tally again: replaces itself
+    assert counts_on_forms(book) == expected()
+    states = [(r["文件"], r["状态"]) for r in record_rows(book)]
+    assert states == [("网上.csv", "有效")] * 3 + [("纸质计票.xlsx", "已替换")] * 3 + [("纸质计票.xlsx", "有效")] * 3
+    assert main(["ballots", str(book), str(paper_file)]) == 0  # without --add: only this file's counts
+    assert counts_on_forms(book) == expected(paper)
+
+
+def test_several_exports_in_one_command_add_up(book, tmp_path):
+    a = plain_xlsx(tmp_path / "一组.xlsx", BALLOTS[:7])
+    b = wjx_text_xlsx(tmp_path / "二组.xlsx", BALLOTS[7:])
+    assert main(["ballots", str(book), str(a), str(b)]) == 0
+    assert counts_on_forms(book) == expected()
+
+
+def test_an_unknown_answer_is_listed_and_nothing_is_written(book, tmp_path, capsys):
+    export = wjx_text_xlsx(tmp_path / "问卷星.xlsx")
+    wb = openpyxl.load_workbook(export)
+    wb.active["H6"] = "很好"  # ballot 5, 红旗村党支部
+    wb.save(export)
+    before = book.read_bytes()
+    assert main(["ballots", str(book), str(export)]) == 1
+    err = capsys.readouterr().err
+    assert "【问卷星.xlsx】H6：答案「很好」不是测评选项" in err and "测评选项为 好、较好、一般、较差" in err
+    assert "测评答案对应" in err  # the fix names the setting
+    assert book.read_bytes() == before
+
+
+def test_an_answer_code_set_in_params_is_used(book, tmp_path):
+    grids = read_grids(book)
+    hr, cols = find_header(grids[P.SHEET], *P.T_ANSWERS[1])
+    below = hr + 1 + 8  # the eight default codes A–D, 1–4
+    api.write_edits(book, book, [CellBlock(P.SHEET, below + 1, cols["测评答案"] + 1, (("很好", "好"),))])
+    export = wjx_text_xlsx(tmp_path / "问卷星.xlsx")
+    wb = openpyxl.load_workbook(export)
+    wb.active["G2"] = "很好"  # ballot 1 said 好 for 东风村党支部
+    wb.save(export)
+    assert main(["ballots", str(book), str(export)]) == 0
+    assert counts_on_forms(book) == expected()
+
+
+def issue_tickets(book: Path, ranges: str) -> None:
+    grids = read_grids(book)
+    hr, cols = find_header(grids[P.SHEET], *P.T_ISSUED[1])
+    api.write_edits(book, book, [CellBlock(P.SHEET, hr + 2, cols["已发票号"] + 1, ((ranges,),))])
+
+
+def test_a_reused_or_unissued_ballot_number_is_not_counted(book, tmp_path, capsys):
+    issue_tickets(book, "1-30")
+    tickets = list(range(1, len(BALLOTS) + 1))
+    tickets[7] = 3  # ballot 8 carries number 3 again
+    tickets[12] = 99  # ballot 13 carries a number never issued
+    export = plain_xlsx(tmp_path / "登记表.xlsx", tickets=tickets)
+    assert main(["ballots", str(book), str(export)]) == 0
+    err = capsys.readouterr().err
+    assert "【登记表.xlsx】A5：票号 3 出现 2 次（A5、A10），无法确定哪一张是真的，这些票都不计" in err
+    assert "【登记表.xlsx】A15：票号 99 不在已发出的票号中（参数表“已发票号”：1-30），这张票不计" in err
+    counted = [b for i, b in enumerate(BALLOTS) if i not in (2, 7, 12)]
+    assert counts_on_forms(book) == expected(counted)
+
+
+def test_ballot_numbers_outside_an_issued_list_are_checked_only_when_one_is_set(book, tmp_path):
+    export = plain_xlsx(tmp_path / "登记表.xlsx", tickets=[100 + i for i in range(len(BALLOTS))])
+    assert main(["ballots", str(book), str(export)]) == 0
+    assert counts_on_forms(book) == expected()
+
+
+def test_an_organization_without_a_column_is_listed(book, tmp_path, capsys):
+    export = tmp_path / "两个支部.csv"
+    with export.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(ORGS[:2])
+        w.writerows([OPTIONS[b[0] or 0], OPTIONS[b[1] or 0]] for b in BALLOTS)
+    before = book.read_bytes()
+    assert main(["ballots", str(book), str(export)]) == 1
+    err = capsys.readouterr().err
+    assert "【量化评分表3】：本次导入的文件（两个支部.csv）中没有“向阳社区党支部”的测评票" in err and "--add" in err
+    assert book.read_bytes() == before
+    assert main(["ballots", str(book), str(export), "--add"]) == 0  # asked: only these two change
+    assert "它的票数保持不变" in capsys.readouterr().err
+    assert counts_on_forms(book)["向阳社区党支部"] == {"实际参评人数": None, **dict.fromkeys(OPTIONS, None)}
+
+
+def test_a_column_that_fits_no_organization_or_two_is_listed(book, tmp_path, capsys):
+    export = wjx_text_xlsx(tmp_path / "问卷星.xlsx")
+    wb = openpyxl.load_workbook(export)
+    wb.active["J1"] = "4、您的身份"
+    wb.active["K1"] = "5、东风村党支部与红旗村党支部的联系"
+    wb.active["J2"] = "党员"
+    wb.save(export)
+    assert main(["ballots", str(book), str(export)]) == 1
+    err = capsys.readouterr().err
+    assert "【问卷星.xlsx】J1：列标题“4、您的身份”对应不上任何党组织" in err
+    assert "【问卷星.xlsx】K1：列标题“5、东风村党支部与红旗村党支部的联系”同时含有" in err
+
+
+def test_an_organization_with_only_a_summary_row_needs_a_form(book, tmp_path, capsys):
+    from starbook.fill import summary_rows
+
+    grid = read_grids(book)["汇总表"]
+    api.write_edits(book, book, [summary_rows(grid, [{"党组织名称": "石桥村党支部", "党委评定得分": 80, "党员群众测评得分": 80, "自评得分": 80}])])
+    export = tmp_path / "四个.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append([*ORGS, "石桥村党支部"])
+    for b in BALLOTS:
+        wb.active.append([OPTIONS[a] if a is not None else None for a in b] + ["好"])
+    wb.save(export)
+    assert main(["ballots", str(book), str(export)]) == 1
+    assert "“石桥村党支部”只有汇总表中的一行，没有量化评分表" in capsys.readouterr().err
+
+
+def test_rate_after_import_scores_the_imported_counts(book, tmp_path):
+    assert main(["ballots", str(book), str(wjx_number_csv(tmp_path / "问卷星.csv"))]) == 0
+    outcome = api.rate(book)
+    assert outcome.ok, outcome.problems
+    scheme = outcome.scheme
+    grid = read_grids(book)["汇总表"]
+    hr, cols = find_header(grid, "党组织名称", "党员群众测评得分")
+    shown = {line[cols["党组织名称"]]: Decimal(str(line[cols["党员群众测评得分"]])) for line in grid[hr + 1:] if line[cols["党组织名称"]]}
+    assert shown == {org: vote_score({o: c[o] for o in OPTIONS}, scheme) for org, c in expected().items()}
+    assert shown["东风村党支部"] == Decimal("83.04")  # by hand: (16×100 + 4×60 + 2×30 + 1×10) / 23 = 83.043…
+
+
+def test_unusable_files_exit_2(book, tmp_path, capsys):
+    junk = tmp_path / "坏.xlsx"
+    junk.write_bytes(b"not a workbook")
+    assert main(["ballots", str(book), str(junk)]) == 2
+    assert "无法读取测评文件“坏.xlsx”" in capsys.readouterr().err
+    other = tmp_path / "别的表.csv"
+    other.write_text("姓名,电话\n张三,123\n", encoding="utf-8")
+    assert main(["ballots", str(book), str(other)]) == 2
+    assert "认不出测评文件“别的表.csv”" in capsys.readouterr().err
+    assert main(["ballots", str(book), str(tmp_path / "没有.csv")]) == 2
+
+
+def test_a_scheme_with_two_votes_needs_the_evaluator(tmp_path, capsys):
+    path = tmp_path / "五级五评.xlsm"
+    api.new("五级五评", path, orgs=1)
+    export = plain_xlsx(tmp_path / "表.xlsx")
+    assert main(["ballots", str(path), str(export)]) == 2
+    assert "--evaluator" in capsys.readouterr().err

@@ -293,7 +293,8 @@ def _check_tickets(ballots: list[tuple[Export, Ballot]], settings: ImportSetting
     for number, same in by_number.items():
         if len(same) > 1:
             rejected.update(id(b) for b in same)
-            cells = "、".join(f"{b.where} {b.ticket_cell}" for b in same)
+            one_file = len({b.where for b in same}) == 1
+            cells = "、".join(b.ticket_cell if one_file else f"{b.where} {b.ticket_cell}" for b in same)
             problems.append(Problem(same[0].where, same[0].ticket_cell, f"票号 {number} 出现 {len(same)} 次（{cells}），无法确定哪一张是真的，这些票都不计",
                                     "请对照纸质票删除重复的记录后重新导入", WARNING))
     return rejected
