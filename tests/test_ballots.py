@@ -328,3 +328,33 @@ def test_a_scheme_with_two_votes_needs_the_evaluator(tmp_path, capsys):
     export = plain_xlsx(tmp_path / "表.xlsx")
     assert main(["ballots", str(path), str(export)]) == 2
     assert "--evaluator" in capsys.readouterr().err
+
+
+def test_output_elsewhere_leaves_the_workbook_alone(book, tmp_path):
+    before = book.read_bytes()
+    out = tmp_path / "已导入.xlsm"
+    assert main(["ballots", str(book), str(wjx_text_xlsx(tmp_path / "问卷星.xlsx")), "-o", str(out)]) == 0
+    assert book.read_bytes() == before
+    assert counts_on_forms(out) == expected()
+
+
+def test_a_workbook_open_in_excel_is_not_written(book, tmp_path, capsys):
+    (book.parent / ("~$" + book.name)).write_bytes(b"\x05cadre" + bytes(160))
+    before = book.read_bytes()
+    assert main(["ballots", str(book), str(wjx_text_xlsx(tmp_path / "问卷星.xlsx"))]) == 2
+    assert "正在 Excel 或 WPS 中打开" in capsys.readouterr().err
+    assert book.read_bytes() == before
+
+
+def test_importing_keeps_every_other_part_of_the_workbook(book, tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(book) as zf:
+        before = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    assert main(["ballots", str(book), str(wjx_text_xlsx(tmp_path / "问卷星.xlsx"))]) == 0
+    with zipfile.ZipFile(book) as zf:
+        after = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    changed = {n for n in before if before[n] != after.get(n)}
+    assert set(after) <= set(before) and {"xl/worksheets/sheet2.xml", "xl/worksheets/sheet9.xml"} <= changed  # a form, the record
+    assert changed <= {"xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml", "xl/worksheets/sheet9.xml", "xl/sharedStrings.xml"}
+    assert "xl/vbaProject.bin" in before and before["xl/vbaProject.bin"] == after["xl/vbaProject.bin"]
