@@ -133,6 +133,7 @@ def plan_import(
     ballots: list[tuple[Export, Ballot]] = []
     tallies: list[tuple[Export, tally.TallyRow]] = []
     sheets_of: dict[str, set[str]] = defaultdict(set)  # file sha → organizations it has a column/row for
+    kinds_of: dict[str, list[str]] = defaultdict(list)  # file sha → formats of its sheets
     seen: dict[str, str] = {}
     used: list[Export] = []
     for export in exports:
@@ -148,6 +149,7 @@ def plan_import(
                 continue
             found = True
             kind, rows = summary
+            kinds_of[export.sha256].append(kind)
             if kind == tally.NAME:
                 tallies += [(export, t) for t in rows]
                 sheets_of[export.sha256].update(t.org for t in rows)
@@ -244,10 +246,9 @@ def plan_import(
         return out
     if record is not None:
         stamp = (now or datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
-        fmt_of = {f.name: f.fmt for f in out.files}
         lines = []
         for e in used:
-            kinds = "、".join(dict.fromkeys(k for w, k in fmt_of.items() if w == e.name or w.startswith(f"{e.name}（")))
+            kinds = "、".join(dict.fromkeys(kinds_of[e.sha256]))
             for name in sorted(sheets_of[e.sha256] & set(forms), key=list(forms).index):
                 lines.append({"导入时间": stamp, "操作人": user, "文件": e.name, "格式": kinds, "SHA-256": e.sha256, "测评主体": who,
                               "党组织名称": name, **per_file[e.sha256][name], VOTED: voted[e.sha256][name], "状态": ACTIVE})
@@ -334,23 +335,20 @@ def _summary_names(grid: Grid) -> list[str]:
 
 
 def _current(form: _Form, options: tuple[str, ...], problems: list[Problem]) -> tuple[dict[str, int] | None, int]:
-    """The counts on the form now (blank is 0); 实际参评人数 blank means the valid votes."""
-    counts: dict[str, int] = {}
-    bad = False
+    """The counts on the form now (blank is 0); 实际参评人数 left blank means the valid votes."""
+    values: dict[str, int | None] = {}
     for label in (*options, F.V_VOTED):
-        if label not in form.cells:
-            problems.append(Problem(form.sheet, "", f"测评表中没有“{label}”这一行", "请从模板复制一张新的量化评分表"))
-            return None, 0
         r, c = form.cells[label]
         v = cell_at(form.grid, r, c)
-        d = as_number(v) if not is_blank(v) else None
-        if not is_blank(v) and (d is None or d < 0 or d != d.to_integral_value()):
-            problems.append(Problem(form.sheet, cell_name(r, c), f"“{label}”「{shown_value(v)}」不是非负整数，无法相加", "请改为整数人数，或不选相加、重新导入全部测评文件"))
-            bad = True
+        if is_blank(v):
+            values[label] = None
             continue
-        counts[label] = int(d) if d is not None else -1
-    if bad:
-        return None, 0
-    voted = counts.pop(F.V_VOTED)
-    counts = {o: max(n, 0) for o, n in counts.items()}
-    return counts, voted if voted >= 0 else sum(counts.values())
+        d = as_number(v)
+        if d is None or d < 0 or d != d.to_integral_value():
+            problems.append(Problem(form.sheet, cell_name(r, c), f"“{label}”「{shown_value(v)}」不是非负整数，无法相加",
+                                    "请改为整数人数，或不选相加、重新导入全部测评文件"))
+            return None, 0
+        values[label] = int(d)
+    voted = values.pop(F.V_VOTED)
+    counts = {o: n or 0 for o, n in values.items()}
+    return counts, sum(counts.values()) if voted is None else voted
