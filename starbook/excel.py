@@ -24,7 +24,7 @@ from .problems import BookError, Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
-from .scheme import METHOD_DIRECT, PENDING, STARS
+from .scheme import METHOD_DIRECT, METHOD_VOTE, PENDING, STARS
 from .sheets.params import parse_params
 from .sheets.forms import PREFIX, is_form
 
@@ -239,6 +239,10 @@ def import_ballots(
         grids[RECORD] = book.sheets[RECORD].range((1, 1), (last.row, last.column)).options(ndim=2).value
     try:
         exports = [read_export(Path(p)) for p in paths]
+        if evaluator is None:
+            evaluator = _ask_evaluator(book, grids)
+            if evaluator == "":
+                return None
         if add is None:
             add = False
             if has_active_imports(grids):
@@ -267,6 +271,21 @@ def import_ballots(
         text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in outcome.warnings[:MAX_SHOWN])
     _alert(book, text)
     return outcome
+
+
+def _ask_evaluator(book, grids) -> str | None:
+    """With several vote evaluators (五级五评: 党员评, 群众评) the cadre says whose ballots these are:
+    one yes/no question per evaluator; "" when cancelled, None when there is nothing to ask."""
+    scheme, _ = parse_params(grids.get("参数", [[]]))
+    votes = [e.name for e in scheme.evaluators if e.method == METHOD_VOTE] if scheme is not None else []
+    for name in votes[:-1] if len(votes) > 1 else ():
+        answer = book.app.alert(f"这些测评票是“{name}”的吗？\n\n是：导入为“{name}”的票数；\n否：看下一个评价主体；\n取消：不导入。",
+                                TITLE, "yes_no_cancel", "question", None)
+        if answer == "yes":
+            return name
+        if answer != "no":
+            return ""
+    return votes[-1] if len(votes) > 1 else None
 
 
 def _ask_export_files(book) -> list[Path]:

@@ -74,3 +74,27 @@ def test_the_button_asks_add_or_replace_only_after_an_earlier_import(book, tmp_p
     question = next(a for a in actions if a["func"] == "alert" and a["args"][2] == "yes_no_cancel")
     assert "是：与已有票数相加" in question["args"][0]
     assert counts_on_forms(book) == expected()  # no answer (remote engine): replaced, the same file counted once
+
+
+def test_with_two_votes_the_button_asks_whose_ballots_they_are(tmp_path):
+    from test_ballots import plain_xlsx
+    from starbook.fill import FormFill, form_edits
+
+    path = tmp_path / "五级五评.xlsm"
+    api.new("五级五评", path, orgs=3)
+    grids = read_grids(path)
+    api.write_edits(path, path, [e for i, org in enumerate(("东风村党支部", "红旗村党支部", "向阳社区党支部"), start=1)
+                                 for e in form_edits(f"量化评分表{i}", grids[f"量化评分表{i}"], FormFill(name=org))])
+    export = plain_xlsx(tmp_path / "登记表.xlsx")
+    outcome, _, actions = live_import(path, [export])
+    assert outcome is None  # no answer to the question: nothing imported
+    question = next(a for a in actions if a["func"] == "alert" and a["args"][2] == "yes_no_cancel")
+    assert "这些测评票是“党员评”的吗" in question["args"][0]
+    outcome, _, _ = live_import(path, [export], evaluator="群众评")
+    assert outcome.ok and outcome.evaluator == "群众评"
+    grid = read_grids(path)["量化评分表1"]
+    from starbook.fill import form_cells
+
+    cells = form_cells(grid).votes
+    assert grid[cells["群众评"]["好"][0]][cells["群众评"]["好"][1]] == expected()["东风村党支部"]["好"]
+    assert grid[cells["党员评"]["好"][0]][cells["党员评"]["好"][1]] == ""
