@@ -358,3 +358,21 @@ def test_importing_keeps_every_other_part_of_the_workbook(book, tmp_path):
     assert set(after) <= set(before) and {"xl/worksheets/sheet2.xml", "xl/worksheets/sheet9.xml"} <= changed  # a form, the record
     assert changed <= {"xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml", "xl/worksheets/sheet9.xml", "xl/sharedStrings.xml"}
     assert "xl/vbaProject.bin" in before and before["xl/vbaProject.bin"] == after["xl/vbaProject.bin"]
+
+
+def test_a_workbook_from_before_the_import_uses_the_defaults(book, tmp_path):
+    """No 测评导入记录 sheet and no 测评答案对应/已发票号 tables (a workbook made by an earlier starbook)."""
+    from starbook.ballots.importer import plan_import
+    from starbook.ballots.source import Export
+    from starbook.problems import BookError
+
+    grids = read_grids(book)
+    del grids["测评导入记录"]
+    start = find_header(grids[P.SHEET], *P.T_ANSWERS[1])[0] - 1
+    grids[P.SHEET] = grids[P.SHEET][:start]  # the sheet as it ended before: 【晋位升级目标】 last
+    export = wjx_number_csv(tmp_path / "问卷星.csv")  # answers 1–4: the default codes
+    outcome = plan_import(grids, [Export(export.name, export.read_bytes())])
+    assert outcome.ok and [str(w) for w in outcome.warnings] == ["【测评导入记录】：工作簿中没有“测评导入记录”表，本次导入不留记录。可用新版 starbook new 生成带记录表的工作簿"]
+    assert {o.name: o.counts for o in outcome.orgs} == {org: {o: c[o] for o in OPTIONS} for org, c in expected().items()}
+    with pytest.raises(BookError, match="不能相加"):
+        plan_import(grids, [Export(export.name, export.read_bytes())], add=True)
