@@ -210,7 +210,7 @@ def test_an_unknown_answer_is_listed_and_nothing_is_written(book, tmp_path, caps
     before = book.read_bytes()
     assert main(["ballots", str(book), str(export)]) == 1
     err = capsys.readouterr().err
-    assert "【问卷星.xlsx】H6：答案「很好」不是测评选项" in err and "测评选项为 好、较好、一般、较差" in err
+    assert "【问卷星.xlsx】H6：“红旗村党支部”一列的答案「很好」不是测评选项（H6）" in err and "测评选项为 好、较好、一般、较差" in err
     assert "测评答案对应" in err  # the fix names the setting
     assert book.read_bytes() == before
 

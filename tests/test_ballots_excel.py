@@ -54,7 +54,7 @@ def test_the_button_lists_problems_and_writes_no_count(book, tmp_path):
     writes = [a for a in actions if a["func"] == "setValues"]
     assert {a["sheet_position"] for a in writes} == {len(payload(book)["sheets"])}  # only the new 问题清单
     assert "addSheet" in others
-    assert "答案「7」不是测评选项" in writes[0]["values"][1][3]
+    assert "一列的答案「7」不是测评选项" in writes[0]["values"][1][3]
 
 
 def test_an_unreadable_export_is_a_chinese_message(book, tmp_path):

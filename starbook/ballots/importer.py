@@ -169,21 +169,21 @@ def plan_import(
         f.rejected = sum(1 for _, b in ballots if id(b) in rejected and b.where == f.name)
     per_file: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(options, 0)))
     voted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    unknown: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    unknown: dict[tuple[str, int, str, str], list[str]] = defaultdict(list)
     for export, b in ballots:
         if id(b) in rejected:
             continue
         for org, c, value in b.answers:
             option = settings.key.option(value)
             if option is None:
-                unknown[(b.where, c, shown_value(value))].append(cell_name(b.row, c))
+                unknown[(b.where, c, org, shown_value(value))].append(cell_name(b.row, c))
                 continue
             per_file[export.sha256][org][option] += 1
             voted[export.sha256][org] += 1
-    for (where, c, value), cells in unknown.items():
+    for (where, c, org, value), cells in unknown.items():
         listed = "、".join(cells[:5]) + (f" 等 {len(cells)} 处" if len(cells) > 5 else "")
         codes = "、".join(f"{k}={v}" for k, v in settings.key.codes.items())
-        out.problems.append(Problem(where, cells[0], f"答案「{value}」不是测评选项（{listed}）",
+        out.problems.append(Problem(where, cells[0], f"“{org}”一列的答案「{value}」不是测评选项（{listed}）",
                                     f"测评选项为 {'、'.join(options)}" + (f"，或按参数表“测评答案对应”：{codes}" if codes else "")
                                     + "；请改正导出文件，或在参数表“测评答案对应”中加上这个答案"))
     for export, t in tallies:
