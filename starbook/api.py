@@ -18,7 +18,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
+from .ballots.importer import BallotOutcome, plan_import
+from .ballots.record import SHEET as BALLOT_RECORD_SHEET
+from .ballots.source import Export
 from .edits import Edit
 from .gcpause import gc_paused
 from .presets import all_presets, find_preset, preset_title
@@ -26,10 +30,15 @@ from .problems import BookError, Problem
 from .ratebook import Outcome, rate_book
 from .scheme import Scheme
 from .shell import os_user, wanted
+from .sheets.forms import is_form
+from .sheets.params import SHEET as PARAMS_SHEET
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
 from .xlsx.read import check_exists, read_grids, read_package, sheet_names
+
+T = TypeVar("T")
+
 
 def template_path() -> Path:
     """The template shipped with the package, or the repository's own copy."""
@@ -104,6 +113,30 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     nor when the file changed on disk while it was being rated.
     """
     path = Path(path)
+
+    def change(data: bytes, write: Callable[..., None]) -> Outcome:
+        with gc_paused(), ThreadPoolExecutor(1) as pool:
+            # The reader parses the 汇总表 without holding the GIL; meanwhile a second
+            # thread cuts the same sheet's XML into rows for the writer.
+            scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
+            merges: dict = {}
+            grids = read_grids(path, wanted, data=data, merges=merges)
+            outcome = rate_book(grids, now=now or datetime.now(), user=user if user is not None else os_user(), merges=merges)
+            if outcome.ok:
+                write(outcome.edits, scans={SUMMARY_SHEET: scan.result()})
+        return outcome
+
+    return _update(path, out, change)
+
+
+def _update(path: Path, out: Path | None, change: Callable[[bytes, Callable[..., None]], T]) -> T:
+    """Read the workbook once, let `change` compute from those bytes and call `write(edits)`.
+
+    Shared by every command that writes a workbook: the target is locked for the
+    whole run, and the write is refused (BookError) when the file changed on disk
+    since it was read or was opened in Excel/WPS/LibreOffice meanwhile.
+    """
+    path = Path(path)
     check_exists(path)
     dst = Path(out) if out else path
     target = writable_target(dst, output=out is not None)
@@ -115,22 +148,58 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
 
         def before_replace() -> None:
             unchanged()
-            refuse_if_open(dst)  # opened in Excel while we were rating
+            refuse_if_open(dst)  # opened in Excel while we were working
 
-        with gc_paused(), ThreadPoolExecutor(1) as pool:
-            # The reader parses the 汇总表 without holding the GIL; meanwhile a second
-            # thread cuts the same sheet's XML into rows for the writer.
-            scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
-            merges: dict = {}
-            grids = read_grids(path, wanted, data=data, merges=merges)
-            outcome = rate_book(grids, now=now or datetime.now(), user=user if user is not None else os_user(), merges=merges)
-            if outcome.ok:
-                try:
-                    write_edits(path, target, outcome.edits, scans={SUMMARY_SHEET: scan.result()}, before_replace=before_replace)
-                except FileNotFoundError:  # gone while we rated, e.g. mid-way through an Excel save
-                    unchanged()
-                    raise
-    return outcome
+        def write(edits: Sequence[Edit], scans: dict | None = None) -> None:
+            try:
+                write_edits(path, target, edits, scans=scans, before_replace=before_replace)
+            except FileNotFoundError:  # gone while we worked, e.g. mid-way through an Excel save
+                unchanged()
+                raise
+
+        return change(data, write)
+
+
+def ballots(
+    path: Path,
+    exports: Sequence[Path],
+    out: Path | None = None,
+    *,
+    add: bool = False,
+    evaluator: str | None = None,
+    now: datetime | None = None,
+    user: str | None = None,
+) -> BallotOutcome:
+    """Fill the forms' vote counts from survey exports or paper tallies (导入测评票).
+
+    Without `add` the counts of these files replace the counts on the forms
+    (importing the same file twice counts it once); with `add` they are added to
+    them. Nothing is written when anything is listed as a problem.
+    """
+    path = Path(path)
+    files = [read_export(Path(e)) for e in exports]
+
+    def change(data: bytes, write: Callable[..., None]) -> BallotOutcome:
+        grids = read_grids(path, _wanted_for_ballots, data=data)
+        outcome = plan_import(grids, files, add=add, evaluator=evaluator, now=now, user=user if user is not None else os_user())
+        if outcome.ok:
+            write(outcome.edits)
+        return outcome
+
+    return _update(path, out, change)
+
+
+def read_export(path: Path) -> Export:
+    """A survey export or tally file, read from disk (its parsing is starbook.ballots')."""
+    check_exists(path)
+    try:
+        return Export(path.name, path.read_bytes())
+    except OSError as exc:
+        raise BookError(f"无法读取测评文件“{path.name}”：文件被占用或没有读取权限", "请关闭占用它的程序后重试") from exc
+
+
+def _wanted_for_ballots(name: str) -> bool:
+    return name in (PARAMS_SHEET, SUMMARY_SHEET, BALLOT_RECORD_SHEET) or is_form(name)
 
 
 def _content_types(data: bytes) -> bytes:

@@ -260,8 +260,8 @@ def check(file: Path) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF 文件名")
+@click.argument("file", type=FILE)
+@click.option("-o", "--output", "output", required=True, type=FILE, help="PDF 文件名")
 @click.option("--all", "all_sheets", is_flag=True, help="同时输出汇总表和整改名单")
 def publish(file: Path, output: Path, all_sheets: bool) -> None:
     """公示（加 --all 还有汇总表、整改名单）生成 PDF，需要 LibreOffice；不改动工作簿。"""
@@ -270,6 +270,28 @@ def publish(file: Path, output: Path, all_sheets: bool) -> None:
     if problems:
         sys.exit(EXIT_PROBLEMS)
     click.echo(f"已生成 {output}")
+
+
+@cli.command()
+@click.argument("file", type=FILE)
+@click.argument("exports", nargs=-1, required=True, type=FILE)
+@click.option("--add", is_flag=True, help="与评分表上已有的票数相加（默认：替换为本次导入的票数）")
+@click.option("--evaluator", "evaluator", default=None, help="票决的评价主体（方案有不止一个时必填，如 党员评）")
+@click.option("-o", "--output", "output", type=FILE, help="另存为（默认直接写回原文件）")
+def ballots(file: Path, exports: tuple[Path, ...], add: bool, evaluator: str | None, output: Path | None) -> None:
+    """导入测评票：从问卷星/腾讯问卷导出文件或计票表填写评分表上的测评票数。"""
+    outcome = api.ballots(file, list(exports), output, add=add, evaluator=evaluator)
+    _problems(outcome.problems)
+    if not outcome.ok:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"测评主体：{outcome.evaluator}    {'与已有票数相加' if outcome.added else '替换评分表上原有的票数'}")
+    rows = [["文件", "格式", "票数/行数", "不计"]]
+    rows += [[f.name, f.fmt, str(f.ballots), str(f.rejected)] for f in outcome.files]
+    click.echo(table(rows))
+    rows = [["党组织", "评分表", *outcome.options, "实际参评人数"]]
+    rows += [[o.name, o.sheet, *(str(o.counts[x]) for x in outcome.options), str(o.voted)] for o in outcome.orgs]
+    click.echo("\n" + table(rows))
+    click.echo(f"\n已写入 {output or file}。请运行 starbook rate 重新定星。")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_UNUSABLE
 
 
-PARAM_NAMES = {"file": "工作簿文件名", "output": "输出文件名（-o）", "scheme": "方案（--scheme）"}
+PARAM_NAMES = {"file": "工作簿文件名", "output": "输出文件名（-o）", "scheme": "方案（--scheme）", "exports": "测评文件名"}
 
 
 def _param(param: click.Parameter | None) -> str:

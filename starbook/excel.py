@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import wraps
+from pathlib import Path
 
 from .fill import blank_form_edits
 from .grid import ERROR_LITERALS, CellError, Grid
@@ -26,7 +27,7 @@ from .problems import BookError, Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
-from .scheme import METHOD_DIRECT, PENDING, STARS
+from .scheme import METHOD_DIRECT, METHOD_VOTE, PENDING, STARS
 from .sheets.params import parse_params
 from .sheets.forms import PREFIX, is_form
 from .sheets.summary import SHEET as SUMMARY_SHEET
@@ -396,6 +397,96 @@ def add_form(live: _Live) -> str | None:
     live.apply(blank_form_edits(name, grids[source.name], direct))
     copy.activate()
     return name
+
+
+EXPORT_FILTER = "测评结果文件 (*.xlsx;*.xls;*.csv),*.xlsx;*.xls;*.csv"
+
+
+@_guarded
+def import_ballots(
+    live: _Live,
+    *,
+    paths: Sequence[Path] | None = None,
+    add: bool | None = None,
+    evaluator: str | None = None,
+    now: datetime | None = None,
+    user: str | None = None,
+):
+    """导入测评票: fill the forms' vote counts from exports, exactly as `starbook ballots` does on a file.
+
+    Without `paths` the cadre picks the files; without `add` the cadre is asked
+    whether to add to the counts of earlier imports (only when there are any).
+    """
+    from .api import read_export
+    from .ballots.importer import has_active_imports, plan_import
+    from .ballots.record import SHEET as RECORD
+
+    book = live.book
+    if paths is None:
+        paths = _ask_export_files(book)
+        if not paths:
+            return None
+    grids = read_grids(book)
+    if RECORD in [s.name for s in book.sheets]:
+        last = book.sheets[RECORD].used_range.last_cell
+        grids[RECORD] = book.sheets[RECORD].range((1, 1), (last.row, last.column)).options(ndim=2).value
+    try:
+        exports = [read_export(Path(p)) for p in paths]
+        if evaluator is None:
+            evaluator = _ask_evaluator(book, grids)
+            if evaluator == "":
+                return None
+        if add is None:
+            add = False
+            if has_active_imports(grids):
+                answer = book.app.alert(
+                    "评分表上已有此前导入的测评票。\n\n是：与已有票数相加（例如网上测评加纸质票）；\n"
+                    "否：替换为本次导入的票数；\n取消：不导入。\n\n同一个文件再次导入时只计一次。",
+                    TITLE, "yes_no_cancel", "question", None)
+                if answer == "cancel":
+                    return None
+                add = answer == "yes"
+        with gc_paused():
+            outcome = plan_import(grids, exports, add=add, evaluator=evaluator, now=now or datetime.now(), user=os_user() if user is None else user)
+    except BookError as exc:
+        live.alert(f"无法导入测评票：{exc}", "critical")
+        return None
+    if not outcome.ok:
+        _show_problems(live, outcome.problems)
+        return outcome
+    live.apply(outcome.edits)
+    _remove_problem_sheet(live)
+    lines = [f"{o.name}：{'、'.join(f'{x}{o.counts[x]}' for x in outcome.options)}，实际参评 {o.voted} 人" for o in outcome.orgs]
+    text = (f"已导入测评票（{outcome.evaluator}，{'与已有票数相加' if outcome.added else '替换原有票数'}）：\n"
+            + "\n".join(lines[:MAX_SHOWN * 2]) + ("\n……" if len(lines) > MAX_SHOWN * 2 else "")
+            + "\n\n请点击“定星”重新计算。")
+    if outcome.warnings:
+        text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in outcome.warnings[:MAX_SHOWN])
+    live.alert(text)
+    return outcome
+
+
+def _ask_evaluator(book, grids) -> str | None:
+    """With several vote evaluators (五级五评: 党员评, 群众评) the cadre says whose ballots these are:
+    one yes/no question per evaluator; "" when cancelled, None when there is nothing to ask."""
+    scheme, _ = parse_params(grids.get("参数", [[]]))
+    votes = [e.name for e in scheme.evaluators if e.method == METHOD_VOTE] if scheme is not None else []
+    for name in votes[:-1] if len(votes) > 1 else ():
+        answer = book.app.alert(f"这些测评票是“{name}”的吗？\n\n是：导入为“{name}”的票数；\n否：看下一个评价主体；\n取消：不导入。",
+                                TITLE, "yes_no_cancel", "question", None)
+        if answer == "yes":
+            return name
+        if answer != "no":
+            return ""
+    return votes[-1] if len(votes) > 1 else None
+
+
+def _ask_export_files(book) -> list[Path]:
+    """Excel's own file dialog (several files at once); an empty list when cancelled."""
+    chosen = book.app.api.GetOpenFilename(EXPORT_FILTER, 1, "导入测评票：选择问卷星、腾讯问卷导出的文件或计票表（可多选）", "", True)
+    if not chosen:
+        return []
+    return [Path(p) for p in (chosen if isinstance(chosen, (list, tuple)) else [chosen])]
 
 
 @_guarded

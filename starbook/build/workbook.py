@@ -26,6 +26,7 @@ from ..numbers import percent_text
 from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
+from ..ballots import record as BALLOT_RECORD
 from ..sheets import forms as F
 from ..sheets import notice as N
 from ..sheets import params as P
@@ -113,8 +114,9 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     notice = wb.add_worksheet(N.SHEET)
     params = wb.add_worksheet(P.SHEET)
     log = wb.add_worksheet(LOG_SHEET)
+    ballot_log = wb.add_worksheet(BALLOT_RECORD.SHEET)
     conf = wb.add_worksheet(XLWINGS_CONF)
-    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, conf]):
+    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, ballot_log, conf]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
     _summary(summary, fmt, spec, param_cells)
@@ -125,6 +127,7 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     _notice(notice, fmt)
     _params(params, fmt, spec.scheme)
     _log(log, fmt)
+    _ballot_log(ballot_log, fmt, spec.scheme)
     _xlwings_conf(conf)
     if spec.extra is not None:
         spec.extra(wb)
@@ -251,6 +254,8 @@ def _write_setting(ws, row: int, setting: P.Setting, value, fmt: _Formats) -> No
 def _write_param_cell(ws, row: int, col: int, title: str, value, fmt: _Formats) -> None:
     if title == P.E_TURNOUT:
         ws.write(row, col, "" if value is None else _num(value), fmt.input_percent)
+    elif title == P.T_ISSUED[1][1]:
+        ws.write_string(row, col, value, fmt.note)
     elif title in ("权重", "比例", "升级比例不低于"):
         ws.write_number(row, col, _num(value), fmt.input_percent)
     elif title in ("最低分", "每票分值", "维度分值", "平局比较顺序"):
@@ -639,6 +644,21 @@ def _log(ws, fmt: _Formats) -> None:
     ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数、输入摘要与结果摘要（SHA-256，算法见 starbook/digests.py）。请勿删除。", fmt.note)
     widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "结果摘要": 68, "程序版本": 16}
     for c, title in enumerate(LOG_COLUMNS):
+        ws.write(2, c, title, fmt.header_result)
+        ws.set_column(c, c, widths.get(title, 8), fmt.col_text if title in widths else fmt.col_center)
+    ws.freeze_panes(3, 0)
+    _print_setup(ws, landscape=True, repeat=(0, 2))
+
+
+def _ballot_log(ws, fmt: _Formats, scheme: Scheme) -> None:
+    """测评导入记录: filled by `starbook ballots` / 导入测评票, one row per file and organization."""
+    titles = BALLOT_RECORD.columns(tuple(n for n, _ in scheme.vote_options))
+    last = len(titles) - 1
+    ws.merge_range(0, 0, 0, last, "测评导入记录", fmt.title)
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, last, "导入测评票时每个文件、每个党组织一行；状态“有效”的票数在评分表上，“已替换”的已被后来的导入替换。请勿删除。", fmt.note)
+    widths = {"导入时间": 20, "操作人": 12, "文件": 28, "格式": 12, "SHA-256": 30, "测评主体": 14, "党组织名称": 24}
+    for c, title in enumerate(titles):
         ws.write(2, c, title, fmt.header_result)
         ws.set_column(c, c, widths.get(title, 8), fmt.col_text if title in widths else fmt.col_center)
     ws.freeze_panes(3, 0)

@@ -91,6 +91,17 @@ T_APPROVING = ("审定机关", ("星级", "审定机关"))
 T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
 T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
 TOTAL_ROW = "合计"
+# 测评导入 (starbook ballots): optional tables read by starbook.ballots.settings; a book
+# without them imports with the defaults (option texts, A/1 = first option …).
+T_ANSWERS = ("测评答案对应", ("测评答案", "计为"))
+T_ISSUED = ("已发票号", ("已发票号", "说明"))
+ISSUED_HELP = "如 1-120、201-250；填写后导入测评票时核对票号（重号、未发出的票不计），留空为不核对"
+
+
+def default_answers(scheme: Scheme) -> list[tuple[str, str]]:
+    """A/B/C/D and 1/2/3/4 mean the vote options in their order (问卷星's option numbers)."""
+    names = [n for n, _ in scheme.vote_options]
+    return [(chr(65 + i), n) for i, n in enumerate(names)] + [(str(i + 1), n) for i, n in enumerate(names)]
 
 
 def _percent_cell(value: Decimal | None) -> Value:
@@ -135,6 +146,8 @@ def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]
             T_UPGRADES[1],
             [[t.label, "、".join(t.stars), t.ratio] for t in scheme.upgrade_targets],
         ),
+        (T_ANSWERS[0], T_ANSWERS[1], [list(pair) for pair in default_answers(scheme)]),
+        (T_ISSUED[0], T_ISSUED[1], [["", ISSUED_HELP]]),
     ]
     return sections
 
