@@ -36,5 +36,19 @@ class BookError(Exception):
         return f"{self.message}。{self.fix}" if self.fix else self.message
 
 
+class Checked:
+    """What an outcome with a `problems` list answers: may it be written, and what is only a 提示."""
+
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
 def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == ERROR]

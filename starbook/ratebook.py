@@ -6,17 +6,16 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 """
 from __future__ import annotations
 
-from operator import attrgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from . import __version__
-from .digests import input_digest, result_digest, summary_digests  # noqa: F401 (the log's digests)
+from .digests import input_digest, result_digest
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
-from .problems import ERROR, Problem, WARNING
+from .problems import ERROR, WARNING, Checked, Problem
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
 from .sheets import forms as F
@@ -37,20 +36,12 @@ NOTE_LINE_WIDTH = 44  # display columns per line of the template's 调整说明 
 
 
 @dataclass
-class Outcome:
+class Outcome(Checked):
     problems: list[Problem]
     edits: list[Edit] = field(default_factory=list)
     scheme: Scheme | None = None
     rating: Rating | None = None
     names: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == ERROR for p in self.problems)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == WARNING]
 
 
 def rate_book(
@@ -327,9 +318,9 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
     column(S.O_STAR, of("star"))
     column(S.O_NOTE, notes)
     edits.append(FitRows(sheet, first + 1, last + 1))
-    for r, text in zip(rows, notes):
-        if text:
-            lines = _lines(text, NOTE_LINE_WIDTH)
+    for r, note in zip(rows, notes):
+        if note:
+            lines = _lines(note, NOTE_LINE_WIDTH)
             if lines > 1:
                 edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
     column(S.O_BODY, of("approving"))

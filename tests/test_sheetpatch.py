@@ -180,7 +180,6 @@ def test_second_rating_keeps_a_cadres_formatting_and_replaces_a_typed_formula(tm
 def _replace_part(path, name, data):
     """Swap one ZIP entry, keeping the others (stands in for a cadre's edit in Excel)."""
     src = path.read_bytes()
-    import io
     with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             zout.writestr(info, data if info.filename == name else zin.read(info.filename))

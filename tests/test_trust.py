@@ -171,7 +171,7 @@ def _openpyxl_grid(path: Path, sheet: str) -> list[list]:
 
 
 def test_digests_are_recomputed_from_the_summary_alone(capsys, example):
-    from starbook.ratebook import summary_digests
+    from starbook.digests import summary_digests
     from starbook.sheets.params import parse_params
     from starbook.xlsx.read import read_grids
 

@@ -90,7 +90,7 @@ def test_a_patch_error_reaches_the_cadre_in_chinese(tmp_path):
 
 SHARED_ROWS = "".join(
     f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" s="1">'
-    + (f'<f t="shared" ref="B1:B4" si="0">A1*2</f>' if r == 1 else '<f t="shared" si="0"/>')
+    + ('<f t="shared" ref="B1:B4" si="0">A1*2</f>' if r == 1 else '<f t="shared" si="0"/>')
     + f"<v>{2 * r}</v></c></row>"
     for r in range(1, 5)
 )

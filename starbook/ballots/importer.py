@@ -19,7 +19,7 @@ from datetime import datetime
 from ..edits import CellBlock, Edit
 from ..fill import form_cells
 from ..grid import Grid, as_number, cell_at, cell_name, find_header, is_blank, shown_value, text
-from ..problems import ERROR, WARNING, BookError, Problem
+from ..problems import WARNING, BookError, Checked, Problem
 from ..scheme import METHOD_VOTE, Scheme
 from ..sheets import forms as F
 from ..sheets import params as P
@@ -27,7 +27,7 @@ from ..sheets import summary as S
 from . import plain, tally, tencent, wjx
 from .ballot import HEADER_ROWS, Ballot, read_ballot_sheet
 from .orgs import OrgNames
-from .record import ACTIVE, SHEET as RECORD_SHEET, VOTED, Record, read_record, record_edits
+from .record import ACTIVE, SHEET as RECORD_SHEET, VOTED, read_record, record_edits
 from .settings import ImportSettings, read_settings
 from .source import Export, Table, read_tables
 
@@ -54,7 +54,7 @@ class FileSummary:
 
 
 @dataclass
-class BallotOutcome:
+class BallotOutcome(Checked):
     problems: list[Problem]
     edits: list[Edit] = field(default_factory=list)
     evaluator: str = ""
@@ -62,14 +62,6 @@ class BallotOutcome:
     orgs: list[OrgVotes] = field(default_factory=list)
     files: list[FileSummary] = field(default_factory=list)
     added: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == ERROR for p in self.problems)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == WARNING]
 
 
 @dataclass
