@@ -410,3 +410,57 @@ def show_help(live: _Live) -> None:
         "4. 定星结果以数值保存，可直接把工作簿发给上级。\n\n"
         "完整说明见 starbook 的 README（安装目录或项目主页）。",
     )
+
+
+ITEMS_FILTER = "Excel 工作簿 (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls"
+
+
+def _ask_items_file(live: _Live) -> str | None:
+    """The file dialog (Excel on Windows/Mac); None when the cadre cancels."""
+    chosen = live.book.app.api.GetOpenFilename(ITEMS_FILTER, 1, "选择组织部下发的评分细则")
+    return chosen if isinstance(chosen, str) and chosen else None
+
+
+@_guarded
+def import_items(live: _Live, path: str | None = None):
+    """导入评分细则: load the 组织部's table (any column order, titles matched) into the 评分细则 sheet.
+
+    Forms already in the book keep their items: 定星 then names each form that differs
+    from its 类别 (a 提示); `starbook forms` rebuilds an unfilled book's forms from the table.
+    """
+    from pathlib import Path
+
+    from .api import load_items
+    from .sheets import items as I
+
+    if path is None:
+        path = _ask_items_file(live)
+        if path is None:
+            return None
+    table, problems = load_items(Path(path))
+    if table is not None:
+        scheme, found = parse_params(read_grids(live.book).get("参数", [[]]))
+        problems += found if scheme is None else I.check_scheme(table, scheme)
+    if table is None or any(p.severity == "错误" for p in problems):
+        _show_problems(live, problems)
+        return None
+    book = live.book
+    names = [s.name for s in book.sheets]
+    sheet = book.sheets[I.SHEET] if I.SHEET in names else live.add_sheet(I.SHEET, after=book.sheets[len(names) - 1])
+    grid = read_grids(book).get(I.SHEET, [[]]) if I.SHEET in names else [[]]
+    found = next((r for r, line in enumerate(grid[:I.HEADER_ROWS]) if I.KIND in line and I.CONTENT in line), None)
+    header = 2 if found is None else found + 1  # 1-based
+    if found is None:
+        live.write(sheet, 1, 1, [["量化评分表评分细则"]])
+    live.clear(sheet, header, min_cols=len(I.COLUMNS))
+    live.write(sheet, header, 1, [list(I.COLUMNS), *[list(r) for r in I.rows_of(table)]])
+    _remove_problem_sheet(live)
+    counts = "、".join(f"{k}{sum(len(d.items) for d in dims)}项" for k, dims in table.kinds.items())
+    text = (f"已导入评分细则（{Path(path).name}）：{counts}。\n\n"
+            "已有的评分表不会自动改变：定星时，评分项与其类别的评分细则不一致的评分表会被提示。"
+            "还没有填写的工作簿可保存关闭后运行 starbook forms 文件名，按汇总表中各党组织的类别重新生成评分表。")
+    warnings = [p for p in problems if p.severity != "错误"]
+    if warnings:
+        text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in warnings[:MAX_SHOWN])
+    live.alert(text)
+    return table

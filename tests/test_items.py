@@ -251,3 +251,49 @@ def test_forms_keeps_the_settings_typed_in_params(tmp_path, seven):
     assert grids["参数"][row][cols["值"]] == "中共张纪镇委员会"
     assert list(parse_items(grids[SHEET])[0].kinds) == list(CATEGORIES)
     assert "前进村" in flat_text(grids["量化评分表1"]) and "集体经济" in flat_text(grids["量化评分表1"])
+
+
+def test_the_ribbon_imports_a_table_into_the_open_book(tmp_path, seven):
+    """导入评分细则 on xlwings' remote engine (the file dialog is replaced by the path argument)."""
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    book = api.new("分类定级", tmp_path / "镇.xlsm", orgs=1)
+    grids = read_grids(book)
+    api.write_edits(book, book, form_edits("量化评分表1", grids["量化评分表1"], FormFill(
+        name="局机关支部", category="机关事业单位",
+        items={e: item_scores([it.points for d in parse_items(grids[SHEET])[0].kinds[GENERAL] for it in d.items], Decimal(90))
+               for e in ("党委评定", "自评")},
+        votes={"党员群众测评": {"应参评人数": 20, "实际参评人数": 20, "好": 20, "较好": 0, "一般": 0, "较差": 0}})))
+    assert api.check(book).warnings == []  # the preset's examples are this book's 评分细则
+
+    live = xw.Book(json=payload(book))
+    table = excel.import_items(book=live, path=str(seven))
+    assert table is not None and list(table.kinds) == list(CATEGORIES)
+    actions = live.json()["actions"]
+    assert "已导入评分细则" in actions[-1]["args"][0]
+    apply_actions(book, live, actions)
+    imported, problems = parse_items(read_grids(book)[SHEET])
+    assert problems == [] and imported.kinds == table.kinds and imported.sources["农村"] == "导入：评分细则.xlsx"
+    [hint] = api.check(book).warnings  # the form still lists the examples: 定星 says so
+    assert hint.sheet == "量化评分表1" and "机关事业单位" in hint.message
+
+
+def test_the_ribbon_lists_a_bad_table_and_keeps_the_sheet(tmp_path):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from excel_client import Model
+    from test_excel_shell import payload
+
+    bad = write_table(tmp_path / "bad.xlsx", _changed(table_rows(), {"评分内容": "发展特色产业"}, 分值="十五分"))
+    book = api.new("分类定级", tmp_path / "镇.xlsm", orgs=1)
+    live = xw.Book(json=payload(book))
+    assert excel.import_items(book=live, path=str(bad)) is None
+    actions = live.json()["actions"]
+    assert "十五分" in actions[-1]["args"][0]
+    model = Model(payload(book))
+    model.apply(actions)
+    assert model.sheet(SHEET) == Model(payload(book)).sheet(SHEET)  # the 评分细则 untouched
+    listed = [str(v) for v in model.sheet("问题清单").values()]
+    assert any("十五分" in v for v in listed) and "bad.xlsx：Sheet1" in listed
