@@ -605,7 +605,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
 
 # ---------------------------------------------------------------- 评分细则
 
-ITEM_WIDTHS = {I.KIND: 12, I.DIM: 14, I.DIM_POINTS: 8, I.CONTENT: 36, I.STANDARD: 32, I.POINTS: 7, I.SOURCE: 10}
+ITEM_WIDTHS = {I.KIND: 12, I.DIM: 14, I.DIM_POINTS: 8, I.CONTENT: 36, I.STANDARD: 32, I.POINTS: 7, I.SOURCE: 18}
 
 
 def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
