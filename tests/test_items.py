@@ -297,3 +297,31 @@ def test_the_ribbon_lists_a_bad_table_and_keeps_the_sheet(tmp_path):
     assert model.sheet(SHEET) == Model(payload(book)).sheet(SHEET)  # the 评分细则 untouched
     listed = [str(v) for v in model.sheet("问题清单").values()]
     assert any("十五分" in v for v in listed) and "bad.xlsx：Sheet1" in listed
+
+
+def test_libreoffice_recalculates_forms_of_each_kind_as_rated(tmp_path, seven):
+    """Each 类别's form has its own rows: its preview formulas still agree with 定星 after a real recalculation."""
+    import lo_uno
+    from conftest import lo_required
+
+    lo_required()
+    book = tmp_path / "镇.xlsm"
+    api.new("分类定级", book, orgs=0, items=api.load_items(seven)[0])
+    orgs = [("前进村", "农村", "93.5"), ("镇政府机关支部", "机关事业单位", "88.25")]
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [{"党组织名称": n, "类别": k} for n, k, _ in orgs])])
+    assert api.forms(book)[0] == book
+    grids = read_grids(book)
+    edits = []
+    for i, (name, kind, total) in enumerate(orgs, start=1):
+        points = [Decimal(p) for _, _, its in kind_items(kind) for _, _, p in its]
+        edits += form_edits(f"量化评分表{i}", grids[f"量化评分表{i}"], FormFill(
+            name=name, items={e: item_scores(points, Decimal(total)) for e in ("党委评定", "自评")},
+            votes={"党员群众测评": {"应参评人数": 30, "实际参评人数": 30, "好": 20, "较好": 7, "一般": 3, "较差": 0}}))
+    api.write_edits(book, book, edits)
+    outcome = api.rate(book)
+    assert outcome.ok and outcome.warnings == []
+    final = {r.name: float(r.final) for r in outcome.rating.results}
+    for i, (name, _, _) in enumerate(orgs, start=1):
+        rows = lo_uno.recalculated_values(book, f"量化评分表{i}")
+        preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
+        assert preview[3] == pytest.approx(final[name]), name
