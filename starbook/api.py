@@ -251,7 +251,7 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
     a problem stops it.
     """
     from .build.package import add_custom_ui, custom_ui_of, vba_project_of
-    from .build.workbook import BookSpec, FormSeed, build_workbook
+    from .build.workbook import MAX_FORMS, BookSpec, FormSeed, build_workbook
     from .grid import cell_at, cell_name, find_header, is_blank, text
     from .sheets import forms as F
     from .sheets import params as P
@@ -284,7 +284,8 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
             raise BookError(f"“{sheet}”已经填写了内容：生成评分表要重建工作簿，只用于还没有填写评分表的工作簿",
                             "请用“新增评分表”添加评分表，或在新工作簿中生成评分表后再填写")
     log = grids.get("定星记录", [])
-    if find_header(log, "定星时间") and any(not is_blank(v) for line in log[find_header(log, "定星时间")[0] + 1:] for v in line):
+    logged = find_header(log, "定星时间")
+    if logged and any(not is_blank(v) for line in log[logged[0] + 1:] for v in line):
         raise BookError("工作簿已经定过星：生成评分表要重建工作簿，定星记录不会保留", "请在定星之前生成评分表")
     grid = grids[S.SHEET]
     header = find_header(grid, S.S_NAME, S.S_KIND)
@@ -311,6 +312,9 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
                                     f"请在“{ITEMS_SHEET}”中补上“{kind}”的评分项，或点击“导入评分细则”"))
         last = text(cell_at(grid, r, cols[S.S_LAST])) if S.S_LAST in cols else ""
         seeds.append(FormSeed(name, kind, last or None))
+    if len(seeds) > MAX_FORMS:
+        problems.append(Problem(S.SHEET, "", f"汇总表有 {len(seeds)} 个党组织，一个工作簿最多 {MAX_FORMS} 张评分表",
+                                "请分成几个工作簿（每个乡镇或片区一个）"))
     if not seeds:
         problems.append(Problem(S.SHEET, cell_name(hr + 1, cols[S.S_NAME]), "汇总表中没有党组织", "请逐行填写党组织名称和类别，再生成评分表"))
     if any(p.severity == "错误" for p in problems):

@@ -129,8 +129,8 @@ def parse_items(grid: Grid, sheet: str = SHEET) -> tuple[ItemTable | None, list[
     seen_rows: dict[str, int] = {}  # item rows per 类别, valid or not
     left: set[str] = set()
     kind = dim = ""
+    used = [c for c in (c_kind, c_dim, c_content, c_points, c_dp, c_std) if c is not None]
     for r in range(hr + 1, len(grid)):
-        used = [c for c in (c_kind, c_dim, c_content, c_points, c_dp, c_std) if c is not None]
         if all(is_blank(cell_at(grid, r, c)) for c in used):
             continue
         new_kind = text(cell_at(grid, r, c_kind))
@@ -248,6 +248,10 @@ def check_forms(grid: Grid, forms: list) -> list[Problem]:
             continue
         expected = table.for_kind(form.category)
         kind = form.category or GENERAL
+        if expected is None and not form.category:
+            problems.append(Problem(form.sheet, form.items_cell, f"这张评分表没有填写类别，“{SHEET}”表中也没有“{GENERAL}”评分项，无法核对评分项",
+                                    "请填写本表的类别", WARNING))
+            continue
         if expected is None:
             problems.append(Problem(form.sheet, form.items_cell, f"“{SHEET}”表中没有类别“{kind}”的评分项，也没有“{GENERAL}”评分项，无法核对这张评分表",
                                     f"请在“{SHEET}”表中补上“{kind}”的评分项（或点击“导入评分细则”）", WARNING))
@@ -256,7 +260,7 @@ def check_forms(grid: Grid, forms: list) -> list[Problem]:
         if diff is not None:
             own = kind if form.category in table.kinds else GENERAL
             problems.append(Problem(form.sheet, form.items_cell, f"评分项与“{SHEET}”表类别“{own}”的评分项不一致：{diff}",
-                                    f"请按“{SHEET}”重新生成这张评分表（starbook forms），或核对评分细则和本表的类别", WARNING))
+                                    f"请核对本表的类别和“{SHEET}”表，按评分细则改正本表的评分项（还没有填写的工作簿可用 starbook forms 重新生成评分表）", WARNING))
     return problems
 
 
