@@ -605,7 +605,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
 
 # ---------------------------------------------------------------- 评分细则
 
-ITEM_WIDTHS = {I.KIND: 12, I.DIM: 14, I.DIM_POINTS: 8, I.CONTENT: 36, I.STANDARD: 32, I.POINTS: 7, I.SOURCE: 18}
+ITEM_WIDTHS = {I.KIND: 14, I.DIM: 14, I.DIM_POINTS: 8, I.CONTENT: 36, I.STANDARD: 32, I.POINTS: 7, I.SOURCE: 24}
 
 
 def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
@@ -626,7 +626,7 @@ def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
     row = header + 1
     for values in I.rows_of(table):
         kind, dim, dim_points, content, standard, points, source = values
-        lines = max(_lines(content, ITEM_WIDTHS[I.CONTENT]), _lines(standard, ITEM_WIDTHS[I.STANDARD]))
+        lines = max(_lines(content, ITEM_WIDTHS[I.CONTENT]), _lines(standard, ITEM_WIDTHS[I.STANDARD]), _lines(source, ITEM_WIDTHS[I.SOURCE]))
         if lines > 1:
             ws.set_row(row, 15 * lines)
         ws.write_string(row, 0, kind, fmt.input_center)
