@@ -278,6 +278,7 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
     problems += [p for p in found if p.severity == "错误"]
     if table is None:
         return None, problems
+    problems += check_scheme(table, scheme)
     for sheet in F.form_sheets(list(grids)):
         form, found = F.parse_form(sheet, grids[sheet], scheme)
         if form is not None or found:

@@ -325,3 +325,23 @@ def test_libreoffice_recalculates_forms_of_each_kind_as_rated(tmp_path, seven):
     assert any(r and r[0] == "作用发挥" for r in rows)
     preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
     assert preview[3] == pytest.approx(final["镇政府机关支部"])
+
+
+def test_forms_names_rows_without_a_kind_and_keeps_the_ribbon(tmp_path, seven, capsys):
+    from starbook.build.package import custom_ui_of, vba_project_of
+
+    book = tmp_path / "镇.xlsm"
+    api.new("分类定级", book, orgs=0, items=api.load_items(seven)[0])
+    rows = [{"党组织名称": "前进村", "类别": "农村"}, {"党组织名称": "新风社区"}, {"党组织名称": "某校", "类别": "学校"}]
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], rows)])
+    before = book.read_bytes()
+    assert main(["forms", str(book)]) == 1
+    err = capsys.readouterr().err
+    assert "【汇总表】C5：“新风社区”的类别未填写" in err and "【汇总表】C6：“某校”的类别「学校」不是规定的七类之一" in err, err
+    assert book.read_bytes() == before
+    out = tmp_path / "评分表.xlsm"
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [rows[0], {**rows[1], "类别": "城市社区"}, {**rows[2], "类别": "高等院校"}])])
+    assert main(["forms", str(book), "-o", str(out)]) == 0
+    assert vba_project_of(out) == vba_project_of(book) and custom_ui_of(out) == custom_ui_of(book)
+    grids = read_grids(out)
+    assert [flat_text(grids[f"量化评分表{i}"]).count(kind) > 0 for i, kind in enumerate(("村", "城市社区", "高等院校"), start=1)] == [True] * 3
