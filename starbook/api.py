@@ -242,15 +242,42 @@ STARBOOK_SHEETS = ("汇总表", "整改名单", "整改台账", "定星统计", 
 def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Problem]]:
     """生成评分表: a form for every 汇总表 row (名称 and 类别 filled), from its 类别's items in 评分细则.
 
-    The file patcher cannot add sheets, so the workbook is rebuilt from what it holds: 参数
-    (every setting, as parsed, and the 基本设置 values as typed), 评分细则, and the 汇总表's
-    名称, 类别 and 上年星级, which the new forms carry. That is everything a workbook holds
-    before its forms are filled, so only such a workbook is rebuilt: one with a filled form,
-    scores or 否决事项 typed in the 汇总表, a 定星记录 or a sheet of its own is refused (exit 2),
-    nothing lost. In place unless `out`. Returns (the file, problems); (None, problems) when
-    a problem stops it.
+    The file patcher cannot add sheets, so the workbook is rebuilt from what it holds (forms_package).
+    In place unless `out`. Returns (the file, problems); (None, problems) when a problem stops it.
     """
-    from .build.package import add_custom_ui, custom_ui_of, vba_project_of
+    from .build.package import custom_ui_of, vba_project_of
+
+    path = Path(path)
+    dst = Path(out) if out else path
+    data = read_package(path)
+    grids = read_grids(path, data=data)
+    built, problems = forms_package(grids, list(grids), vba_project_of(path), custom_ui_of(path))
+    if built is None:
+        return None, problems
+    target = writable_target(dst, output=out is not None)
+    refuse_wrong_suffix(dst, _content_types(built[0]))
+    with workbook_lock(target):
+        unchanged = unchanged_since_read(path, fingerprint(data))
+
+        def before_replace() -> None:
+            unchanged()
+            refuse_if_open(dst)
+
+        install_package(built, target, before_replace)
+    return dst, problems
+
+
+def forms_package(grids: dict, names: Sequence[str], vba: bytes | None, customui: bytes | None
+                  ) -> tuple[tuple[bytes, list[Edit]] | None, list[Problem]]:
+    """The rebuilt workbook for 生成评分表 (both shells): its bytes and the 参数 values to type into it.
+
+    Kept: 参数 (every setting, as parsed, and the 基本设置 values as typed), 评分细则, and the
+    汇总表's 名称, 类别 and 上年星级, which the new forms carry; the VBA project and ribbon given.
+    That is everything a workbook holds before its forms are filled, so only such a workbook is
+    rebuilt: a filled form, scores or 否决事项 typed in the 汇总表, a 定星记录 or a sheet of the
+    cadre's own is refused (BookError), nothing lost.
+    """
+    from .build.package import add_custom_ui
     from .build.workbook import MAX_FORMS, BookSpec, FormSeed, build_workbook
     from .grid import cell_at, cell_name, find_header, is_blank, text
     from .sheets import forms as F
@@ -258,11 +285,7 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
     from .sheets import summary as S
     from .sheets.items import SHEET as ITEMS_SHEET
 
-    path = Path(path)
-    dst = Path(out) if out else path
-    data = read_package(path)
-    grids = read_grids(path, data=data)
-    own = [n for n in grids if n not in STARBOOK_SHEETS and not F.is_form(n)]
+    own = [n for n in names if n not in STARBOOK_SHEETS and not F.is_form(n)]
     if own:
         raise BookError(f"工作簿中有 starbook 之外的工作表“{own[0]}”：生成评分表要重建工作簿，这张表不会保留",
                         "请把它移到另一个工作簿后再生成评分表，或用“新增评分表”逐张添加")
@@ -321,29 +344,25 @@ def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Proble
     if any(p.severity == "错误" for p in problems):
         return None, problems
     year = next((v for sheet in F.form_sheets(list(grids)) for v in [_form_year(grids[sheet])] if v), None)
-    target = writable_target(dst, output=out is not None)
-    vba, customui = vba_project_of(path), custom_ui_of(path)
     buf = io.BytesIO()
     build_workbook(buf, BookSpec(scheme, preset_title(scheme.preset_id), forms=0, year=year or datetime.now().year,
                                  vba=vba, items=table, seeds=tuple(seeds)))
     built = buf.getvalue()
     if customui is not None:
         built = add_custom_ui(built, customui)
-    with workbook_lock(target):
-        unchanged = unchanged_since_read(path, fingerprint(data))
-        scratch = target.with_name(f".~starbook.{target.name}.forms")
-        try:
-            scratch.write_bytes(built)
-            edits = _settings_edits(grids[P.SHEET], read_grids(scratch)[P.SHEET])
+    new_params = read_grids(Path("new.xlsm"), lambda n: n == P.SHEET, data=built)[P.SHEET]
+    return (built, _settings_edits(grids[P.SHEET], new_params)), problems
 
-            def before_replace() -> None:
-                unchanged()
-                refuse_if_open(dst)
 
-            write_edits(scratch, target, edits, before_replace=before_replace)
-        finally:
-            scratch.unlink(missing_ok=True)
-    return dst, problems
+def install_package(built: tuple[bytes, list[Edit]], target: Path, before_replace: Callable[[], None] | None = None) -> None:
+    """Write a rebuilt workbook to `target` atomically, with its edits patched in."""
+    data, edits = built
+    scratch = target.with_name(f".~starbook.{target.name}.new")
+    try:
+        scratch.write_bytes(data)
+        write_edits(scratch, target, edits, before_replace=before_replace)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _form_year(grid) -> int | None:

@@ -464,3 +464,44 @@ def import_items(live: _Live, path: str | None = None):
         text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in warnings[:MAX_SHOWN])
     live.alert(text)
     return table
+
+
+def _beside(saved, suffix: str):
+    """A new file next to the saved book (in the home folder for an unsaved one), never an existing one."""
+    from pathlib import Path
+
+    here = saved if saved is not None and saved.is_absolute() and saved.parent.is_dir() else Path.home() / "星级评定.xlsm"
+    for n in range(1, 100):
+        candidate = here.with_name(f"{here.stem}-{suffix}{'' if n == 1 else n}.xlsm")
+        if not candidate.exists():
+            return candidate
+    raise BookError(f"“{here.parent}”中已有太多“{here.stem}-{suffix}”文件", "请删除或移走旧的文件后再试")
+
+
+@_guarded
+def make_forms(live: _Live, out: str | None = None):
+    """生成评分表: a new workbook beside the open one, with a form for every 汇总表 row built from its 类别's
+    items. The open book is not changed (Excel cannot add a form of another length by copying one);
+    the new one keeps its 参数, 评分细则, names and 类别 (api.forms_package says what is refused)."""
+    from pathlib import Path
+
+    from . import api
+    from .build.package import custom_ui_of, vba_project_of
+
+    book = live.book
+    names = [s.name for s in book.sheets]
+    try:
+        saved = Path(book.fullname)
+        source = saved if saved.suffix.lower() == ".xlsm" and saved.is_file() else api.template_path()
+    except Exception:
+        saved, source = None, api.template_path()
+    grids = read_grids(book)
+    built, problems = api.forms_package(grids, names, vba_project_of(source), custom_ui_of(source))
+    if built is None:
+        _show_problems(live, problems)
+        return None
+    target = Path(out) if out else _beside(saved, "评分表")
+    api.install_package(built, api.writable_target(target, output=True))
+    _remove_problem_sheet(live)
+    live.alert(f"已按各党组织的类别生成评分表，保存为新的工作簿：\n{target}\n\n请打开它填写评分表（本工作簿未改动）。")
+    return target

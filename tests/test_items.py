@@ -345,3 +345,25 @@ def test_forms_names_rows_without_a_kind_and_keeps_the_ribbon(tmp_path, seven, c
     assert vba_project_of(out) == vba_project_of(book) and custom_ui_of(out) == custom_ui_of(book)
     grids = read_grids(out)
     assert [flat_text(grids[f"量化评分表{i}"]).count(kind) > 0 for i, kind in enumerate(("村", "城市社区", "高等院校"), start=1)] == [True] * 3
+
+
+def test_the_ribbon_makes_forms_per_kind_in_a_new_workbook(tmp_path, seven):
+    """生成评分表 on xlwings' remote engine: a new workbook beside the open one, which stays as it was."""
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    book = api.new("分类定级", tmp_path / "镇.xlsm", orgs=0, items=api.load_items(seven)[0])
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [
+        {"党组织名称": "前进村", "类别": "农村"}, {"党组织名称": "县财政局机关支部", "类别": "机关事业单位", "上年星级": "四星级"}])])
+    before = book.read_bytes()
+    live = xw.Book(json=payload(book))
+    target = tmp_path / "镇-评分表.xlsm"
+    assert excel.make_forms(book=live, out=str(target)) == target
+    actions = live.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"] and str(target) in actions[0]["args"][0]
+    grids = read_grids(target)
+    village, office = flat_text(grids["量化评分表1"]), flat_text(grids["量化评分表2"])
+    assert "前进村" in village and all(w in village for w in VILLAGE_WORDS)
+    assert "县财政局机关支部" in office and "四星级" in office and not any(w in office for w in VILLAGE_WORDS)
+    assert book.read_bytes() == before

@@ -23,6 +23,10 @@ Public Sub AddForm(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.add_form()"
 End Sub
 
+Public Sub MakeForms(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.make_forms()"
+End Sub
+
 Public Sub ImportItems(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.import_items()"
 End Sub
