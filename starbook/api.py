@@ -32,6 +32,8 @@ from .scheme import Scheme
 from .shell import os_user, wanted
 from .sheets.forms import is_form
 from .sheets.params import SHEET as PARAMS_SHEET
+from .sheets.items import GENERAL, ItemTable, check_scheme, find_items_sheet, parse_items
+from .sheets.forms import CATEGORIES
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
@@ -61,8 +63,12 @@ def resolve_scheme(name: str) -> Scheme:
     return scheme
 
 
-def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, template: Path | None = None, overwrite: bool = False) -> Path:
+def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, template: Path | None = None, overwrite: bool = False,
+        items: ItemTable | None = None, kind: str | None = None) -> Path:
     """A workbook with the scheme in 参数, `orgs` blank forms and an empty 汇总表.
+
+    `items` (from load_items) fill the 评分细则 in place of the preset's examples;
+    the blank forms get the items of `kind` (written on them), else the 通用 ones.
 
     The VBA project and the ribbon come from the template, so a workbook made
     here has the same 定星 button as the template itself. An existing file is
@@ -74,6 +80,7 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     chosen = resolve_scheme(scheme)
     if not 0 <= orgs <= MAX_FORMS:
         raise BookError(f"评分表张数 {orgs} 超出范围", f"请填写 0 到 {MAX_FORMS} 之间的数")
+    table = _items_for(chosen, items, kind, orgs)
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir() and not overwrite:
         raise BookError(
@@ -86,7 +93,7 @@ def new(scheme: str, out: Path, *, orgs: int = 1, year: int | None = None, templ
     if source.exists():
         vba, customui = vba_project_of(source), custom_ui_of(source)
     buf = io.BytesIO()
-    spec = BookSpec(chosen, preset_title(chosen.preset_id), forms=orgs, year=year or datetime.now().year, vba=vba)
+    spec = BookSpec(chosen, preset_title(chosen.preset_id), forms=orgs, year=year or datetime.now().year, vba=vba, items=table, form_kind=kind)
     build_workbook(buf, spec)
     data = buf.getvalue()
     if customui is not None:
@@ -263,3 +270,207 @@ def publish(path: Path, out: Path, *, all_sheets: bool = False) -> list[Problem]
         return [Problem(notice.SHEET, "", "公示还没有生成：工作簿尚未定星", "请先点击“星级评定”选项卡的“定星”或运行 starbook rate 文件名，再生成 PDF")]
     export_pdf(path, Path(out), sheets)
     return []
+
+
+def load_items(path: Path) -> tuple[ItemTable | None, list[Problem]]:
+    """A 组织部's 评分细则 from an .xlsx/.xlsm: columns 类别, 维度, 评分内容, 评分标准, 分值 (维度分值
+    optional) in any order, found by their titles on the sheet named 评分细则 or the first that has them.
+    Problems name the file and sheet; the table is None when any is an error."""
+    path = Path(path)
+    grids = read_grids(path)
+    if not grids:
+        return None, [Problem(path.name, "", "文件中没有工作表", "请选择组织部下发的评分细则文件")]
+    sheet, grid = find_items_sheet(grids) or next(iter(grids.items()))  # none has the titles: say which are missing
+    table, problems = parse_items(grid, f"{path.name}：{sheet}")
+    if table is not None:
+        table = ItemTable(table.kinds, {k: table.sources.get(k) or f"导入：{path.name}"[:60] for k in table.kinds})
+    return table, problems
+
+
+def _items_for(scheme: Scheme, items: ItemTable | None, kind: str | None, orgs: int) -> ItemTable | None:
+    """Refuse a 类别 the forms cannot be built for, before anything is written."""
+    from .sheets.items import preset_items
+
+    if kind is not None and kind not in CATEGORIES:
+        raise BookError(f"类别“{kind}”不是规定的七类之一", f"请用 {'、'.join(CATEGORIES)} 之一")
+    table = items if items is not None else preset_items(scheme)
+    problems = check_scheme(table, scheme)
+    if problems:
+        raise BookError(str(problems[0]), "")
+    if orgs and table.for_kind(kind) is None:
+        if kind is None:
+            raise BookError(f"评分细则没有“{GENERAL}”评分项，不知道空白评分表用哪一类的评分项",
+                            f"请用 --kind 指定评分表的类别（{'、'.join(k for k in table.kinds)}），或用 --orgs 0 只生成评分细则和汇总表")
+        raise BookError(f"评分细则中没有类别“{kind}”的评分项，也没有“{GENERAL}”评分项", "请在评分细则中补上这一类的评分项，或换一个 --kind")
+    return items
+
+
+STARBOOK_SHEETS = ("汇总表", "整改名单", "整改台账", "定星统计", "公示", "参数", "定星记录", "评分细则", "问题清单", BALLOT_RECORD_SHEET, "xlwings.conf")
+
+
+def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Problem]]:
+    """生成评分表: a form for every 汇总表 row (名称 and 类别 filled), from its 类别's items in 评分细则.
+
+    The file patcher cannot add sheets, so the workbook is rebuilt from what it holds (forms_package).
+    In place unless `out`. Returns (the file, problems); (None, problems) when a problem stops it.
+    """
+    from .build.package import custom_ui_of, vba_project_of
+
+    path = Path(path)
+    dst = Path(out) if out else path
+    data = read_package(path)
+    grids = read_grids(path, data=data)
+    built, problems = forms_package(grids, list(grids), vba_project_of(path), custom_ui_of(path))
+    if built is None:
+        return None, problems
+    target = writable_target(dst, output=out is not None)
+    refuse_wrong_suffix(dst, _content_types(built[0]))
+    with workbook_lock(target):
+        unchanged = unchanged_since_read(path, fingerprint(data))
+
+        def before_replace() -> None:
+            unchanged()
+            refuse_if_open(dst)
+
+        install_package(built, target, before_replace)
+    return dst, problems
+
+
+def forms_package(grids: dict, names: Sequence[str], vba: bytes | None, customui: bytes | None
+                  ) -> tuple[tuple[bytes, list[Edit]] | None, list[Problem]]:
+    """The rebuilt workbook for 生成评分表 (both shells): its bytes and the 参数 values to type into it.
+
+    Kept: 参数 (every setting, as parsed, and the 基本设置 values as typed), 评分细则, and the
+    汇总表's 名称, 类别 and 上年星级, which the new forms carry; the VBA project and ribbon given.
+    That is everything a workbook holds before its forms are filled, so only such a workbook is
+    rebuilt: a filled form, scores or 否决事项 typed in the 汇总表, a 定星记录 or a sheet of the
+    cadre's own is refused (BookError), nothing lost.
+    """
+    from .build.package import add_custom_ui
+    from .build.workbook import MAX_FORMS, BookSpec, FormSeed, build_workbook
+    from .grid import cell_at, cell_name, find_header, is_blank, text
+    from .sheets import forms as F
+    from .sheets import params as P
+    from .sheets import summary as S
+    from .sheets.items import SHEET as ITEMS_SHEET
+
+    own = [n for n in names if n not in STARBOOK_SHEETS and not F.is_form(n)]
+    if own:
+        raise BookError(f"工作簿中有 starbook 之外的工作表“{own[0]}”：生成评分表要重建工作簿，这张表不会保留",
+                        "请把它移到另一个工作簿后再生成评分表，或用“新增评分表”逐张添加")
+    for needed in (P.SHEET, S.SHEET, ITEMS_SHEET):
+        if needed not in grids:
+            raise BookError(f"工作簿中没有“{needed}”工作表", "请用 starbook new 生成的新版工作簿")
+    scheme, problems = P.parse_params(grids[P.SHEET])
+    if scheme is None:
+        return None, problems
+    if find_preset(scheme.preset_id) is None:
+        raise BookError(f"参数表的方案代码“{scheme.preset_id}”不是预设方案，无法重建工作簿", "请在参数表“方案代码”填写预设方案的代码（starbook schemes 列出）")
+    table, found = parse_items(grids[ITEMS_SHEET])
+    problems += [p for p in found if p.severity == "错误"]
+    if table is None:
+        return None, problems
+    problems += check_scheme(table, scheme)
+    for sheet in F.form_sheets(list(grids)):
+        form, found = F.parse_form(sheet, grids[sheet], scheme)
+        if form is not None or found:
+            raise BookError(f"“{sheet}”已经填写了内容：生成评分表要重建工作簿，只用于还没有填写评分表的工作簿",
+                            "请用“新增评分表”添加评分表，或在新工作簿中生成评分表后再填写")
+    log = grids.get("定星记录", [])
+    logged = find_header(log, "定星时间")
+    if logged and any(not is_blank(v) for line in log[logged[0] + 1:] for v in line):
+        raise BookError("工作簿已经定过星：生成评分表要重建工作簿，定星记录不会保留", "请在定星之前生成评分表")
+    grid = grids[S.SHEET]
+    header = find_header(grid, S.S_NAME, S.S_KIND)
+    if header is None:
+        return None, [Problem(S.SHEET, "", f"找不到“{S.S_NAME}”“{S.S_KIND}”列", "请按模板恢复汇总表的表头")]
+    hr, cols = header
+    typed = [cols[t] for t in (*(e.column for e in scheme.evaluators), S.S_VETO) if t in cols]
+    seeds: list[FormSeed] = []
+    for r in range(hr + 1, len(grid)):
+        name = text(cell_at(grid, r, cols[S.S_NAME]))
+        if not name:
+            continue
+        for c in typed:
+            if not is_blank(cell_at(grid, r, c)):
+                raise BookError(f"汇总表{cell_name(r, c)}已经填写（{name}）：生成评分表要重建工作簿，汇总表中手填的得分和否决事项不会保留",
+                                "请先清空这些单元格，在生成的评分表中填写")
+        kind = text(cell_at(grid, r, cols[S.S_KIND]))
+        if not kind:
+            problems.append(Problem(S.SHEET, cell_name(r, cols[S.S_KIND]), f"“{name}”的类别未填写", f"请选择{'、'.join(CATEGORIES)}之一"))
+        elif kind not in CATEGORIES:
+            problems.append(Problem(S.SHEET, cell_name(r, cols[S.S_KIND]), f"“{name}”的类别「{kind}」不是规定的七类之一", f"请选择{'、'.join(CATEGORIES)}之一"))
+        elif table.for_kind(kind) is None:
+            problems.append(Problem(S.SHEET, cell_name(r, cols[S.S_KIND]), f"“{ITEMS_SHEET}”中没有类别“{kind}”的评分项（也没有“{GENERAL}”评分项）",
+                                    f"请在“{ITEMS_SHEET}”中补上“{kind}”的评分项，或点击“导入评分细则”"))
+        last = text(cell_at(grid, r, cols[S.S_LAST])) if S.S_LAST in cols else ""
+        seeds.append(FormSeed(name, kind, last or None))
+    if len(seeds) > MAX_FORMS:
+        problems.append(Problem(S.SHEET, "", f"汇总表有 {len(seeds)} 个党组织，一个工作簿最多 {MAX_FORMS} 张评分表",
+                                "请分成几个工作簿（每个乡镇或片区一个）"))
+    if not seeds:
+        problems.append(Problem(S.SHEET, cell_name(hr + 1, cols[S.S_NAME]), "汇总表中没有党组织", "请逐行填写党组织名称和类别，再生成评分表"))
+    if any(p.severity == "错误" for p in problems):
+        return None, problems
+    year = next((v for sheet in F.form_sheets(list(grids)) for v in [_form_year(grids[sheet])] if v), None)
+    buf = io.BytesIO()
+    build_workbook(buf, BookSpec(scheme, preset_title(scheme.preset_id), forms=0, year=year or datetime.now().year,
+                                 vba=vba, items=table, seeds=tuple(seeds)))
+    built = buf.getvalue()
+    if customui is not None:
+        built = add_custom_ui(built, customui)
+    new_params = read_grids(Path("new.xlsm"), lambda n: n == P.SHEET, data=built)[P.SHEET]
+    return (built, _settings_edits(grids[P.SHEET], new_params)), problems
+
+
+def install_package(built: tuple[bytes, list[Edit]], target: Path, before_replace: Callable[[], None] | None = None) -> None:
+    """Write a rebuilt workbook to `target` atomically, with its edits patched in."""
+    data, edits = built
+    scratch = target.with_name(f".~starbook.{target.name}.new")
+    try:
+        scratch.write_bytes(data)
+        write_edits(scratch, target, edits, before_replace=before_replace)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _form_year(grid) -> int | None:
+    from .grid import as_number, cell_at, find_cell
+    from .sheets.forms import F_YEAR
+
+    pos = find_cell(grid, F_YEAR, max_rows=12)
+    value = as_number(cell_at(grid, pos[0], pos[1] + 1)) if pos else None
+    return int(value) if value is not None and value == value.to_integral_value() else None
+
+
+def _settings_edits(old, new) -> list[Edit]:
+    """The 参数 基本设置 values as typed in the old book (the 公示's settings are not in the Scheme)."""
+    from datetime import date
+
+    from .edits import CellBlock
+    from .grid import cell_at, find_header, is_blank, text
+    from .sheets.params import KEY, SHEET, VALUE
+
+    def settings(grid) -> dict[str, tuple[int, int, object]]:
+        found = find_header(grid, KEY, VALUE)
+        if found is None:
+            return {}
+        hr, cols = found
+        out = {}
+        for r in range(hr + 1, len(grid)):
+            key = text(cell_at(grid, r, cols[KEY]))
+            if not key:
+                break
+            out[key] = (r, cols[VALUE], cell_at(grid, r, cols[VALUE]))
+        return out
+
+    edits: list[Edit] = []
+    fresh = settings(new)
+    for key, (_, _, value) in settings(old).items():
+        if key not in fresh or is_blank(value) or value == fresh[key][2]:
+            continue
+        if isinstance(value, (datetime, date)):  # the cell keeps its date format; Excel stores the serial
+            value = float((datetime(value.year, value.month, value.day) - datetime(1899, 12, 30)).days)
+        r, c, _ = fresh[key]
+        edits.append(CellBlock(SHEET, r + 1, c + 1, ((value,),)))
+    return edits

@@ -229,10 +229,15 @@ def schemes() -> None:
 @click.option("--year", type=INT, default=None, help="年度（默认今年）")
 @click.option("-o", "--output", "output", required=True, type=FILE, help="新工作簿文件名（.xlsm）")
 @click.option("--force", is_flag=True, help="同名文件已存在时覆盖它（其中的内容将全部丢失）")
-def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool) -> None:
-    """按方案生成新工作簿（参数、空白评分表、空汇总表）。"""
-    path = api.new(scheme, output, orgs=orgs, year=year, overwrite=force)
+@click.option("--items", "items", type=FILE, default=None, help="组织部下发的评分细则（.xlsx：类别、维度、评分内容、评分标准、分值，列序不限）")
+@click.option("--kind", "kind", default=None, help="空白评分表的类别（用评分细则中这一类的评分项），如 机关事业单位")
+def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool, items: Path | None, kind: str | None) -> None:
+    """按方案生成新工作簿（参数、评分细则、空白评分表、空汇总表）。"""
+    table = _load_items(items) if items is not None else None
+    path = api.new(scheme, output, orgs=orgs, year=year, overwrite=force, items=table, kind=kind)
     click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
+    if table is not None:
+        click.echo(f"评分细则取自 {items}：{'、'.join(f'{k}{sum(len(d.items) for d in v)}项' for k, v in table.kinds.items())}")
 
 
 @cli.command()
@@ -292,6 +297,28 @@ def ballots(file: Path, exports: tuple[Path, ...], add: bool, evaluator: str | N
     rows += [[o.name, o.sheet, *(str(o.counts[x]) for x in outcome.options), str(o.voted)] for o in outcome.orgs]
     click.echo("\n" + table(rows))
     click.echo(f"\n已写入 {output or file}。请运行 starbook rate 重新定星。")
+
+
+@cli.command()
+@click.argument("file", type=FILE)
+@click.option("-o", "--output", "output", type=FILE, help="另存为（默认直接写回原文件）")
+def forms(file: Path, output: Path | None) -> None:
+    """生成评分表：为汇总表中每个党组织（名称、类别已填）按其类别的评分细则生成一张评分表。"""
+    path, problems = api.forms(file, output)
+    _problems(problems)
+    if path is None:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"已生成评分表，写入 {path}")
+
+
+def _load_items(path: Path):
+    """The 评分细则 file for `new --items`, or its problems and exit status 1."""
+    table, problems = api.load_items(path)
+    _problems(problems)
+    if table is None:
+        click.echo("评分细则有误，未生成工作簿。", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -501,3 +501,98 @@ def show_help(live: _Live) -> None:
         "4. 定星结果以数值保存，可直接把工作簿发给上级。\n\n"
         "完整说明见 starbook 的 README（安装目录或项目主页）。",
     )
+
+
+ITEMS_FILTER = "Excel 工作簿 (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls"
+
+
+def _ask_items_file(live: _Live) -> str | None:
+    """The file dialog (Excel on Windows/Mac); None when the cadre cancels."""
+    chosen = live.book.app.api.GetOpenFilename(ITEMS_FILTER, 1, "选择组织部下发的评分细则")
+    return chosen if isinstance(chosen, str) and chosen else None
+
+
+@_guarded
+def import_items(live: _Live, path: str | None = None):
+    """导入评分细则: load the 组织部's table (any column order, titles matched) into the 评分细则 sheet.
+
+    Forms already in the book keep their items: 定星 then names each form that differs
+    from its 类别 (a 提示); `starbook forms` rebuilds an unfilled book's forms from the table.
+    """
+    from pathlib import Path
+
+    from .api import load_items
+    from .sheets import items as I
+
+    if path is None:
+        path = _ask_items_file(live)
+        if path is None:
+            return None
+    table, problems = load_items(Path(path))
+    if table is not None:
+        scheme, found = parse_params(read_grids(live.book).get("参数", [[]]))
+        problems += found if scheme is None else I.check_scheme(table, scheme)
+    if table is None or any(p.severity == "错误" for p in problems):
+        _show_problems(live, problems)
+        return None
+    book = live.book
+    names = [s.name for s in book.sheets]
+    sheet = book.sheets[I.SHEET] if I.SHEET in names else live.add_sheet(I.SHEET, after=book.sheets[len(names) - 1])
+    grid = read_grids(book).get(I.SHEET, [[]]) if I.SHEET in names else [[]]
+    found = next((r for r, line in enumerate(grid[:I.HEADER_ROWS]) if I.KIND in line and I.CONTENT in line), None)
+    header = 2 if found is None else found + 1  # 1-based
+    if found is None:
+        live.write(sheet, 1, 1, [["量化评分表评分细则"]])
+    live.clear(sheet, header, min_cols=len(I.COLUMNS))
+    live.write(sheet, header, 1, [list(I.COLUMNS), *[list(r) for r in I.rows_of(table)]])
+    _remove_problem_sheet(live)
+    counts = "、".join(f"{k}{sum(len(d.items) for d in dims)}项" for k, dims in table.kinds.items())
+    text = (f"已导入评分细则（{Path(path).name}）：{counts}。\n\n"
+            "已有的评分表不会自动改变：定星时，评分项与其类别的评分细则不一致的评分表会被提示。"
+            "还没有填写的工作簿可保存关闭后运行 starbook forms 文件名，按汇总表中各党组织的类别重新生成评分表。")
+    warnings = [p for p in problems if p.severity != "错误"]
+    if warnings:
+        text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in warnings[:MAX_SHOWN])
+    live.alert(text)
+    return table
+
+
+def _beside(saved, suffix: str):
+    """A new file next to the saved book (in the home folder for an unsaved one), never an existing one."""
+    from pathlib import Path
+
+    here = saved if saved is not None and saved.is_absolute() and saved.parent.is_dir() else Path.home() / "星级评定.xlsm"
+    for n in range(1, 100):
+        candidate = here.with_name(f"{here.stem}-{suffix}{'' if n == 1 else n}.xlsm")
+        if not candidate.exists():
+            return candidate
+    raise BookError(f"“{here.parent}”中已有太多“{here.stem}-{suffix}”文件", "请删除或移走旧的文件后再试")
+
+
+@_guarded
+def make_forms(live: _Live, out: str | None = None):
+    """生成评分表: a new workbook beside the open one, with a form for every 汇总表 row built from its 类别's
+    items. The open book is not changed (Excel cannot add a form of another length by copying one);
+    the new one keeps its 参数, 评分细则, names and 类别 (api.forms_package says what is refused)."""
+    from pathlib import Path
+
+    from . import api
+    from .build.package import custom_ui_of, vba_project_of
+
+    book = live.book
+    names = [s.name for s in book.sheets]
+    try:
+        saved = Path(book.fullname)
+        source = saved if saved.suffix.lower() == ".xlsm" and saved.is_file() else api.template_path()
+    except Exception:
+        saved, source = None, api.template_path()
+    grids = read_grids(book)
+    built, problems = api.forms_package(grids, names, vba_project_of(source), custom_ui_of(source))
+    if built is None:
+        _show_problems(live, problems)
+        return None
+    target = Path(out) if out else _beside(saved, "评分表")
+    api.install_package(built, api.writable_target(target, output=True))
+    _remove_problem_sheet(live)
+    live.alert(f"已按各党组织的类别生成评分表，保存为新的工作簿：\n{target}\n\n请打开它填写评分表（本工作簿未改动）。")
+    return target

@@ -19,6 +19,7 @@ from .problems import ERROR, WARNING, Checked, Problem
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
 from .sheets import forms as F
+from .sheets import items as I
 from .sheets import notice as N
 from .sheets import params as P
 from .sheets import summary as S
@@ -73,6 +74,8 @@ def rate_book(
         problems += found
         if form is not None:
             forms.append(form)
+    if I.SHEET in grids:
+        problems += I.check_forms(grids[I.SHEET], forms)
     by_name: dict[str, F.FormResult] = {}
     for form in forms:
         if form.name in by_name:

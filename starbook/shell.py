@@ -9,11 +9,11 @@ from pathlib import Path
 
 from .sheets.forms import is_form
 
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示")
+READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示", "评分细则")
 
 
 def wanted(name: str) -> bool:
-    """The sheets a rating reads; the others (公示, 评分细则, charts…) never slow it down."""
+    """The sheets a rating reads; the others (charts…) never slow it down."""
     return name in READ_SHEETS or is_form(name)
 
 

@@ -41,6 +41,7 @@ EXCEL_IMAGE_MSO = {
     "CalculateNow",  # 公式 > 计算 > 开始计算
     "TableInsertExcel",  # 插入 > 表格 > 表格
     "ErrorChecking",  # 公式 > 公式审核 > 错误检查
+    "FileOpen",  # 文件 > 打开
 }
 
 

@@ -25,9 +25,10 @@ else:  # pragma: no cover
 from ..numbers import percent_text
 from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
+from ..scheme import Dimension, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
 from ..ballots import record as BALLOT_RECORD
 from ..sheets import forms as F
+from ..sheets import items as I
 from ..sheets import notice as N
 from ..sheets import params as P
 from ..sheets import summary as S
@@ -50,6 +51,22 @@ class BookSpec:
     year: int | None = FIXED_DATE.year  # None: left blank for the cadre
     vba: bytes | None = None
     extra: Callable[[xlsxwriter.Workbook], None] | None = None  # adds a caller's own sheets, charts or images
+    items: I.ItemTable | None = None  # the 评分细则; None: the preset's items, marked as examples
+    form_kind: str | None = None  # the 类别 of the blank forms: they get its items and show it
+    seeds: tuple[FormSeed, ...] = ()  # one form per organization, each from its 类别's items (after `forms` blank ones)
+
+    @property
+    def item_table(self) -> I.ItemTable:
+        return self.items if self.items is not None else I.preset_items(self.scheme)
+
+
+@dataclass(frozen=True)
+class FormSeed:
+    """An organization a form is built for: its name, 类别 and last year's star written in."""
+
+    name: str
+    kind: str | None = None
+    last_star: str | None = None
 
 
 class _Formats:
@@ -94,8 +111,13 @@ def form_sheet_name(index: int) -> str:
 
 def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     """Write the whole workbook; `path` may be a BytesIO."""
-    if not 0 <= spec.forms <= MAX_FORMS:
+    if not 0 <= spec.forms + len(spec.seeds) <= MAX_FORMS:
         raise ValueError(f"forms must be between 0 and {MAX_FORMS}")
+    table = spec.item_table
+    seeds = (FormSeed("", spec.form_kind),) * spec.forms + spec.seeds
+    for seed in seeds:
+        if table.for_kind(seed.kind) is None:
+            raise ValueError(f"no items for {seed.kind}")
     target = path if isinstance(path, io.BytesIO) else str(path)
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False})
     wb.set_properties({"title": spec.title, "author": "starbook", "company": "", "created": FIXED_DATE,
@@ -108,7 +130,8 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     fmt = _Formats(wb)
     param_cells = _params_sheet_cells(spec.scheme)
     summary = wb.add_worksheet(S.SHEET)
-    forms = [wb.add_worksheet(form_sheet_name(i + 1)) for i in range(spec.forms)]
+    forms = [wb.add_worksheet(form_sheet_name(i + 1)) for i in range(len(seeds))]
+    items = wb.add_worksheet(I.SHEET)
     rectify = wb.add_worksheet(RECTIFY_SHEET)
     stats = wb.add_worksheet(STATS_SHEET)
     notice = wb.add_worksheet(N.SHEET)
@@ -116,12 +139,13 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     log = wb.add_worksheet(LOG_SHEET)
     ballot_log = wb.add_worksheet(BALLOT_RECORD.SHEET)
     conf = wb.add_worksheet(XLWINGS_CONF)
-    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, ballot_log, conf]):
+    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, ballot_log, conf, items]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
     _summary(summary, fmt, spec, param_cells)
-    for ws in forms:
-        _form(ws, fmt, spec, param_cells)
+    for ws, seed in zip(forms, seeds):
+        _form(ws, fmt, spec, param_cells, table.for_kind(seed.kind) or (), seed, table.is_example(seed.kind))
+    _items_sheet(items, fmt, table)
     _rectify(rectify, fmt, spec)
     _stats(stats, fmt, spec)
     _notice(notice, fmt)
@@ -387,8 +411,11 @@ def _rounded(expr: str, param_cells: dict[str, str], decimals: str | None = None
     return f"ROUND({expr},{d})-{even}*(MOD(ROUND(({expr})*10^{d},9),2)=0.5)*10^-{d}"
 
 
-def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
+def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimensions: tuple[Dimension, ...] = (),
+          seed: FormSeed | None = None, example: bool = False) -> None:
+    """One organization's form, its items taken from `dimensions` (the 评分细则 of its 类别)."""
     scheme = spec.scheme
+    seed = seed or FormSeed("")
     items_by = [e for e in scheme.evaluators if e.method == METHOD_ITEMS]
     votes = [e for e in scheme.evaluators if e.method == METHOD_VOTE]
     direct = [e for e in scheme.evaluators if e.method == METHOD_DIRECT]
@@ -402,14 +429,14 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
     ws.set_row(0, 32)
     ws.merge_range(1, 0, 1, last_col, f"（{scheme.preset}，百分制；黄色单元格由评分人填写）", fmt.note)
     ws.write(2, 0, F.F_NAME, fmt.label)
-    ws.merge_range(2, 1, 2, 3, "", fmt.input)
+    ws.merge_range(2, 1, 2, 3, seed.name, fmt.input)
     ws.write(2, 4, F.F_KIND, fmt.label)
-    ws.merge_range(2, 5, 2, last_col, "", fmt.input_center)
+    ws.merge_range(2, 5, 2, last_col, seed.kind or "", fmt.input_center)
     ws.data_validation(2, 5, 2, 5, {"validate": "list", "source": list(F.CATEGORIES), "error_type": "warning"})
     ws.write(3, 0, F.F_YEAR, fmt.label)
     ws.merge_range(3, 1, 3, 3, spec.year if spec.year else "", fmt.input_center)
     ws.write(3, 4, F.F_LAST, fmt.label)
-    ws.merge_range(3, 5, 3, last_col, "", fmt.input_center)
+    ws.merge_range(3, 5, 3, last_col, seed.last_star or "", fmt.input_center)
     ws.data_validation(3, 5, 3, 5, {"validate": "list", "source": list(STARS), "error_message": "请从下拉列表选择星级，没有请留空"})
 
     row = 5
@@ -417,7 +444,13 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
     score_refs: dict[str, str] = {}
     numerals = "一二三四五六"
     if items_by:
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分（得分不得超过该项分值）", fmt.section)
+        marked = "【示例评分项】" if example else ""
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分（得分不得超过该项分值）{marked}", fmt.section)
+        kind = seed.kind or I.GENERAL
+        ws.write_comment(row, 0, (
+            f"评分项取自“{I.SHEET}”表类别“{kind}”。"
+            + ("这些是预设的示例评分项，不是组织部下发的评分细则：请点击“导入评分细则”或运行 starbook new --items 文件 换成本地的评分细则。"
+               if example else "评分项与评分细则不一致时，定星会提示。")), {"x_scale": 2.5, "y_scale": 2})
         section += 1
         row += 1
         header = row
@@ -428,7 +461,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         first_item = row
         dim_rows: list[tuple[int, int, Decimal]] = []
         number = 1
-        for d in scheme.dimensions:
+        for d in dimensions:
             start = row
             for it in d.items:
                 lines = max(_lines(it.content, FORM_WIDTHS[3]), _lines(it.standard, FORM_WIDTHS[4]))
@@ -459,7 +492,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
         ws.write_formula(row, 1, f"=SUM(B{first_item + 1}:B{last_item + 1})", fmt.total_score, _num(sum(d[2] for d in dim_rows)))
         ws.merge_range(row, 2, row, 4, "", fmt.total_label)
         ws.write_formula(row, 5, f"=SUM(F{first_item + 1}:F{last_item + 1})", fmt.total_score,
-                         _num(sum(it.points for d in scheme.dimensions for it in d.items)))
+                         _num(sum(it.points for d in dimensions for it in d.items)))
         total_row = row
         row += 2
         # 维度小计: the preview of the capped subtotals.
@@ -473,7 +506,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
             ws.write(row, 6 + k, e.name, fmt.header_result)
         row += 1
         sub_first = row
-        for (start, end, pts), d in zip(dim_rows, scheme.dimensions):
+        for (start, end, pts), d in zip(dim_rows, dimensions):
             ws.write(row, 0, d.name, fmt.label)
             ws.write_formula(row, 1, f"=B{start + 1}", fmt.points, _num(pts))
             ws.merge_range(row, 2, row, 5, "", fmt.text)
@@ -573,6 +606,47 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> Non
     ws.write(row, 4, "（盖章）", fmt.signature)
     ws.freeze_panes(5, 0)
     _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+# ---------------------------------------------------------------- 评分细则
+
+ITEM_WIDTHS = {I.KIND: 14, I.DIM: 14, I.DIM_POINTS: 8, I.CONTENT: 36, I.STANDARD: 32, I.POINTS: 7, I.SOURCE: 24}
+
+
+def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
+    """The 评分细则: one row per item, the table every form is built from and checked against."""
+    last = len(I.COLUMNS) - 1
+    ws.merge_range(0, 0, 0, last, "量化评分表评分细则", fmt.title)
+    ws.set_row(0, 30)
+    ws.write_comment(0, 0, (
+        f"每行一个评分项：{'、'.join(I.COLUMNS[:-1])}。每个类别的评分表按本类别的评分项生成，"
+        f"类别为“{I.GENERAL}”的评分项用于没有自己评分项的类别。“来源”为“{I.EXAMPLE}”的是预设方案自带的示例，"
+        "不是组织部下发的评分细则：请点击“导入评分细则”或运行 starbook new --items 文件 换成本地的评分细则。"
+        "各维度分值须等于其各项分值之和，每类合计 100。"), {"x_scale": 3, "y_scale": 2.5})
+    header = 1
+    for c, title in enumerate(I.COLUMNS):
+        ws.write(header, c, title, fmt.header_input)
+        ws.set_column(c, c, ITEM_WIDTHS[title])
+    ws.set_row(header, 24)
+    row = header + 1
+    for values in I.rows_of(table):
+        kind, dim, dim_points, content, standard, points, source = values
+        lines = max(_lines(content, ITEM_WIDTHS[I.CONTENT]), _lines(standard, ITEM_WIDTHS[I.STANDARD]), _lines(source, ITEM_WIDTHS[I.SOURCE]))
+        if lines > 1:
+            ws.set_row(row, 15 * lines)
+        ws.write_string(row, 0, kind, fmt.input_center)
+        ws.write_string(row, 1, dim, fmt.input)
+        ws.write_number(row, 2, _num(dim_points), fmt.input_center)
+        ws.write_string(row, 3, content, fmt.input)
+        ws.write_string(row, 4, standard, fmt.input)
+        ws.write_number(row, 5, _num(points), fmt.input_center)
+        ws.write_string(row, 6, source, fmt.text_center)
+        row += 1
+    ws.data_validation(header + 1, 0, LAST_ROW, 0, {
+        "validate": "list", "source": [*F.CATEGORIES, I.GENERAL], "error_title": I.KIND,
+        "error_message": f"请选择七类之一，或“{I.GENERAL}”（适用于没有自己评分项的类别）"})
+    ws.freeze_panes(header + 1, 0)
+    _print_setup(ws, landscape=True, repeat=(0, header))
 
 
 # ---------------------------------------------------------------- 整改名单, 定星统计, 定星记录

@@ -24,7 +24,7 @@ from ..rules.scoring import (
     shown,
     vote_score,
 )
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Scheme
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
@@ -59,6 +59,8 @@ class FormResult:
     dimensions: list[str] = field(default_factory=list)
     preview: list[tuple[int, int, object]] = field(default_factory=list)  # (row, col, value) of preview formulas
     holds: frozenset[str] = frozenset()  # which of 类别, 上年星级, 否决事项 the form has a place for: there it wins
+    items: tuple[Dimension, ...] = ()  # the items as the form lists them, checked against the 评分细则
+    items_cell: str = ""  # the item table's header cell
 
 
 class _Form:
@@ -237,6 +239,8 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
     c_dim, c_dp, c_pts, c_content = cols[I_DIM], cols[I_DIM_POINTS], cols[I_POINTS], cols[I_CONTENT]
     dims: list[tuple[str, Decimal | None, int]] = []  # name, points, first row
     per_dim: dict[str, dict[str, list[Decimal]]] = {}
+    listed: dict[str, list[Item]] = {}  # the items' texts and points, per dimension
+    c_std = cols.get(I_STANDARD)
     dim_name, r = "", hr + 1
     while r < len(form.grid):
         head = text(cell_at(form.grid, r, c_dim))
@@ -254,15 +258,20 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
                 form.add(r, c_dim, f"维度“{head}”重复出现", "同一维度的各项请连续排列，维度名只在第一行填写")
             dims.append((head, pts, r))
             per_dim[head] = {e: [] for e in ecols}
+            listed.setdefault(head, [])
         elif not dim_name:
             form.add(r, c_dim, "第一项评分内容没有维度", "请在该行填写维度名称")
             dim_name = "?"
             dims.append((dim_name, None, r))
             per_dim[dim_name] = {e: [] for e in ecols}
+            listed.setdefault(dim_name, [])
         item_pts = form.score(r, c_pts, "分值", None)
         if item_pts is not None and item_pts <= 0:
             form.add(r, c_pts, "分值应大于 0", "请填写该项的满分")
             item_pts = None
+        if item_pts is not None:
+            standard = text(cell_at(form.grid, r, c_std)) if c_std is not None else ""
+            listed[dim_name].append(Item(text(cell_at(form.grid, r, c_content)), standard, item_pts))
         for e, c in ecols.items():
             s = form.score(r, c, f"{e}得分", item_pts)
             if s is not None:
@@ -277,6 +286,8 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
     if any(p.severity == ERROR for p in form.problems):
         return
     result.dimensions = [d[0] for d in dims]
+    result.items = tuple(Dimension(name, pts, tuple(listed[name])) for name, pts, _ in dims)
+    result.items_cell = cell_name(hr, c_content)
     for e in ecols:
         subs = [dimension_subtotal(per_dim[name][e], pts, scheme) for name, pts, _ in dims]
         result.subtotals[e] = subs

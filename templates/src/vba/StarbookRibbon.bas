@@ -27,6 +27,14 @@ Public Sub ImportBallots(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.import_ballots()"
 End Sub
 
+Public Sub MakeForms(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.make_forms()"
+End Sub
+
+Public Sub ImportItems(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.import_items()"
+End Sub
+
 Public Sub ShowHelp(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.show_help()"
 End Sub
