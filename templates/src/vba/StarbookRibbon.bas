@@ -23,6 +23,14 @@ Public Sub AddForm(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.add_form()"
 End Sub
 
+Public Sub DistributeForms(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.distribute()"
+End Sub
+
+Public Sub NewYear(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.new_year()"
+End Sub
+
 Public Sub ShowHelp(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.show_help()"
 End Sub
