@@ -205,3 +205,46 @@ def test_next_year_carries_over_the_open_rectification_items(rated, tmp_path):
     hr, cols = find_header(grid, "存在主要问题", "销号")
     rows = [[text(r[cols[t]]) for t in ("党组织名称", "存在主要问题", "责任人", "销号")] for r in grid[hr + 1:] if any(r)]
     assert rows == [["石桥村党支部", "测评参与率低", "王书记", ""], ["和平村党支部", "制度落实不到位", "张书记", ""]]
+
+
+def test_ribbon_new_year_writes_what_the_command_line_writes(rated, tmp_path):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    by_cli, _ = api.new_from(rated, tmp_path / "cli.xlsm")
+    live = excel.new_year(book=xw.Book(json=payload(rated)), out=tmp_path / "live.xlsm")
+    assert live == tmp_path / "live.xlsm"
+    assert read_grids(live) == read_grids(by_cli)
+
+
+def test_organizations_typed_in_the_summary_get_forms_with_the_scheme_s_items(tmp_path):
+    from starbook.fill import summary_rows
+    from starbook.presets import preset
+    from starbook.roster import form_dimensions
+
+    book = api.new("分类定级", tmp_path / "乡.xlsm", orgs=0, year=2026)
+    rows = [{"党组织名称": "甲村党支部", "类别": "农村", "上年星级": "三星级"}, {"党组织名称": "乙社区党支部", "类别": "城市社区"}]
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], rows)])
+    written, problems = api.distribute(book, tmp_path / "out")
+    assert [p.name for p in written] == ["甲村党支部.xlsm", "乙社区党支部.xlsm"] and not problems
+    grids = read_grids(written[1])
+    [m] = members(grids)
+    assert (m.name, m.category, m.last_star) == ("乙社区党支部", "城市社区", None)
+    items = [(i.content, i.points) for d in form_dimensions(grids[m.form]) for i in d.items]
+    assert items == [(i.content, i.points) for d in preset("fenlei").dimensions for i in d.items]
+
+
+def test_a_branch_form_lists_the_items_of_its_own_form_in_the_committee_s_book(rated, tmp_path):
+    from starbook.edits import CellBlock
+    from starbook.roster import form_dimensions
+
+    sheet = "量化评分表3"  # 向阳社区党支部's form, its first item reworded by the committee
+    hr, cols = find_header(read_grids(rated)[sheet], "维度", "评分内容", "分值")
+    api.write_edits(rated, rated, [CellBlock(sheet, hr + 2, cols["评分内容"] + 1, (("社区网格党建全覆盖",),))])
+    api.distribute(rated, tmp_path / "out")
+    own = read_grids(tmp_path / "out" / "向阳社区党支部.xlsm")
+    other = read_grids(tmp_path / "out" / "东风村党支部.xlsm")
+    assert form_dimensions(own["量化评分表1"])[0].items[0].content == "社区网格党建全覆盖"
+    assert form_dimensions(other["量化评分表1"])[0].items[0].content != "社区网格党建全覆盖"
+    assert form_dimensions(own["量化评分表1"])[1:] == form_dimensions(other["量化评分表1"])[1:]
