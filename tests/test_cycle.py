@@ -3,7 +3,6 @@ hands its forms down (`distribute`, the 分发评分表 button) and starts next 
 (`new --from`, the 新年度 button)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
