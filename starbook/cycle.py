@@ -210,6 +210,10 @@ def prepare_folder(folder: Path, files: Sequence[str], *, overwrite: bool) -> Pa
         shown = "、".join(clash[:5]) + (f" 等 {len(clash)} 个" if len(clash) > 5 else "")
         raise BookError(f"文件夹“{folder}”中已有同名文件：{shown}，未覆盖",
                         "如确要用新生成的工作簿替换它们（其中填写的内容将丢失），请加上 --force；否则请换一个文件夹")
+    from .xlsx.guard import writable_target
+
+    for f in clash:  # open in Excel, read-only or a folder: refused before any file is written
+        writable_target(folder / f, output=True)
     return folder
 
 

@@ -247,3 +247,14 @@ def test_a_branch_form_lists_the_items_of_its_own_form_in_the_committee_s_book(r
     assert form_dimensions(own["量化评分表1"])[0].items[0].content == "社区网格党建全覆盖"
     assert form_dimensions(other["量化评分表1"])[0].items[0].content != "社区网格党建全覆盖"
     assert form_dimensions(own["量化评分表1"])[1:] == form_dimensions(other["量化评分表1"])[1:]
+
+
+def test_force_refuses_before_writing_anything_when_one_file_cannot_be_replaced(rated, tmp_path, capsys):
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(rated), "-o", str(folder)]) == 0
+    (folder / "东风村党支部.xlsm").write_bytes(b"filled by the branch")
+    (folder / "南岭村党支部.xlsm").chmod(0o444)
+    capsys.readouterr()
+    assert main(["distribute", str(rated), "-o", str(folder), "--force"]) == 2
+    assert "只读" in capsys.readouterr().err
+    assert (folder / "东风村党支部.xlsm").read_bytes() == b"filled by the branch"
