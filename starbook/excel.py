@@ -425,14 +425,14 @@ def _cycle_grids(book) -> dict[str, Grid]:
     return grids
 
 
-def _beside(book, name: str):
-    """A path next to the open book's file; an unsaved book has no folder yet."""
+def _saved_as(book):
+    """The open book's file; an unsaved book has no folder yet to write beside it."""
     from pathlib import Path
 
     full = Path(book.fullname)
     if not full.parent.is_absolute() or not full.parent.is_dir():
         raise BookError("工作簿还没有保存到文件夹中", "请先把工作簿保存到电脑上的一个文件夹，再点击这个按钮")
-    return full.parent / name.format(stem=full.stem)
+    return full
 
 
 @_guarded
@@ -451,7 +451,10 @@ def distribute(live: _Live, *, folder=None) -> list | None:
     if source is None:
         _show_problems(live, problems)
         return None
-    target = Path(folder) if folder is not None else _beside(live.book, "{stem}-支部评分表")
+    if folder is None:
+        full = _saved_as(live.book)
+        folder = full.with_name(f"{full.stem}-支部评分表")
+    target = Path(folder)
     target = cycle.prepare_folder(target, [h.file for h in handouts], overwrite=False)
     written = cycle.write_distribution(grids, source, handouts, target)
     _remove_problem_sheet(live)
@@ -480,7 +483,7 @@ def new_year(live: _Live, *, out=None):
         stem = Path(name).stem
         year = source.year
         following = re.sub(str(year), str(year + 1), stem) if year and str(year) in stem else f"{stem}-{(year or 0) + 1 if year else '新年度'}"
-        out = _beside(live.book, following + ".xlsm")
+        out = _saved_as(live.book).with_name(following + ".xlsm")
     out = Path(out)
     if out.exists():
         raise BookError(f"“{out.name}”已存在，未覆盖", "请先把已有的文件改名或移走，再点击“新年度”")

@@ -258,3 +258,18 @@ def test_force_refuses_before_writing_anything_when_one_file_cannot_be_replaced(
     assert main(["distribute", str(rated), "-o", str(folder), "--force"]) == 2
     assert "只读" in capsys.readouterr().err
     assert (folder / "东风村党支部.xlsm").read_bytes() == b"filled by the branch"
+
+
+def test_ribbon_buttons_on_an_unsaved_book_ask_to_save_it_first(rated, tmp_path, monkeypatch):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    for press in (excel.distribute, excel.new_year):
+        book = xw.Book(json=payload(rated))
+        assert press(book=book) is None
+        alert = book.json()["actions"][-1]
+        assert alert["func"] == "alert" and "请先把工作簿保存" in alert["args"][0]
+    assert sorted(tmp_path.iterdir()) == before
