@@ -474,3 +474,49 @@ def _settings_edits(old, new) -> list[Edit]:
         r, c, _ = fresh[key]
         edits.append(CellBlock(SHEET, r + 1, c + 1, ((value,),)))
     return edits
+
+
+def distribute(path: Path, folder: Path, *, overwrite: bool = False) -> tuple[list[Path], list[Problem]]:
+    """One branch workbook per organization of the committee's book, written into `folder`.
+
+    Each holds that organization's form (name, 类别, 上年星级 filled in) and the
+    committee's 参数, protected and marked 工作簿类型 = 支部填报. The committee's
+    book is only read. Returns the files written, or the problems that stop it
+    (nothing is written then).
+    """
+    from . import cycle
+
+    path = Path(path)
+    check_exists(path)
+    grids = read_grids(path, cycle.cycle_sheet)
+    source, handouts, problems = cycle.plan_distribution(grids)
+    if source is None:
+        return [], problems
+    folder = cycle.prepare_folder(Path(folder), [h.file for h in handouts], overwrite=overwrite)
+    return cycle.write_distribution(grids, source, handouts, folder), problems
+
+
+def new_from(last_year: Path, out: Path, *, overwrite: bool = False) -> tuple[Path | None, list[Problem]]:
+    """Next year's workbook from last year's rated one: the same organizations (汇总表 rows and
+    one form each), 类别 and 参数, 年度 + 1, 上年星级 = last year's 星级, and the 整改台账
+    items not yet closed. Returns the new file and its notes, or None and the problems
+    that stop it (last year's book not rated, or its 参数 unusable)."""
+    from . import cycle
+
+    last_year, out = Path(last_year), Path(out)
+    check_exists(last_year)
+    if os.path.lexists(out) and not out.is_dir() and not overwrite:
+        raise BookError(f"“{out}”已存在，未覆盖",
+                        "如确要用新工作簿替换它（其中的内容将全部丢失），请加上 --force；否则请换一个文件名")
+    target = writable_target(out, output=True)
+    if target == Path(os.path.realpath(last_year)):
+        raise BookError("新年度工作簿不能写回上一年度的文件", "请在 -o 后另写一个文件名，如 2027年星级评定.xlsm")
+    grids = read_grids(last_year, cycle.cycle_sheet)
+    source, people, problems = cycle.plan_next_year(grids, last_year.name)
+    if source is None:
+        return None, problems
+    data, fill, notes = cycle.next_year_book(source, grids, people)
+    refuse_wrong_suffix(out, _content_types(data))
+    with workbook_lock(target):
+        cycle.write_filled(data, target, fill, before_replace=lambda: refuse_if_open(out))
+    return out, notes

@@ -224,15 +224,23 @@ def schemes() -> None:
 
 
 @cli.command()
-@click.option("--scheme", "scheme", required=True, help="方案中文名或代码，如 分类定级 或 fenlei")
+@click.option("--scheme", "scheme", default=None, help="方案中文名或代码，如 分类定级 或 fenlei")
+@click.option("--from", "last_year", type=FILE, default=None, help="上一年度已定星的工作簿：按它生成下一年度工作簿（不用 --scheme）")
 @click.option("--orgs", type=INT, default=1, help="空白量化评分表张数（默认 1）")
 @click.option("--year", type=INT, default=None, help="年度（默认今年）")
 @click.option("-o", "--output", "output", required=True, type=FILE, help="新工作簿文件名（.xlsm）")
 @click.option("--force", is_flag=True, help="同名文件已存在时覆盖它（其中的内容将全部丢失）")
 @click.option("--items", "items", type=FILE, default=None, help="组织部下发的评分细则（.xlsx：类别、维度、评分内容、评分标准、分值，列序不限）")
 @click.option("--kind", "kind", default=None, help="空白评分表的类别（用评分细则中这一类的评分项），如 机关事业单位")
-def new(scheme: str, orgs: int, year: int | None, output: Path, force: bool, items: Path | None, kind: str | None) -> None:
-    """按方案生成新工作簿（参数、评分细则、空白评分表、空汇总表）。"""
+def new(scheme: str | None, last_year: Path | None, orgs: int, year: int | None, output: Path, force: bool, items: Path | None, kind: str | None) -> None:
+    """按方案生成新工作簿（参数、评分细则、空白评分表、空汇总表）；或用 --from 按上一年度工作簿生成下一年度的。"""
+    if last_year is not None:
+        if items is not None or kind is not None:
+            raise UsageProblem("--from 不能与 --items、--kind 同时使用：新年度沿用上一年度工作簿的评分细则", click.get_current_context())
+        _new_from(scheme, last_year, output, force)
+        return
+    if scheme is None:
+        raise UsageProblem("缺少方案（--scheme），或用 --from 指定上一年度工作簿", click.get_current_context())
     table = _load_items(items) if items is not None else None
     path = api.new(scheme, output, orgs=orgs, year=year, overwrite=force, items=table, kind=kind)
     click.echo(f"已生成 {path}（方案：{api.resolve_scheme(scheme).preset}，评分表 {orgs} 张）")
@@ -319,6 +327,32 @@ def _load_items(path: Path):
         click.echo("评分细则有误，未生成工作簿。", err=True)
         sys.exit(EXIT_PROBLEMS)
     return table
+
+
+def _new_from(scheme: str | None, last_year: Path, output: Path, force: bool) -> None:
+    """new --from: next year's workbook from last year's rated one."""
+    if scheme is not None:
+        raise UsageProblem("--from 与 --scheme 不能同时使用：新年度沿用上一年度工作簿的参数", click.get_current_context())
+    path, problems = api.new_from(last_year, output, overwrite=force)
+    _problems(problems)
+    if path is None:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"已生成 {path}（按 {last_year.name}：同样的党组织和参数，上年星级取上一年度星级）")
+
+
+@cli.command()
+@click.argument("file", type=FILE)
+@click.option("-o", "--output", "output", required=True, type=FILE, help="存放各支部工作簿的文件夹（不存在时新建）")
+@click.option("--force", is_flag=True, help="文件夹中已有同名工作簿时覆盖它们")
+def distribute(file: Path, output: Path, force: bool) -> None:
+    """分发评分表：为每个党组织生成一个支部填报工作簿（它的评分表和党委的参数），写入文件夹。"""
+    written, problems = api.distribute(file, output, overwrite=force)
+    _problems(problems)
+    if not written:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"已在 {output} 中生成 {len(written)} 个支部工作簿：")
+    for path in written:
+        click.echo(f"  {safe(path.name)}")
 
 
 def main(argv: list[str] | None = None) -> int:

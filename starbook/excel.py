@@ -596,3 +596,88 @@ def make_forms(live: _Live, out: str | None = None):
     _remove_problem_sheet(live)
     live.alert(f"已按各党组织的类别生成评分表，保存为新的工作簿：\n{target}\n\n请打开它填写评分表（本工作簿未改动）。")
     return target
+
+
+def _cycle_grids(book) -> dict[str, Grid]:
+    """The sheets the annual cycle reads (the rating's and the 整改台账), as read_grids reads them."""
+    from .cycle import cycle_sheet
+
+    grids: dict[str, Grid] = {}
+    for sheet in book.sheets:
+        if cycle_sheet(sheet.name):
+            last = sheet.used_range.last_cell
+            values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
+            grids[sheet.name] = [_with_errors(line) for line in _rows(values)]
+    return grids
+
+
+def _saved_as(book):
+    """The open book's file; an unsaved book has no folder yet to write beside it."""
+    from pathlib import Path
+
+    full = Path(book.fullname)
+    if not full.parent.is_absolute() or not full.parent.is_dir():
+        raise BookError("工作簿还没有保存到文件夹中", "请先把工作簿保存到电脑上的一个文件夹，再点击这个按钮")
+    return full
+
+
+@_guarded
+def distribute(live: _Live, *, folder=None) -> list | None:
+    """分发评分表: one branch workbook per organization, as `starbook distribute` writes them.
+
+    The folder is `folder` (tests) or “<工作簿名>-支部评分表” beside the open book; files
+    already there are never replaced from the ribbon (the command line has --force)."""
+    from pathlib import Path
+
+    from . import cycle
+
+    with gc_paused():
+        grids = _cycle_grids(live.book)
+    source, handouts, problems = cycle.plan_distribution(grids)
+    if source is None:
+        _show_problems(live, problems)
+        return None
+    if folder is None:
+        full = _saved_as(live.book)
+        folder = full.with_name(f"{full.stem}-支部评分表")
+    target = Path(folder)
+    target = cycle.prepare_folder(target, [h.file for h in handouts], overwrite=False)
+    written = cycle.write_distribution(grids, source, handouts, target)
+    _remove_problem_sheet(live)
+    live.alert(f"已在文件夹“{target}”中生成 {len(written)} 个支部工作簿，每个党组织一个，以党组织名称命名。\n\n"
+               "请把它们分别发给各党支部填写（自评、申报星级、测评票数），收回后用“汇总”收集。")
+    return written
+
+
+@_guarded
+def new_year(live: _Live, *, out=None):
+    """新年度: next year's workbook beside this one, as `starbook new --from` writes it."""
+    import re
+    from pathlib import Path
+
+    from . import cycle
+    from .xlsx.guard import refuse_if_open, writable_target
+
+    with gc_paused():
+        grids = _cycle_grids(live.book)
+    name = live.book.name
+    source, people, problems = cycle.plan_next_year(grids, name)
+    if source is None:
+        _show_problems(live, problems)
+        return None
+    if out is None:
+        stem = Path(name).stem
+        year = source.year
+        following = re.sub(str(year), str(year + 1), stem) if year and str(year) in stem else f"{stem}-{(year or 0) + 1 if year else '新年度'}"
+        out = _saved_as(live.book).with_name(following + ".xlsm")
+    out = Path(out)
+    if out.exists():
+        raise BookError(f"“{out.name}”已存在，未覆盖", "请先把已有的文件改名或移走，再点击“新年度”")
+    target = writable_target(out, output=True)
+    data, fill, notes = cycle.next_year_book(source, grids, people)
+    cycle.write_filled(data, target, fill, before_replace=lambda: refuse_if_open(out))
+    text = f"已生成下一年度工作簿“{out}”：{len(people)} 个党组织，参数沿用本工作簿，上年星级取本年度星级。"
+    if notes:
+        text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in notes[:MAX_SHOWN])
+    live.alert(text)
+    return out

@@ -7,7 +7,7 @@ grids its own way (a file on disk, or a live Excel book) and applies the blocks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -99,7 +99,12 @@ def rate_book(
     if not orgs:
         problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
         return Outcome(problems, scheme=scheme)
-    rating = rate_organizations(scheme, orgs)
+    branch = _branch_book(grids[P.SHEET])
+    if branch is not None:
+        problems.append(branch)
+        rating = _preview(rate_organizations(replace(scheme, five_star_cap=None, bottom_floor=None, bottom_grade=None), orgs))
+    else:
+        rating = rate_organizations(scheme, orgs)
     outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
     if with_edits:
         outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, sources, rating, scheme)
@@ -107,14 +112,36 @@ def rate_book(
         rebuilt: list[Problem] = []
         outcome.edits += _rectify_edits(grids, orgs, rating, rebuilt)
         outcome.edits += _stats_edits(grids, rating, rebuilt)
-        notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
-        outcome.edits += notice
-        outcome.problems += found
+        if branch is None:  # a branch's preview is no proposed star to publish
+            notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
+            outcome.edits += notice
+            outcome.problems += found
         outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user, rebuilt)
         outcome.problems += rebuilt
         if LOG_SHEET not in grids:
             outcome.problems.append(Problem(LOG_SHEET, "", "工作簿中没有“定星记录”表，本次定星不会留下记录", "请从模板复制“定星记录”表", WARNING))
     return outcome
+
+
+BRANCH_PREVIEW = "预览：支部填报工作簿只按本支部得分定星，不执行名额，星级以党委统一定星为准"
+
+
+def _branch_book(params: Grid) -> Problem | None:
+    """The notice a branch's own book gets at every 定星 (参数 工作簿类型 = 支部填报), else None."""
+    kind, at = P.book_kind(params)
+    if kind != P.BOOK_BRANCH:
+        return None
+    return Problem(
+        P.SHEET, cell_name(*at) if at else "",
+        "本工作簿是支部填报工作簿：定星只预览本支部的综合得分、等次和星级，不执行五星级名额和末位等次比例（名额由党委对所辖全部党组织统一执行）",
+        "填好后点击“校验”，无误即可发回党委；如这是党委自己的汇总工作簿，请把参数表“工作簿类型”改为“党委汇总”",
+        WARNING)
+
+
+def _preview(rating: Rating) -> Rating:
+    """A rating without quotas, each organization's 调整说明 saying its star is a preview."""
+    notes = [(BRANCH_PREVIEW, *n) for n in rating.column("notes")]
+    return replace(rating, columns={**rating.columns, "notes": notes})
 
 
 def _merge(

@@ -38,6 +38,8 @@ EXCEL_IMAGE_MSO = {
     "DataValidation",  # 数据 > 数据工具 > 数据验证
     "SheetInsert",  # 开始 > 单元格 > 插入工作表
     "Help",  # 帮助
+    "FileSendAsAttachment",  # 文件 > 共享 > 电子邮件 > 作为附件发送 (Excel's Quick Access Toolbar list)
+    "FileNew",  # 文件 > 新建
     "CalculateNow",  # 公式 > 计算 > 开始计算
     "TableInsertExcel",  # 插入 > 表格 > 表格
     "ErrorChecking",  # 公式 > 公式审核 > 错误检查

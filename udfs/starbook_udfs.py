@@ -112,7 +112,7 @@ def SB_VOTESCORE(good, fair, average, poor, scheme=None):
 
 @udf
 def SB_FINAL(scores, weights, scheme=None):
-    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, 参数!B30:B32)"""
+    """综合得分 = Σ 权重 × 各方得分（权重合计须为100%），按方案舍入。=SB_FINAL(D4:F4, 参数!B31:B33)"""
     s = _scheme(scheme)
     values = [shown(number(v, f"得分第{k}项", high=HUNDRED), s) for k, v in enumerate(line(scores, "得分"), 1)]
     ws = [_weight(w, f"权重第{k}项") for k, w in enumerate(line(weights, "权重"), 1)]
@@ -149,7 +149,7 @@ def _table(value, what: str, first: str) -> list[list]:
 
 @udf
 def SB_GRADE(score, table):
-    """按等次表（等次、最低分，含下限）给出等次。=SB_GRADE(I4, 参数!A37:B40)"""
+    """按等次表（等次、最低分，含下限）给出等次。=SB_GRADE(I4, 参数!A38:B41)"""
     rows = _table(table, "等次表", "等次")
     if not rows or any(len(r) < 2 for r in rows):
         raise UdfError("等次表应为两列：等次、最低分")
@@ -164,7 +164,7 @@ def SB_GRADE(score, table):
 
 @udf
 def SB_STAR(score, table, grade=None):
-    """按星级表（星级、最低分[、对应等次]）给出初定星级。=SB_STAR(I4, 参数!A44:C48, J4)"""
+    """按星级表（星级、最低分[、对应等次]）给出初定星级。=SB_STAR(I4, 参数!A45:C49, J4)"""
     rows = _table(table, "星级表", "星级")
     if not rows or any(len(r) < 2 for r in rows):
         raise UdfError("星级表应为两列或三列：星级、最低分、对应等次")

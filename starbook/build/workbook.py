@@ -54,6 +54,7 @@ class BookSpec:
     items: I.ItemTable | None = None  # the 评分细则; None: the preset's items, marked as examples
     form_kind: str | None = None  # the 类别 of the blank forms: they get its items and show it
     seeds: tuple[FormSeed, ...] = ()  # one form per organization, each from its 类别's items (after `forms` blank ones)
+    book_kind: str = P.BOOK_COMMITTEE  # 支部填报: a branch's copy, its 参数 protected (starbook distribute)
 
     @property
     def item_table(self) -> I.ItemTable:
@@ -70,9 +71,10 @@ class FormSeed:
 
 
 class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+    def __init__(self, wb: xlsxwriter.Workbook, *, locked: bool = False) -> None:
         base = STYLES["base"]
         self._wb = wb
+        self._locked = locked  # every cell locked, input styles too: a protected sheet nobody types in
         self._cache: dict[str, object] = {}
         self.base = base
 
@@ -81,6 +83,8 @@ class _Formats:
             raise AttributeError(name)
         if name not in self._cache:
             props = dict(STYLES[name]) if name.startswith("cf_") else {**self.base, **STYLES[name]}
+            if self._locked and not name.startswith("cf_"):
+                props["locked"] = True
             self._cache[name] = self._wb.add_format(props)
         return self._cache[name]
 
@@ -149,7 +153,7 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     _rectify(rectify, fmt, spec)
     _stats(stats, fmt, spec)
     _notice(notice, fmt)
-    _params(params, fmt, spec.scheme)
+    _params(params, _Formats(wb, locked=True) if spec.book_kind == P.BOOK_BRANCH else fmt, spec.scheme, spec.book_kind)
     _log(log, fmt)
     _ballot_log(ballot_log, fmt, spec.scheme)
     _xlwings_conf(conf)
@@ -188,7 +192,12 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
     return cells
 
 
-def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
+BRANCH_NOTE = ("本工作簿是党委分发给本支部填报的（工作簿类型：支部填报）。本表参数由党委统一规定，已保护，请勿修改；"
+               "请填写量化评分表中的自评、申报星级和测评票数，点击“校验”检查后发回党委。这里的“定星”只预览本支部得分，"
+               "名额由党委统一执行。")
+
+
+def _params(ws, fmt: _Formats, scheme: Scheme, book_kind: str = P.BOOK_COMMITTEE) -> None:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 16)
@@ -197,15 +206,16 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
     ws.set_column(5, 5, 60)
     ws.merge_range(0, 0, 0, 5, "星级评定参数", fmt.title)
     ws.set_row(0, 30)
+    branch = book_kind == P.BOOK_BRANCH
     ws.merge_range(
         1, 0, 2, 5,
-        f"本表规定定星规则（黄色单元格可改）。方案依据：{preset_source(scheme.preset_id)}。"
+        (BRANCH_NOTE if branch else "") + f"本表规定定星规则（黄色单元格可改）。方案依据：{preset_source(scheme.preset_id)}。"
         "本表末【依据与解读】引用文件原文；标“解读（Reading）”的是文件未写明时的本地设置。"
         "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。",
         fmt.note,
     )
     row = 3
-    for label, header, rows in P.content(scheme):
+    for label, header, rows in P.content(scheme, book_kind):
         ws.merge_range(row, 0, row, 5 if label == "基本设置" else len(header) - 1, f"【{label}】", fmt.section)
         row += 1
         for c, title in enumerate(header):
@@ -217,7 +227,7 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
         first = row
         for values in rows:
             if label == "基本设置":
-                setting = next(s for s in (*P.SETTINGS, *P.NOTICE_SETTINGS) if s.key == values[0])
+                setting = next(s for s in (*P.SETTINGS, *P.NOTICE_SETTINGS, P.BOOK_KIND) if s.key == values[0])
                 ws.write(row, 0, values[0], fmt.label)
                 _write_setting(ws, row, setting, values[1], fmt)
                 ws.merge_range(row, 2, row, 5, values[2], fmt.note)
@@ -234,6 +244,10 @@ def _params(ws, fmt: _Formats, scheme: Scheme) -> None:
         _param_validations(ws, label, first, row - 1)
         row += 1
     _params_basis(ws, fmt, row, preset_basis(scheme.preset_id))
+    if branch:  # not the branch's to change: protected without a password, so it stays a visible hint, not a lock
+        ws.protect("", {"select_unlocked_cells": True, "select_locked_cells": True})
+        ws.set_row(1, 30)
+        ws.set_row(2, 30)
     ws.freeze_panes(3, 0)
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)

@@ -78,6 +78,14 @@ NOTICE_SETTINGS: tuple[Setting, ...] = (
     Setting("联系电话", "phone", "text", "联系人的电话，写入公示"),
 )
 
+# What the workbook is: the committee's own (rated with quotas across its organizations),
+# or one branch's copy handed down by `starbook distribute` (its 定星 only previews its
+# own scores). Outside the Scheme like the 公示's settings; `book_kind` reads it.
+BOOK_COMMITTEE, BOOK_BRANCH = "党委汇总", "支部填报"
+BOOK_KIND = Setting("工作簿类型", "book_kind", "choice",
+                    "党委汇总：党委定星，执行名额；支部填报：由“分发评分表”生成的支部工作簿，定星只预览本支部得分，不执行名额",
+                    (BOOK_COMMITTEE, BOOK_BRANCH), default=BOOK_COMMITTEE)
+
 # Tables: (section label, header titles). The first two titles identify the table.
 T_EVALUATORS = ("评价主体与权重", ("评价主体", "权重", "评分方式", "平局比较顺序"))
 E_TURNOUT = "参与率下限"  # optional column: a vote evaluator's own turnout minimum
@@ -117,11 +125,11 @@ def _setting_value(scheme: Scheme, s: Setting) -> Value:
     return v
 
 
-def content(scheme: Scheme) -> list[tuple[str, tuple[str, ...], list[list[Value]]]]:
+def content(scheme: Scheme, book_kind: str = BOOK_COMMITTEE) -> list[tuple[str, tuple[str, ...], list[list[Value]]]]:
     """The sheet's sections as (label, header, rows), in order, for the builder."""
     sections: list[tuple[str, tuple[str, ...], list[list[Value]]]] = [
         ("基本设置", (KEY, VALUE, HELP), [[s.key, _setting_value(scheme, s), s.help] for s in SETTINGS]
-         + [[s.key, s.default, s.help] for s in NOTICE_SETTINGS]),
+         + [[s.key, s.default, s.help] for s in NOTICE_SETTINGS] + [[BOOK_KIND.key, book_kind, BOOK_KIND.help]]),
         (
             T_EVALUATORS[0],
             (*T_EVALUATORS[1], E_TURNOUT),
@@ -612,3 +620,20 @@ def _upgrades(rd: _Reader) -> tuple[UpgradeTarget, ...]:
         if ratio is not None:
             out.append(UpgradeTarget(text(cell_at(rd.grid, r, cols["上年等次"])), stars, ratio))
     return tuple(out)
+
+
+def book_kind(grid: Grid) -> tuple[str, tuple[int, int] | None]:
+    """The 工作簿类型 setting and its cell (0-based); a book without the row (older
+    versions) is the committee's own. A value that is neither choice reads as the
+    committee's too: only a book that says 支部填报 is a branch's."""
+    header = find_header(grid, KEY, VALUE)
+    if header is None:
+        return BOOK_COMMITTEE, None
+    hr, cols = header
+    r = hr + 1
+    while r < len(grid) and not is_blank(cell_at(grid, r, cols[KEY])):
+        if text(cell_at(grid, r, cols[KEY])) == BOOK_KIND.key:
+            value = text(cell_at(grid, r, cols[VALUE]))
+            return (BOOK_BRANCH if value == BOOK_BRANCH else BOOK_COMMITTEE), (r, cols[VALUE])
+        r += 1
+    return BOOK_COMMITTEE, None

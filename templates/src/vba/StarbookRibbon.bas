@@ -35,6 +35,14 @@ Public Sub ImportItems(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.import_items()"
 End Sub
 
+Public Sub DistributeForms(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.distribute()"
+End Sub
+
+Public Sub NewYear(control As IRibbonControl)
+    RunPython "import starbook.excel; starbook.excel.new_year()"
+End Sub
+
 Public Sub ShowHelp(control As IRibbonControl)
     RunPython "import starbook.excel; starbook.excel.show_help()"
 End Sub

@@ -1,0 +1,275 @@
+"""The year around the rating, on real files: the township of the example (12 branches)
+hands its forms down (`distribute`, the 分发评分表 button) and starts next year
+(`new --from`, the 新年度 button)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from make_example import BRANCHES, fills
+from starbook import api
+from starbook.cli import main
+from starbook.cycle import branch_file_names, safe_file_name
+from starbook.fill import form_edits
+from starbook.grid import find_header, text
+from starbook.roster import book_year, members
+from starbook.sheets import params as P
+from starbook.sheets.forms import form_sheets
+from starbook.xlsx.read import read_grids
+
+NAMES = [b[0] for b in BRANCHES]
+LAST_STARS = {b[0]: b[5] for b in BRANCHES}
+
+
+@pytest.fixture
+def rated(example, tmp_path) -> Path:
+    out = tmp_path / "张集镇2026.xlsm"
+    assert api.rate(example, out).ok
+    return out
+
+
+@pytest.fixture
+def handed_down(rated, tmp_path) -> Path:
+    folder = tmp_path / "分发"
+    written, problems = api.distribute(rated, folder)
+    assert not problems and len(written) == 12
+    return folder
+
+
+def _stars(path: Path) -> dict[str, str]:
+    grid = read_grids(path)["汇总表"]
+    hr, cols = find_header(grid, "党组织名称", "星级")
+    return {text(r[cols["党组织名称"]]): text(r[cols["星级"]]) for r in grid[hr + 1:] if text(r[cols["党组织名称"]])}
+
+
+def _setting(grid, key: str):
+    hr, cols = find_header(grid, P.KEY, P.VALUE)
+    return next(r[cols[P.VALUE]] for r in grid[hr + 1:] if text(r[cols[P.KEY]]) == key)
+
+
+def test_distribute_writes_one_workbook_per_organization_named_after_it(handed_down):
+    files = sorted(p.name for p in handed_down.iterdir())
+    assert files == sorted(f"{n}.xlsm" for n in NAMES)
+    for name in NAMES:
+        path = handed_down / f"{name}.xlsm"
+        grids = read_grids(path)  # calamine
+        [form] = form_sheets(list(grids))
+        [member] = members(grids)
+        kind = next(b[1] for b in BRANCHES if b[0] == name)
+        assert (member.name, member.category, member.last_star) == (name, kind, LAST_STARS[name])
+        assert book_year(grids) == 2026
+        assert _setting(grids[P.SHEET], "工作簿类型") == "支部填报"
+        wb = openpyxl.load_workbook(path, keep_vba=True)  # opens in a second reader too
+        params = wb[P.SHEET]
+        assert params.protection.sheet and not params.protection.password
+        assert "支部填报" in params["A2"].value and "请勿修改" in params["A2"].value
+        locked = [c for row in params.iter_rows() for c in row if c.value is not None and not c.protection.locked]
+        assert not locked, "a protected 参数 must not leave input cells open"
+
+
+def test_committee_book_is_marked_as_the_committee_s(rated):
+    assert _setting(read_grids(api.template_path())[P.SHEET], "工作簿类型") == "党委汇总"
+
+
+def _fill(path: Path, name: str) -> None:
+    """What the branch types into its form: its scores and its own ballot."""
+    grids = read_grids(path)
+    [sheet] = form_sheets(list(grids))
+    fill = next(f for f in fills() if f.name == name)
+    api.write_edits(path, path, form_edits(sheet, grids[sheet], fill))
+
+
+def test_filled_branch_workbooks_pass_check(handed_down, capsys):
+    for name in ("东风村党支部", "向阳社区党支部", "石桥村党支部"):
+        path = handed_down / f"{name}.xlsm"
+        assert not api.check(path).ok  # handed down blank
+        _fill(path, name)
+        outcome = api.check(path)
+        assert outcome.ok and outcome.names == [name]
+        assert main(["check", str(path)]) == 0
+
+
+def test_branch_rating_previews_its_own_star_without_quotas_and_says_so(rated, handed_down, capsys):
+    committee = _stars(rated)
+    assert committee["向阳社区党支部"] == "四星级"  # the 20% five-star cap took its place
+    assert committee["石桥村党支部"] == "无星"  # the 5% floor made it 较差
+    for name, alone in (("向阳社区党支部", "五星级"), ("石桥村党支部", "一星级")):
+        path = handed_down / f"{name}.xlsm"
+        _fill(path, name)
+        capsys.readouterr()
+        assert main(["rate", str(path)]) == 0
+        said = capsys.readouterr()
+        assert "支部填报" in said.err and "不执行五星级名额和末位等次比例" in said.err
+        assert _stars(path) == {name: alone}
+        grid = read_grids(path)["汇总表"]
+        hr, cols = find_header(grid, "党组织名称", "调整说明")
+        assert text(grid[hr + 1][cols["调整说明"]]).startswith("预览")
+
+
+def test_distribute_creates_the_named_folder_only_and_refuses_to_overwrite(rated, tmp_path, capsys):
+    assert main(["distribute", str(rated), "-o", str(tmp_path / "无此目录" / "分发")]) == 2
+    assert "不存在" in capsys.readouterr().err and not (tmp_path / "无此目录").exists()
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(rated), "-o", str(folder)]) == 0
+    before = (folder / "东风村党支部.xlsm").read_bytes()
+    (folder / "东风村党支部.xlsm").write_bytes(b"filled by the branch")
+    capsys.readouterr()
+    assert main(["distribute", str(rated), "-o", str(folder)]) == 2
+    assert "已有同名文件" in capsys.readouterr().err
+    assert (folder / "东风村党支部.xlsm").read_bytes() == b"filled by the branch"
+    assert main(["distribute", str(rated), "-o", str(folder), "--force"]) == 0
+    assert (folder / "东风村党支部.xlsm").read_bytes() == before
+
+
+def test_a_branch_workbook_is_not_distributed_again(handed_down, tmp_path, capsys):
+    assert main(["distribute", str(handed_down / "东风村党支部.xlsm"), "-o", str(tmp_path / "again")]) == 1
+    assert "支部填报工作簿，不能再分发" in capsys.readouterr().err
+
+
+def test_file_names_drop_what_windows_forbids_and_keep_chinese():
+    assert safe_file_name('东风村/第一:党支部*?"<>|', "x") == "东风村第一党支部"
+    assert safe_file_name("CON", "x") == "_CON"
+    assert safe_file_name(" ..", "党组织3") == "党组织3"
+    assert branch_file_names(["甲/村", "甲村", "乙村."]) == ["甲村.xlsm", "甲村（2）.xlsm", "乙村.xlsm"]
+
+
+def test_ribbon_distribute_writes_what_the_command_line_writes(rated, tmp_path):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    by_cli, _ = api.distribute(rated, tmp_path / "cli")
+    book = xw.Book(json=payload(rated))
+    live = excel.distribute(book=book, folder=tmp_path / "live")
+    assert sorted(p.name for p in live) == sorted(p.name for p in by_cli)
+    for path in by_cli:
+        assert read_grids(tmp_path / "live" / path.name) == read_grids(path)
+
+
+# ---------------------------------------------------------------- next year
+
+
+def test_next_year_starts_from_last_year_s_stars(rated, tmp_path, capsys):
+    out = tmp_path / "张集镇2027.xlsm"
+    assert main(["new", "--from", str(rated), "-o", str(out)]) == 0
+    last, new = read_grids(rated), read_grids(out)
+    stars = _stars(rated)
+    people = members(new)
+    assert [m.name for m in people] == NAMES
+    assert {m.name: m.last_star for m in people} == stars
+    assert all(m.form for m in people) and len(form_sheets(list(new))) == 12
+    assert {m.name: m.category for m in people} == {m.name: m.category for m in members(last)}
+    assert book_year(new) == book_year(last) + 1 == 2027
+    assert P.parse_params(new[P.SHEET])[0] == P.parse_params(last[P.SHEET])[0]
+    assert _setting(new[P.SHEET], "工作簿类型") == "党委汇总"
+
+
+def test_next_year_needs_a_rated_workbook(example, tmp_path, capsys):
+    out = tmp_path / "2027.xlsm"
+    assert main(["new", "--from", str(example), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "还没有定星" in err and "starbook rate" in err
+    assert not out.exists()
+
+
+def test_next_year_leaves_a_pending_star_blank_with_a_note(rated, tmp_path, capsys):
+    from starbook.edits import CellBlock
+
+    grid = read_grids(rated)["汇总表"]
+    hr, cols = find_header(grid, "党组织名称", "星级")
+    api.write_edits(rated, rated, [CellBlock("汇总表", hr + 2, cols["星级"] + 1, (("待定",),))])
+    out = tmp_path / "2027.xlsm"
+    assert main(["new", "--from", str(rated), "-o", str(out)]) == 0
+    assert "东风村党支部上一年度的星级为“待定”" in capsys.readouterr().err
+    assert members(read_grids(out))[0].last_star is None
+
+
+def test_next_year_carries_over_the_open_rectification_items(rated, tmp_path):
+    last = tmp_path / "ledger.xlsm"
+    wb = openpyxl.load_workbook(rated, keep_vba=True)  # a test input only: the 整改台账 as a cadre keeps it
+    ws = wb.create_sheet("整改台账")
+    ws.append(["后进党组织整改台账"])
+    ws.append([])
+    ws.append(["序号", "党组织名称", "存在主要问题", "整改措施", "完成时限", "责任人", "整改情况", "销号"])
+    ws.append([1, "石桥村党支部", "测评参与率低", "重新组织测评", "2027-03-31", "王书记", "进行中", None])
+    ws.append([2, "石桥村党支部", "阵地建设滞后", "改造活动室", "2027-06-30", "李委员", "已完成", "已销号"])
+    ws.append([3, "和平村党支部", "制度落实不到位", "建立台账", "2027-05-31", "张书记", None, None])
+    wb.save(last)
+    out = tmp_path / "2027.xlsm"
+    path, notes = api.new_from(last, out)
+    assert path == out and any("未销号的 2 条" in p.message for p in notes)
+    grid = read_grids(out, lambda n: n == "整改台账")["整改台账"]
+    hr, cols = find_header(grid, "存在主要问题", "销号")
+    rows = [[text(r[cols[t]]) for t in ("党组织名称", "存在主要问题", "责任人", "销号")] for r in grid[hr + 1:] if any(r)]
+    assert rows == [["石桥村党支部", "测评参与率低", "王书记", ""], ["和平村党支部", "制度落实不到位", "张书记", ""]]
+
+
+def test_ribbon_new_year_writes_what_the_command_line_writes(rated, tmp_path):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    by_cli, _ = api.new_from(rated, tmp_path / "cli.xlsm")
+    live = excel.new_year(book=xw.Book(json=payload(rated)), out=tmp_path / "live.xlsm")
+    assert live == tmp_path / "live.xlsm"
+    assert read_grids(live) == read_grids(by_cli)
+
+
+def test_organizations_typed_in_the_summary_get_forms_with_the_scheme_s_items(tmp_path):
+    from starbook.fill import summary_rows
+    from starbook.presets import preset
+    from starbook.roster import form_dimensions
+
+    book = api.new("分类定级", tmp_path / "乡.xlsm", orgs=0, year=2026)
+    rows = [{"党组织名称": "甲村党支部", "类别": "农村", "上年星级": "三星级"}, {"党组织名称": "乙社区党支部", "类别": "城市社区"}]
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], rows)])
+    written, problems = api.distribute(book, tmp_path / "out")
+    assert [p.name for p in written] == ["甲村党支部.xlsm", "乙社区党支部.xlsm"] and not problems
+    grids = read_grids(written[1])
+    [m] = members(grids)
+    assert (m.name, m.category, m.last_star) == ("乙社区党支部", "城市社区", None)
+    items = [(i.content, i.points) for d in form_dimensions(grids[m.form]) for i in d.items]
+    assert items == [(i.content, i.points) for d in preset("fenlei").dimensions for i in d.items]
+
+
+def test_a_branch_form_lists_the_items_of_its_own_form_in_the_committee_s_book(rated, tmp_path):
+    from starbook.edits import CellBlock
+    from starbook.roster import form_dimensions
+
+    sheet = "量化评分表3"  # 向阳社区党支部's form, its first item reworded by the committee
+    hr, cols = find_header(read_grids(rated)[sheet], "维度", "评分内容", "分值")
+    api.write_edits(rated, rated, [CellBlock(sheet, hr + 2, cols["评分内容"] + 1, (("社区网格党建全覆盖",),))])
+    api.distribute(rated, tmp_path / "out")
+    own = read_grids(tmp_path / "out" / "向阳社区党支部.xlsm")
+    other = read_grids(tmp_path / "out" / "东风村党支部.xlsm")
+    assert form_dimensions(own["量化评分表1"])[0].items[0].content == "社区网格党建全覆盖"
+    assert form_dimensions(other["量化评分表1"])[0].items[0].content != "社区网格党建全覆盖"
+    assert form_dimensions(own["量化评分表1"])[1:] == form_dimensions(other["量化评分表1"])[1:]
+
+
+def test_force_refuses_before_writing_anything_when_one_file_cannot_be_replaced(rated, tmp_path, capsys):
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(rated), "-o", str(folder)]) == 0
+    (folder / "东风村党支部.xlsm").write_bytes(b"filled by the branch")
+    (folder / "南岭村党支部.xlsm").chmod(0o444)
+    capsys.readouterr()
+    assert main(["distribute", str(rated), "-o", str(folder), "--force"]) == 2
+    assert "只读" in capsys.readouterr().err
+    assert (folder / "东风村党支部.xlsm").read_bytes() == b"filled by the branch"
+
+
+def test_ribbon_buttons_on_an_unsaved_book_ask_to_save_it_first(rated, tmp_path, monkeypatch):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import payload
+
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    for press in (excel.distribute, excel.new_year):
+        book = xw.Book(json=payload(rated))
+        assert press(book=book) is None
+        alert = book.json()["actions"][-1]
+        assert alert["func"] == "alert" and "请先把工作簿保存" in alert["args"][0]
+    assert sorted(tmp_path.iterdir()) == before
