@@ -2,7 +2,8 @@
 
 Both build whole workbooks (the file patcher cannot add sheets) with the same
 builder as `starbook new`, from the committee's scheme as its 参数 states it and
-the items its forms list, then type the organizations in with starbook.fill so
+its 评分细则 (each form from its 类别's items) or, in a book without one, the
+items its forms list, then type the organizations in with starbook.fill so
 that every value lands in the cells the parsers read. Used by both shells
 (api for files, excel for the ribbon).
 """
@@ -27,6 +28,7 @@ from .roster import Member, book_year, form_dimensions, form_title, members
 from .scheme import STARS, Scheme
 from .sheets import forms as F
 from .sheets import params as P
+from .sheets import items as I
 from .sheets import summary as S
 
 LEDGER_SHEET = "整改台账"
@@ -85,6 +87,7 @@ class Source:
     title: str
     year: int | None
     dimensions: tuple  # the items of the book's first form
+    items: I.ItemTable | None = None  # the book's 评分细则, when it has one: forms are built per 类别 from it
 
 
 def read_source(grids: Mapping[str, Grid], what: str) -> tuple[Source | None, list[Problem]]:
@@ -102,17 +105,23 @@ def read_source(grids: Mapping[str, Grid], what: str) -> tuple[Source | None, li
     preset = find_preset(scheme.preset_id) or find_preset(scheme.preset)
     if not dims and preset is not None:
         dims = preset.dimensions
+    items = None
+    found = I.find_items_sheet(dict(grids))
+    if found is not None:
+        items, found_problems = I.parse_items(found[1], found[0])
+        if items is None or any(p.severity != WARNING for p in found_problems):
+            return None, [p for p in found_problems if p.severity != WARNING]
     title = form_title(grids)
     if title is None:
         try:
             title = preset_title(scheme.preset_id)
         except Exception:  # a preset code the committee changed by hand
             title = "基层党组织量化评分表"
-    return Source(scheme, title, book_year(grids), dims), []
+    return Source(scheme, title, book_year(grids), dims, items), []
 
 
 def build_book(source: Source, *, forms: int, year: int | None, book_kind: str = P.BOOK_COMMITTEE,
-               dimensions: tuple | None = None, extra=None) -> bytes:
+               dimensions: tuple | None = None, extra=None, seeds: Sequence = ()) -> bytes:
     """A workbook as `starbook new` builds it (VBA and ribbon from the template), for this scheme."""
     from .api import template_path
     from .build.package import add_custom_ui, custom_ui_of, vba_project_of
@@ -124,7 +133,8 @@ def build_book(source: Source, *, forms: int, year: int | None, book_kind: str =
     if template.exists():
         vba, customui = vba_project_of(template), custom_ui_of(template)
     buf = io.BytesIO()
-    build_workbook(buf, BookSpec(scheme, source.title, forms=forms, year=year, vba=vba, extra=extra, book_kind=book_kind))
+    build_workbook(buf, BookSpec(scheme, source.title, forms=forms, year=year, vba=vba, extra=extra, book_kind=book_kind,
+                                 items=source.items, seeds=tuple(seeds)))
     data = buf.getvalue()
     return add_custom_ui(data, customui) if customui is not None else data
 
@@ -185,14 +195,28 @@ def plan_distribution(grids: Mapping[str, Grid]) -> tuple[Source | None, list[Ha
 def branch_book(source: Source, grids: Mapping[str, Grid], handout: Handout) -> tuple[bytes, object]:
     """One branch's workbook: built with its own form's items where it has a form, and the fill for it."""
     m = handout.member
-    dims = form_dimensions(grids[m.form]) if m.form else ()
-    data = build_book(source, forms=1, year=source.year, book_kind=P.BOOK_BRANCH, dimensions=dims or None)
     last = m.last_star if m.last_star in STARS else None
+    if _by_kind(source, m):
+        data = build_book(source, forms=0, year=source.year, book_kind=P.BOOK_BRANCH, seeds=[_seed(m, last)])
+    else:
+        dims = form_dimensions(grids[m.form]) if m.form else ()
+        data = build_book(source, forms=1, year=source.year, book_kind=P.BOOK_BRANCH, dimensions=dims or None)
 
     def fill(built: Mapping[str, Grid]) -> list[Edit]:
         return _form_fill(built, F.form_sheets(list(built))[0], m, last)
 
     return data, fill
+
+
+def _by_kind(source: Source, m: Member) -> bool:
+    """Whether the member's form comes from the book's 评分细则 (its 类别's items, else the 通用 ones)."""
+    return source.items is not None and source.items.for_kind(m.category or None) is not None
+
+
+def _seed(m: Member, last: str | None):
+    from .build.workbook import FormSeed
+
+    return FormSeed(m.name, m.category or None, last)
 
 
 def prepare_folder(folder: Path, files: Sequence[str], *, overwrite: bool) -> Path:
@@ -315,19 +339,21 @@ def next_year_book(source: Source, grids: Mapping[str, Grid], people: Sequence[M
         notes.append(Problem(S.SHEET, "", "找不到上一年度的年度（评分表“年度”或汇总表“年度：”），新工作簿的年度留空",
                              "请在新工作簿各评分表的“年度”中填写年度", WARNING))
     items = open_ledger_items(grids)
-    data = build_book(source, forms=len(people), year=year)
+    lasts = [m.star if m.star in STARS else None for m in people]
+    if all(_by_kind(source, m) for m in people):  # each form from its 类别's items in the 评分细则
+        shape = {"forms": 0, "seeds": [_seed(m, last) for m, last in zip(people, lasts)]}
+    else:
+        shape = {"forms": len(people)}
+    data = build_book(source, year=year, **shape)
     if items and not _has_sheet(data, LEDGER_SHEET):
         titles = [t for t in (text(v) for v in grids[LEDGER_SHEET][find_header(grids[LEDGER_SHEET], *LEDGER_KEYS, max_rows=30)[0]]) if t]
-        data = build_book(source, forms=len(people), year=year, extra=_plain_ledger(titles))
-    lasts: list[str | None] = []
-    for m in people:
-        star = m.star if m.star in STARS else None
+        data = build_book(source, year=year, extra=_plain_ledger(titles), **shape)
+    for m, star in zip(people, lasts):
         if star is None:
             where = cell_name(m.row, 0) if m.row is not None else ""
             said = f"为“{m.star}”" if m.star else "为空"
             notes.append(Problem(S.SHEET, where, f"{m.name}上一年度的星级{said}，新工作簿中它的上年星级留空",
                                  "请在新工作簿中该党组织评分表的“上年星级”中填写党委最终确定的星级", WARNING))
-        lasts.append(star)
 
     def fill(built: Mapping[str, Grid]) -> list[Edit]:
         sheets = F.form_sheets(list(built))

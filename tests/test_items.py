@@ -367,3 +367,40 @@ def test_the_ribbon_makes_forms_per_kind_in_a_new_workbook(tmp_path, seven):
     assert "前进村" in village and all(w in village for w in VILLAGE_WORDS)
     assert "县财政局机关支部" in office and "四星级" in office and not any(w in office for w in VILLAGE_WORDS)
     assert book.read_bytes() == before
+
+
+def _rated_town(tmp_path, seven, capsys) -> tuple[Path, list[tuple[str, str]]]:
+    """A township book whose forms were made per 类别 from a 7-类别 评分细则, filled and rated."""
+    book = tmp_path / "镇.xlsm"
+    api.new("分类定级", book, orgs=0, items=api.load_items(seven)[0], year=2026)
+    orgs = [("前进村", "农村"), ("镇政府机关支部", "机关事业单位")]
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [{"党组织名称": n, "类别": k} for n, k in orgs])])
+    assert main(["forms", str(book)]) == 0, capsys.readouterr().err
+    grids = read_grids(book)
+    edits = []
+    for sheet, (name, kind) in zip(("量化评分表1", "量化评分表2"), orgs):
+        points = [Decimal(p) for _, _, its in kind_items(kind) for _, _, p in its]
+        edits += form_edits(sheet, grids[sheet], FormFill(name=name, items={e: item_scores(points, Decimal(90)) for e in ("党委评定", "自评")},
+                            votes={"党员群众测评": {"应参评人数": 20, "实际参评人数": 20, "好": 20, "较好": 0, "一般": 0, "较差": 0}}))
+    api.write_edits(book, book, edits)
+    assert api.rate(book).ok
+    return book, orgs
+
+
+def test_distribute_and_next_year_build_each_form_from_its_kind(tmp_path, seven, capsys):
+    book, orgs = _rated_town(tmp_path, seven, capsys)
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(book), "-o", str(folder)]) == 0, capsys.readouterr().err
+    jiguan = read_grids(folder / "镇政府机关支部.xlsm")
+    text = flat_text(jiguan["量化评分表1"])
+    assert "机关事业单位党组织班子健全" in text and not any(word in text for word in VILLAGE_WORDS)
+    assert all(word in flat_text(read_grids(folder / "前进村.xlsm")["量化评分表1"]) for word in VILLAGE_WORDS)
+    assert parse_items(jiguan[SHEET])[0].kinds == parse_items(read_grids(book)[SHEET])[0].kinds  # the committee's 评分细则 travels
+
+    nxt = tmp_path / "镇2027.xlsm"
+    assert main(["new", "--from", str(book), "-o", str(nxt)]) == 0, capsys.readouterr().err
+    grids = read_grids(nxt)
+    assert parse_items(grids[SHEET])[0].kinds == parse_items(read_grids(book)[SHEET])[0].kinds
+    forms = {flat_text(grids[s]).count("机关事业单位党组织班子健全") > 0: s for s in ("量化评分表1", "量化评分表2")}
+    assert "镇政府机关支部" in flat_text(grids[forms[True]]) and "前进村" in flat_text(grids[forms[False]])
+    assert not any(word in flat_text(grids[forms[True]]) for word in VILLAGE_WORDS)
