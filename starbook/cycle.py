@@ -128,13 +128,16 @@ def build_book(source: Source, *, forms: int, year: int | None, book_kind: str =
     from .build.workbook import BookSpec, build_workbook
 
     scheme = replace(source.scheme, dimensions=dimensions or source.dimensions)
+    items = source.items
+    if items is not None and forms and items.for_kind(None) is None:  # blank forms need 通用 items
+        items = I.ItemTable({**items.kinds, I.GENERAL: scheme.dimensions}, dict(items.sources))
     template = template_path()
     vba = customui = None
     if template.exists():
         vba, customui = vba_project_of(template), custom_ui_of(template)
     buf = io.BytesIO()
     build_workbook(buf, BookSpec(scheme, source.title, forms=forms, year=year, vba=vba, extra=extra, book_kind=book_kind,
-                                 items=source.items, seeds=tuple(seeds)))
+                                 items=items, seeds=tuple(seeds)))
     data = buf.getvalue()
     return add_custom_ui(data, customui) if customui is not None else data
 
@@ -193,14 +196,20 @@ def plan_distribution(grids: Mapping[str, Grid]) -> tuple[Source | None, list[Ha
 
 
 def branch_book(source: Source, grids: Mapping[str, Grid], handout: Handout) -> tuple[bytes, object]:
-    """One branch's workbook: built with its own form's items where it has a form, and the fill for it."""
+    """One branch's workbook: built with its own form's items where it has a form, else with its 类别's
+    items from the 评分细则, and the fill for it."""
     m = handout.member
     last = m.last_star if m.last_star in STARS else None
-    if _by_kind(source, m):
-        data = build_book(source, forms=0, year=source.year, book_kind=P.BOOK_BRANCH, seeds=[_seed(m, last)])
-    else:
-        dims = form_dimensions(grids[m.form]) if m.form else ()
+    dims = form_dimensions(grids[m.form]) if m.form else ()
+    if source.items is None:
         data = build_book(source, forms=1, year=source.year, book_kind=P.BOOK_BRANCH, dimensions=dims or None)
+    else:
+        # The committee's own form for it wins (the committee may have reworded or added items,
+        # 5+2+x); without one, its 类别's items from the 评分细则.
+        kind = m.category or None
+        mine = dims or source.items.for_kind(kind) or source.dimensions
+        table = I.ItemTable({**source.items.kinds, kind or I.GENERAL: mine}, dict(source.items.sources))
+        data = build_book(replace(source, items=table), forms=0, year=source.year, book_kind=P.BOOK_BRANCH, seeds=[_seed(m, last)])
 
     def fill(built: Mapping[str, Grid]) -> list[Edit]:
         return _form_fill(built, F.form_sheets(list(built))[0], m, last)

@@ -404,3 +404,13 @@ def test_distribute_and_next_year_build_each_form_from_its_kind(tmp_path, seven,
     forms = {flat_text(grids[s]).count("机关事业单位党组织班子健全") > 0: s for s in ("量化评分表1", "量化评分表2")}
     assert "镇政府机关支部" in flat_text(grids[forms[True]]) and "前进村" in flat_text(grids[forms[False]])
     assert not any(word in flat_text(grids[forms[True]]) for word in VILLAGE_WORDS)
+
+
+def test_an_organization_without_a_form_is_distributed_with_its_kinds_items(tmp_path, seven, capsys):
+    book, _ = _rated_town(tmp_path, seven, capsys)
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [
+        {"党组织名称": n, "类别": k} for n, k in (("前进村", "农村"), ("镇政府机关支部", "机关事业单位"), ("兴旺公司支部", "非公企业"))])])
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(book), "-o", str(folder)]) == 0, capsys.readouterr().err
+    text = flat_text(read_grids(folder / "兴旺公司支部.xlsm")["量化评分表1"])
+    assert "非公企业" in text and not any(word in text for word in VILLAGE_WORDS)
