@@ -194,3 +194,15 @@ def publish(path: Path, out: Path, *, all_sheets: bool = False) -> list[Problem]
         return [Problem(notice.SHEET, "", "公示还没有生成：工作簿尚未定星", "请先点击“星级评定”选项卡的“定星”或运行 starbook rate 文件名，再生成 PDF")]
     export_pdf(path, Path(out), sheets)
     return []
+
+
+def collect(inputs: Sequence[Path], out: Path, *, scheme: str | None = None, rerate: bool = False,
+            progress: Callable[[int, int], None] | None = None, workers: int | None = None):
+    """Gather branch or township workbooks (files or folders) into `out`, verifying each.
+
+    The collected files are only read, never opened in Excel. Returns a
+    `collect.run.Collected`: its findings, the usable books, whether `out` was written.
+    """
+    from .collect.run import collect as run
+
+    return run(inputs, Path(out), scheme=scheme, rerate=rerate, progress=progress, workers=workers)

@@ -1,0 +1,231 @@
+"""`collect`: discover, read every file in a process pool, verify across files, write the roll-up."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..grid import text
+from ..problems import BookError
+from ..presets import find_preset, preset_title
+from ..scheme import Scheme
+from ..sheets import params as P
+from ..sheets import summary as S
+from ..xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
+from ..xlsx.read import read_grids, read_package
+from . import classify, rollup, verify
+from .discover import discover
+from .findings import ERROR, WARNING, Finding
+from .readbook import UNUSABLE, Book, read_book
+
+Progress = Callable[[int, int], None]
+POOL_FROM = 4  # fewer files are read in this process: starting workers costs more than it saves
+
+
+@dataclass
+class Collected:
+    out: Path
+    findings: list[Finding] = field(default_factory=list)
+    books: list[Book] = field(default_factory=list)  # the usable ones, in order
+    organizations: int = 0
+    written: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.findings)
+
+
+def read_all(paths: Sequence[Path], progress: Progress | None = None, workers: int | None = None) -> Iterator[Book]:
+    """Each file read and checked on its own, by all cores; results in the files' order."""
+    total = len(paths)
+    names = [str(p) for p in paths]
+    if total < POOL_FROM or workers == 1:
+        results: Iterable[Book] = map(read_book, names)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+        results = pool.map(read_book, names, chunksize=max(1, min(16, total // (4 * (workers or os.cpu_count() or 1)))))
+    try:
+        for done, book in enumerate(results, 1):
+            if progress is not None:
+                progress(done, total)
+            yield book
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rerate: bool = False,
+            progress: Progress | None = None, workers: int | None = None) -> Collected:
+    """Gather the inputs into `out` (made from the template when it does not exist yet)."""
+    out = Path(out)
+    result = Collected(out)
+    found = discover(inputs, exclude=out)
+    result.findings += found.findings
+    books: list[Book] = []
+    seen: dict[str, str] = {}
+    for book in read_all(found.files, progress, workers):
+        book.forms = book.forms if book.kind == classify.BRANCH else []
+        result.findings += book.findings
+        if book.kind == UNUSABLE:
+            continue
+        if book.digest in seen:
+            result.findings.append(Finding(book.name, "", "", f"与“{seen[book.digest]}”内容完全相同（同一个文件报送了两次），只汇总一次", "无需处理；如是误报，请删除多余的一份", WARNING))
+            continue
+        seen[book.digest] = book.name
+        books.append(book)
+    target_grids = _target_grids(out)
+    ours = _collector_scheme(target_grids, scheme, books)
+    usable: list[Book] = []
+    for book in books:
+        if ours is not None and book.scheme is not None and book.scheme.preset_id != ours.preset_id:
+            result.findings.append(Finding(book.name, "参数", "", f"方案为“{book.scheme.preset}”，与汇总工作簿的“{ours.preset}”不同，未汇总",
+                                           f"请上报单位使用“{ours.preset}”方案的工作簿重新填报"))
+            continue
+        if ours is not None and book.scheme is not None:
+            result.findings += verify.param_differences(book.name, book.params, book.scheme, ours)
+        book.params = []
+        usable.append(book)
+    committees = [b for b in usable if b.kind == classify.COMMITTEE and b.rows]
+    result.findings += _duplicates(committees)
+    result.books = usable
+    if not usable or ours is None:
+        return result
+    if any(b.kind == classify.BRANCH for b in usable) and target_grids is None:
+        result.findings.append(Finding("", "", "", "支部工作簿只能汇总进乡镇（党委）自己的工作簿，本次未汇总支部工作簿",
+                                       "请用 -o 指定乡镇党委已有的星级评定工作簿"))
+    result.organizations = _write(out, target_grids, ours, committees, usable, result, rerate)
+    result.written = True
+    return result
+
+
+def _duplicates(books: Sequence[Book]) -> list[Finding]:
+    first: dict[str, tuple[Book, str]] = {}
+    found: list[Finding] = []
+    for book in books:
+        for row, cells in zip(book.rows, book.cells):
+            name = text(row.get(S.S_NAME))
+            if not name:
+                continue
+            if name in first and first[name][0].unit != book.unit:
+                other, where = first[name]
+                found.append(Finding(book.name, S.SHEET, cells.get(S.S_NAME, ""),
+                                     f"党组织“{name}”同时出现在“{other.name}”（{other.unit}）{where}，两行都已汇总",
+                                     "请核实它属于哪个上报单位，并让另一单位删除后重新定星报送"))
+            else:
+                first.setdefault(name, (book, cells.get(S.S_NAME, "")))
+    return found
+
+
+def _target_grids(out: Path) -> dict | None:
+    if not out.exists():
+        return None
+    wanted = {P.SHEET, S.SHEET, rollup.PROBLEMS_SHEET}
+    return read_grids(out, lambda n: n in wanted or n.startswith("量化评分表") or n in ("定星记录", "整改名单", "定星统计", "公示"))
+
+
+def _collector_scheme(grids: dict | None, name: str | None, books: Sequence[Book]) -> Scheme | None:
+    if grids is not None:
+        scheme, problems = P.parse_params(grids.get(P.SHEET, []))
+        if scheme is None:
+            raise BookError("汇总工作簿的参数表有误", "请先在汇总工作簿中运行“校验”并改正参数表" + (f"（{problems[0]}）" if problems else ""))
+        return scheme
+    if name:
+        from ..api import resolve_scheme
+
+        return resolve_scheme(name)
+    counts = Counter(b.scheme.preset_id for b in books if b.scheme is not None)
+    if not counts:
+        return None
+    return find_preset(counts.most_common(1)[0][0])
+
+
+def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book], usable: list[Book], result: Collected, rerate: bool) -> int:
+    from ..api import write_edits
+
+    target = writable_target(out, output=grids is None)
+    with workbook_lock(target):
+        if grids is None:
+            data = _new_rollup_bytes(scheme)
+            refuse_wrong_suffix(out, _content_types(data))
+            tmp = _temp_copy(target, data)
+            src = tmp
+            before = lambda: refuse_if_open(out)  # noqa: E731
+        else:
+            data = read_package(out)
+            unchanged = unchanged_since_read(out, fingerprint(data))
+            src, tmp = out, None
+
+            def before() -> None:
+                unchanged()
+                refuse_if_open(out)
+
+        try:
+            grids = read_grids(src, lambda n: True, data=data)
+            edits, count = rollup.summary_edits(grids[S.SHEET], scheme, committees)
+            from .township import branch_edits
+
+            branch = [b for b in usable if b.kind == classify.BRANCH]
+            if branch and tmp is None:
+                more, found = branch_edits(grids, scheme, branch)
+                edits += more
+                result.findings += found
+            if rerate:
+                more, found = _rerate(grids, scheme, edits)
+                edits += more
+                result.findings += found
+            if rollup.PROBLEMS_SHEET in grids:
+                edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
+            elif result.findings:
+                result.findings.append(Finding(out.name, "", "", "汇总工作簿中没有“问题清单”表，问题只列在屏幕上", "请用 starbook collect 新建汇总工作簿（-o 新文件名），它带有问题清单表", WARNING))
+            write_edits(src, target, edits, before_replace=before)
+        finally:
+            if tmp is not None and tmp.exists():
+                tmp.unlink()
+    return count
+
+
+def _rerate(grids: dict, scheme: Scheme, edits: list) -> tuple[list, list[Finding]]:
+    """--rerate: the collector's scheme and quotas over every collected organization (see rerate.py)."""
+    from .rerate import rerate_edits
+
+    return rerate_edits(grids, edits)
+
+
+def _new_rollup_bytes(scheme: Scheme) -> bytes:
+    from ..api import template_path
+    from ..build.package import add_custom_ui, custom_ui_of, vba_project_of
+    from ..build.workbook import BookSpec, build_workbook
+
+    source = template_path()
+    vba = customui = None
+    if source.exists():
+        vba, customui = vba_project_of(source), custom_ui_of(source)
+    buf = io.BytesIO()
+    spec = BookSpec(scheme, preset_title(scheme.preset_id), forms=0, year=datetime.now().year, vba=vba,
+                    extra=lambda wb: rollup.add_problems_sheet(wb, vba is not None))
+    build_workbook(buf, spec)
+    data = buf.getvalue()
+    return add_custom_ui(data, customui) if customui is not None else data
+
+
+def _temp_copy(target: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".starbook-new-", suffix=target.suffix, dir=target.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(name)
+
+
+def _content_types(data: bytes) -> bytes:
+    from ..api import _content_types as of
+
+    return of(data)
+
+
+__all__ = ["Collected", "ERROR", "collect", "read_all"]

@@ -1,0 +1,240 @@
+"""Collect (issue 9): a county gathers its townships' rated workbooks, verifies each, and
+writes one roll-up; real files made by `starbook new`, rated by `api.rate`, tampered
+with openpyxl the way cadres and mail programs do."""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from starbook import api
+from starbook.cli import main
+from starbook.fill import summary_rows
+from starbook.xlsx.read import read_grids
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def township(folder: Path, unit: str, n: int = 12, *, start: int = 0, scheme: str = "分类定级") -> Path:
+    """A rated committee workbook of `n` branches with typed 汇总表 rows, 发布单位 = unit."""
+    book = folder / f"{unit}.xlsm"
+    api.new(scheme, book, orgs=0)
+    columns = [e.column for e in api.resolve_scheme(scheme).evaluators]
+    rows = [{"党组织名称": f"{unit}第{i + 1}支部", "类别": "农村",
+             **{c: 70 + (i * (7 - k) + start + k) % 30 for k, c in enumerate(columns)}} for i in range(n)]
+    grids = read_grids(book)
+    edits = [summary_rows(grids["汇总表"], rows)]
+    edits += [_setting(grids["参数"], "发布单位", unit)]
+    api.write_edits(book, book, edits)
+    outcome = api.rate(book, user="测试")
+    assert outcome.ok, outcome.problems
+    return book
+
+
+def _setting(grid, key: str, value):
+    from starbook.edits import CellBlock
+    from starbook.grid import find_cell
+
+    r, c = find_cell(grid, key)
+    return CellBlock("参数", r + 1, c + 2, ((value,),))
+
+
+def rows_of(path: Path) -> tuple[list[str], list[dict]]:
+    ws = openpyxl.load_workbook(path, data_only=True)["汇总表"]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if "党组织名称" in r)
+    header = [v for v in rows[h]]
+    return header, [dict(zip(header, r)) for r in rows[h + 1:] if r[header.index("党组织名称")]]
+
+
+def problems_of(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path, data_only=True)["问题清单"]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(r)]
+
+
+def edit(path: Path, change) -> None:
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    change(wb)
+    wb.save(path)
+
+
+def cell_of(ws, name: str, title: str):
+    header = next(r for r in ws.iter_rows() if any(c.value == "党组织名称" for c in r))
+    col = next(c.column for c in header if c.value == title)
+    name_col = next(c.column for c in header if c.value == "党组织名称")
+    row = next(r for r in range(header[0].row + 1, ws.max_row + 1) if ws.cell(r, name_col).value == name)
+    return ws.cell(row, col)
+
+
+@pytest.fixture(scope="module")
+def clean_county(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("county")
+    for i, unit in enumerate(("张纪镇党委", "李集镇党委", "王庄镇党委")):
+        township(folder, unit, start=i * 3)
+    return folder
+
+
+def test_clean_townships_roll_up_with_reporter_and_source(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert "上报单位" in header and "来源文件" in header
+    assert len(rows) == 36
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "李集镇党委", "王庄镇党委"}
+    assert {r["来源文件"] for r in rows} == {"张纪镇党委.xlsm", "李集镇党委.xlsm", "王庄镇党委.xlsm"}
+    assert [r["序号"] for r in rows] == list(range(1, 37))
+    # inputs and the townships' own results are carried as they were decided
+    src = {r["党组织名称"]: r for r in rows_of(inbox / "李集镇党委.xlsm")[1]}
+    for r in rows:
+        if r["上报单位"] == "李集镇党委":
+            for title in ("党委评定得分", "综合得分", "等次", "星级", "审定机关"):
+                assert r[title] == src[r["党组织名称"]][title]
+    assert problems_of(out) == []
+
+
+def test_collecting_again_replaces_a_units_rows_and_keeps_the_countys_column(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+
+    def add_review(wb):
+        ws = wb["汇总表"]
+        header = next(r for r in ws.iter_rows() if any(c.value == "党组织名称" for c in r))
+        col = max(c.column for c in header if c.value) + 1
+        ws.cell(header[0].row, col, "县级复核意见")
+        cell_of(ws, "张纪镇党委第3支部", "党委评定得分").offset(0, col - cell_of(ws, "张纪镇党委第3支部", "党委评定得分").column).value = "同意"
+
+    edit(out, add_review)
+    # 张纪镇 reports again with one branch fewer
+    again = tmp_path / "again"
+    again.mkdir()
+    township(again, "张纪镇党委", n=11)
+    code, text = run(capsys, "collect", again, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert len(rows) == 35
+    zhang = [r for r in rows if r["上报单位"] == "张纪镇党委"]
+    assert len(zhang) == 11
+    assert next(r for r in zhang if r["党组织名称"] == "张纪镇党委第3支部")["县级复核意见"] == "同意"
+    assert len([r for r in rows if r["上报单位"] == "李集镇党委"]) == 12
+
+
+def test_hand_edited_star_is_named_by_organization_and_column(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "王庄镇党委.xlsm"
+    ws_name = "王庄镇党委第2支部"
+    before = rows_of(book)[1]
+    star = next(r for r in before if r["党组织名称"] == ws_name)["星级"]
+    forged = "五星级" if star != "五星级" else "三星级"
+    edit(book, lambda wb: setattr(cell_of(wb["汇总表"], ws_name, "星级"), "value", forged))
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1
+    assert "结果列被手工改动" in text
+    assert f"“{ws_name}”的星级为“{forged}”，按本工作簿的输入和参数重新计算应为“{star}”" in text
+    listed = problems_of(out)
+    assert any(p["文件"] == "王庄镇党委.xlsm" and p["工作表"] == "汇总表" and ws_name in p["问题"] and p["单元格"] for p in listed)
+    assert len(rows_of(out)[1]) == 36  # still written
+
+
+def test_input_edited_after_rating_is_stale(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    edit(inbox / "李集镇党委.xlsm", lambda wb: setattr(cell_of(wb["汇总表"], "李集镇党委第1支部", "自评得分"), "value", 99))
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "李集镇党委.xlsm" in text and "星级结果已过期" in text
+
+
+def test_param_difference_and_broken_quota_are_named(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "张纪镇党委.xlsm"
+    grids = read_grids(book)
+    api.write_edits(book, book, [_setting(grids["参数"], "五星级名额上限", 0.5)])
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "“五星级名额上限”为 50%，与汇总单位的 20% 不同" in text
+    # the book rated itself under its own 50% cap: it is consistent with its own 参数
+    assert "重新计算应为" not in text
+
+
+def test_broken_own_quota_is_found(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+
+    def five_everywhere(wb):
+        ws = wb["汇总表"]
+        for i in range(1, 13):
+            cell_of(ws, f"张纪镇党委第{i}支部", "星级").value = "五星级"
+
+    edit(inbox / "张纪镇党委.xlsm", five_everywhere)
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "五星级 12 个，超过本工作簿参数的名额上限" in text
+
+
+def test_same_organization_in_two_townships(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "李集镇党委.xlsm"
+    edit(book, lambda wb: setattr(cell_of(wb["汇总表"], "李集镇党委第4支部", "党组织名称"), "value", "张纪镇党委第4支部"))
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "党组织“张纪镇党委第4支部”同时出现在" in text
+
+
+def test_unusable_files_are_skipped_with_their_reasons(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    sub = inbox / "补报"
+    sub.mkdir()
+    (sub / "损坏.xlsm").write_bytes((inbox / "张纪镇党委.xlsm").read_bytes()[:5000])
+    (sub / "加密.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with zipfile.ZipFile(sub / "报告.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    township(sub, "其他方案镇", n=3, scheme="黔南机关星级")
+    shutil.copy(inbox / "王庄镇党委.xlsm", sub / "王庄镇党委（副本）.xlsm")
+    (inbox / "~$李集镇党委.xlsm").write_bytes(b"owner")
+    never = sub / "未定星镇.xlsm"
+    api.new("分类定级", never, orgs=0)
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1, text
+    assert "“损坏.xlsm”" in text and "已损坏" in text
+    assert "“加密.xlsx”" in text and "设置了打开密码" in text
+    assert "“报告.xlsx”" in text and "不是 Excel 工作簿" in text
+    assert "方案为“黔南机关星级”" in text
+    assert "同一个文件报送了两次" in text
+    assert "“李集镇党委.xlsm”" in text and "仍在 Excel" in text
+    assert "从未定星" in text
+    rows = rows_of(out)[1]
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "王庄镇党委"}
+    assert len(rows) == 24
+    files = {p["文件"] for p in problems_of(out)}
+    assert {"损坏.xlsm", "加密.xlsx", "报告.xlsx", "李集镇党委.xlsm"} <= files
+
+
+def test_nothing_usable_is_exit_2_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "a.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", tmp_path / "a.xlsx", "-o", out)
+    assert code == 2
+    assert "不是 Excel 工作簿" in text
+    assert not out.exists()
