@@ -238,3 +238,121 @@ def test_nothing_usable_is_exit_2_and_writes_nothing(tmp_path, capsys):
     assert code == 2
     assert "不是 Excel 工作簿" in text
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- two levels: branches → townships → county
+
+
+def _branch_fill(name: str, i: int, *, own: int | None = None):
+    from decimal import Decimal
+
+    from starbook.fill import FormFill, item_scores
+    from starbook.presets import preset
+
+    points = [it.points for d in preset("fenlei").dimensions for it in d.items]
+    return FormFill(name=name, category="农村", items={"自评": item_scores(points, Decimal(own or 80 + i))},
+                    votes={"党员群众测评": {"应参评人数": 40, "实际参评人数": 30, "好": 12 + i % 6, "较好": 10,
+                                            "一般": 8 - i % 6 - i % 3, "较差": i % 3}})
+
+
+def _committee_fill(name: str, i: int):
+    from decimal import Decimal
+
+    from starbook.fill import FormFill, item_scores
+    from starbook.presets import preset
+
+    points = [it.points for d in preset("fenlei").dimensions for it in d.items]
+    return FormFill(name=name, items={"党委评定": item_scores(points, Decimal(70 + (i * 7) % 29))})
+
+
+def fill_form(book: Path, sheet: str, fill) -> None:
+    from starbook.fill import form_edits
+
+    api.write_edits(book, book, form_edits(sheet, read_grids(book)[sheet], fill))
+
+
+@pytest.fixture(scope="module")
+def blank_books(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("blanks")
+    api.new("分类定级", folder / "branch.xlsm", orgs=1)
+    api.new("分类定级", folder / "township.xlsm", orgs=12)
+    return {"branch": folder / "branch.xlsm", "township": folder / "township.xlsm"}
+
+
+def branches(folder: Path, unit: str, blank: Path, n: int = 12) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i in range(n):
+        name = f"{unit}第{i + 1}支部"
+        book = folder / f"{name}.xlsm"
+        shutil.copy(blank, book)
+        fill_form(book, "量化评分表1", _branch_fill(name, i))
+        names.append(name)
+    return names
+
+
+def test_township_collects_its_branches_into_forms(blank_books, tmp_path, capsys):
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=3)
+    town = tmp_path / "张纪镇党委.xlsm"
+    shutil.copy(blank_books["township"], town)
+    # the township typed 第2支部's form before: one 自评 item differently
+    fill_form(town, "量化评分表1", _branch_fill(names[1], 1, own=90))
+    before = read_grids(town)["量化评分表1"]
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1, text
+    assert "“张纪镇第2支部”的自评第" in text and "未覆盖" in text
+    assert read_grids(town)["量化评分表1"] == before  # never overwritten
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    grids = read_grids(town)
+    scheme = preset("fenlei")
+    filled = {form_inputs(s, g, scheme).name: form_inputs(s, g, scheme).values for s, g in grids.items() if s.startswith("量化评分表")}
+    branch = read_grids(tmp_path / "mail" / f"{names[0]}.xlsm")["量化评分表1"]
+    assert filled[names[0]] == form_inputs("量化评分表1", branch, scheme).values
+    assert set(names) <= set(filled)
+    assert any(p["文件"] == f"{names[1]}.xlsm" and p["工作表"] == "量化评分表1" for p in problems_of(town))
+
+
+def test_no_blank_form_left_is_refused_with_the_way_to_add_one(blank_books, tmp_path, capsys):
+    branches(tmp_path / "mail", "李集镇", blank_books["branch"], n=2)
+    town = tmp_path / "李集镇党委.xlsm"
+    api.new("分类定级", town, orgs=1)
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1
+    assert "没有空白评分表可用" in text and "新增评分表" in text
+
+
+def test_county_of_three_townships_of_twelve_branches_two_levels_up(blank_books, tmp_path, capsys):
+    county = tmp_path / "县委组织部收件箱"
+    county.mkdir()
+    for unit in ("张纪镇", "李集镇", "王庄镇"):
+        names = branches(tmp_path / unit / "支部来件", unit, blank_books["branch"])
+        town = county / f"{unit}党委.xlsm"
+        shutil.copy(blank_books["township"], town)
+        code, text = run(capsys, "collect", tmp_path / unit / "支部来件", "-o", town)
+        assert code == 0, text
+        grids = read_grids(town)
+        from starbook.collect.township import form_inputs
+        from starbook.presets import preset
+
+        sheet_of = {form_inputs(s, g, preset("fenlei")).name: s for s, g in grids.items() if s.startswith("量化评分表")}
+        edits = []
+        from starbook.fill import form_edits
+
+        for i, name in enumerate(names):
+            edits += form_edits(sheet_of[name], grids[sheet_of[name]], _committee_fill(name, i))
+        edits.append(_setting(grids["参数"], "发布单位", f"{unit}党委"))
+        api.write_edits(town, town, edits)
+        outcome = api.rate(town, user="测试")
+        assert outcome.ok, outcome.problems
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", county, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert len(rows) == 36
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "李集镇党委", "王庄镇党委"}
+    town_rows = {r["党组织名称"]: r for r in rows_of(county / "王庄镇党委.xlsm")[1]}
+    for r in rows:
+        if r["上报单位"] == "王庄镇党委":
+            assert (r["综合得分"], r["星级"]) == (town_rows[r["党组织名称"]]["综合得分"], town_rows[r["党组织名称"]]["星级"])

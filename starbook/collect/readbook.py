@@ -37,7 +37,7 @@ class Book:
     titles: list[str] = field(default_factory=list)  # the 汇总表's titles, in its order
     rows: list[dict[str, Value]] = field(default_factory=list)  # the 汇总表's organizations, by title
     cells: list[dict[str, str]] = field(default_factory=list)  # per row: title → cell address in its file
-    forms: list[tuple[str, list]] = field(default_factory=list)  # a branch's filled forms: (sheet, grid)
+    forms: list = field(default_factory=list)  # a branch's filled forms: township.FormInputs
     findings: list[Finding] = field(default_factory=list)
     rated: bool = False
 
@@ -76,7 +76,9 @@ def _read(book: Book) -> None:
     filled = [s for s in F.form_sheets(list(grids)) if _filled(grids[s])]
     book.kind = classify.level(grids[P.SHEET], log_rows, len(filled))
     if book.kind == classify.BRANCH:
-        book.forms = [(s, grids[s]) for s in filled]
+        from .township import form_inputs
+
+        book.forms = [form_inputs(s, grids[s], scheme) for s in filled]
         return
     book.rated = log_rows > 0
     if LOG_SHEET not in grids:

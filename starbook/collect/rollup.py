@@ -18,6 +18,8 @@ from .readbook import Book
 
 REPORTER, SOURCE_FILE = "上报单位", "来源文件"
 PROBLEMS_SHEET = "问题清单"
+COLUMNS_SHOWN = COLUMNS
+WIDTHS = (28, 12, 10, 60, 50)
 
 
 def _header(grid: Grid) -> tuple[int, list[str]]:
@@ -128,6 +130,6 @@ def add_problems_sheet(wb, vba: bool) -> None:
         ws.set_vba_name("SheetCollect1")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
     ws.write_row(0, 0, COLUMNS, head)
-    for c, width in enumerate((28, 12, 10, 60, 50)):
+    for c, width in enumerate(WIDTHS):
         ws.set_column(c, c, width, wb.add_format({"text_wrap": True, "valign": "top"}))
     ws.freeze_panes(1, 0)

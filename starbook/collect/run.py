@@ -97,9 +97,6 @@ def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rer
     result.books = usable
     if not usable or ours is None:
         return result
-    if any(b.kind == classify.BRANCH for b in usable) and target_grids is None:
-        result.findings.append(Finding("", "", "", "支部工作簿只能汇总进乡镇（党委）自己的工作簿，本次未汇总支部工作簿",
-                                       "请用 -o 指定乡镇党委已有的星级评定工作簿"))
     result.organizations = _write(out, target_grids, ours, committees, usable, result, rerate)
     result.written = True
     return result
@@ -147,46 +144,50 @@ def _collector_scheme(grids: dict | None, name: str | None, books: Sequence[Book
 
 
 def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book], usable: list[Book], result: Collected, rerate: bool) -> int:
-    from ..api import write_edits
+    """Patch `out` (or a new roll-up made from the template) with the collect's edits, atomically.
 
+    An existing `out` is guarded like `rate`: locked, refused when open in Excel,
+    replaced only if its bytes are still those read.
+    """
+    from ..api import write_edits
+    from .addsheet import with_sheet
+    from .township import branch_edits, forms_needed
+
+    branch = [b for b in usable if b.kind == classify.BRANCH]
     target = writable_target(out, output=grids is None)
     with workbook_lock(target):
         if grids is None:
-            data = _new_rollup_bytes(scheme)
+            data = _new_rollup_bytes(scheme, forms_needed(branch))
             refuse_wrong_suffix(out, _content_types(data))
-            tmp = _temp_copy(target, data)
-            src = tmp
             before = lambda: refuse_if_open(out)  # noqa: E731
         else:
             data = read_package(out)
             unchanged = unchanged_since_read(out, fingerprint(data))
-            src, tmp = out, None
 
             def before() -> None:
                 unchanged()
                 refuse_if_open(out)
 
+        grids = read_grids(out, lambda n: True, data=data)
+        edits, count = rollup.summary_edits(grids[S.SHEET], scheme, committees) if committees else ([], 0)
+        if branch:
+            more, found = branch_edits(grids, scheme, branch)
+            edits += more
+            result.findings += found
+        if rerate:
+            more, found = _rerate(grids, scheme, edits)
+            edits += more
+            result.findings += found
+        if rollup.PROBLEMS_SHEET not in grids and result.findings:
+            data = with_sheet(data, rollup.PROBLEMS_SHEET, rollup.COLUMNS_SHOWN, rollup.WIDTHS)
+            grids[rollup.PROBLEMS_SHEET] = [list(rollup.COLUMNS_SHOWN)]
+        if rollup.PROBLEMS_SHEET in grids:
+            edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
+        tmp = _temp_copy(target, data)
         try:
-            grids = read_grids(src, lambda n: True, data=data)
-            edits, count = rollup.summary_edits(grids[S.SHEET], scheme, committees)
-            from .township import branch_edits
-
-            branch = [b for b in usable if b.kind == classify.BRANCH]
-            if branch and tmp is None:
-                more, found = branch_edits(grids, scheme, branch)
-                edits += more
-                result.findings += found
-            if rerate:
-                more, found = _rerate(grids, scheme, edits)
-                edits += more
-                result.findings += found
-            if rollup.PROBLEMS_SHEET in grids:
-                edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
-            elif result.findings:
-                result.findings.append(Finding(out.name, "", "", "汇总工作簿中没有“问题清单”表，问题只列在屏幕上", "请用 starbook collect 新建汇总工作簿（-o 新文件名），它带有问题清单表", WARNING))
-            write_edits(src, target, edits, before_replace=before)
+            write_edits(tmp, target, edits, before_replace=before)
         finally:
-            if tmp is not None and tmp.exists():
+            if tmp.exists():
                 tmp.unlink()
     return count
 
@@ -198,17 +199,17 @@ def _rerate(grids: dict, scheme: Scheme, edits: list) -> tuple[list, list[Findin
     return rerate_edits(grids, edits)
 
 
-def _new_rollup_bytes(scheme: Scheme) -> bytes:
+def _new_rollup_bytes(scheme: Scheme, forms: int = 0) -> bytes:
     from ..api import template_path
     from ..build.package import add_custom_ui, custom_ui_of, vba_project_of
-    from ..build.workbook import BookSpec, build_workbook
+    from ..build.workbook import MAX_FORMS, BookSpec, build_workbook
 
     source = template_path()
     vba = customui = None
     if source.exists():
         vba, customui = vba_project_of(source), custom_ui_of(source)
     buf = io.BytesIO()
-    spec = BookSpec(scheme, preset_title(scheme.preset_id), forms=0, year=datetime.now().year, vba=vba,
+    spec = BookSpec(scheme, preset_title(scheme.preset_id), forms=min(forms, MAX_FORMS), year=datetime.now().year, vba=vba,
                     extra=lambda wb: rollup.add_problems_sheet(wb, vba is not None))
     build_workbook(buf, spec)
     data = buf.getvalue()
