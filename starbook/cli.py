@@ -288,6 +288,13 @@ def collect(inputs: tuple[Path, ...], output: Path, scheme: str | None, rerate: 
     if not result.written:
         click.echo(f"没有可以汇总的工作簿（共发现 {len(result.findings)} 处问题），未写入 {output}。", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if rerate:
+        click.echo(f"已按汇总工作簿的方案和名额统一重新定星，{len(result.changes)} 个党组织的星级与其党委的决定不同：" if result.changes else "已按汇总工作簿的方案和名额统一重新定星，星级与各党委的决定一致。")
+        if result.changes:
+            rows = [["上报单位", "党组织", "党委决定", "重新定星"], *map(list, result.changes[:MAX_LISTED])]
+            click.echo(table(rows))
+            if len(result.changes) > MAX_LISTED:
+                click.echo(f"……另有 {len(result.changes) - MAX_LISTED} 个，见汇总表“调整说明”列")
     units = sorted({b.unit for b in result.books})
     click.echo(f"已汇总 {len(result.books)} 个工作簿（上报单位 {len(units)} 个），汇总表共 {result.organizations} 个党组织，写入 {output}")
     if result.flagged:

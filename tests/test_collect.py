@@ -356,3 +356,29 @@ def test_county_of_three_townships_of_twelve_branches_two_levels_up(blank_books,
     for r in rows:
         if r["上报单位"] == "王庄镇党委":
             assert (r["综合得分"], r["星级"]) == (town_rows[r["党组织名称"]]["综合得分"], town_rows[r["党组织名称"]]["星级"])
+
+
+def test_rerate_applies_the_collectors_scheme_and_quotas_across_all(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    kept = tmp_path / "kept.xlsm"
+    assert run(capsys, "collect", inbox, "-o", kept)[0] == 0
+    out = tmp_path / "rerated.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out, "--rerate")
+    assert code == 0, text
+    assert "统一重新定星" in text
+    # the same rows rated by `starbook rate` on the kept roll-up give the same results
+    shutil.copy(kept, tmp_path / "rated.xlsm")
+    assert api.rate(tmp_path / "rated.xlsm", user="测试").ok
+    expected = {r["党组织名称"]: r for r in rows_of(tmp_path / "rated.xlsm")[1]}
+    got = rows_of(out)[1]
+    for r in got:
+        for title in ("综合得分", "等次", "星级", "调整说明", "上报单位", "来源文件"):
+            assert r[title] == expected[r["党组织名称"]][title], (r["党组织名称"], title)
+    decided = {r["党组织名称"]: r["星级"] for r in rows_of(kept)[1]}
+    changed = [r["党组织名称"] for r in got if r["星级"] != decided[r["党组织名称"]]]
+    assert changed, "the data should make the county-wide quota differ from the townships'"
+    for name in changed:
+        assert name in text
+    log = openpyxl.load_workbook(out, data_only=True)["定星记录"]
+    assert sum(1 for r in log.iter_rows(min_row=4, values_only=True) if r[0]) == 1

@@ -94,13 +94,13 @@ def _plain(value: Value) -> Value:
     return value
 
 
-def summary_edits(grid: Grid, scheme: Scheme, books: Sequence[Book]) -> tuple[list[Edit], int]:
-    """The 汇总表's edits and the number of organizations it then holds."""
+def summary_edits(grid: Grid, scheme: Scheme, books: Sequence[Book]) -> tuple[list[Edit], int, tuple]:
+    """The 汇总表's edits, the number of organizations it then holds, and its layout (header row, titles, rows)."""
     hr, titles, rows, edits = rollup_rows(grid, scheme, books)
     edits.append(ClearRows(S.SHEET, hr + 2))
     if rows:
         edits.append(CellBlock(S.SHEET, hr + 2, 1, tuple(map(tuple, rows))))
-    return edits, len(rows)
+    return edits, len(rows), (hr, titles, rows)
 
 
 def problem_edits(grid: Grid, findings: Sequence[Finding]) -> list[Edit]:

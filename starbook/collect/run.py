@@ -35,6 +35,7 @@ class Collected:
     books: list[Book] = field(default_factory=list)  # the usable ones, in order
     organizations: int = 0
     written: bool = False
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)  # --rerate: (上报单位, 党组织, decided, re-rated)
 
     @property
     def flagged(self) -> bool:
@@ -169,13 +170,15 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
                 refuse_if_open(out)
 
         grids = read_grids(out, lambda n: True, data=data)
-        edits, count = rollup.summary_edits(grids[S.SHEET], scheme, committees) if committees else ([], 0)
+        edits, count, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees) if committees else ([], 0, None)
         if branch:
             more, found = branch_edits(grids, scheme, branch)
             edits += more
             result.findings += found
-        if rerate:
-            more, found = _rerate(grids, scheme, edits)
+        if rerate and laid is not None:
+            from .rerate import rerate_edits
+
+            more, found, result.changes = rerate_edits(grids, scheme, *laid, out.name)
             edits += more
             result.findings += found
         if rollup.PROBLEMS_SHEET not in grids and result.findings:
@@ -190,13 +193,6 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
             if tmp.exists():
                 tmp.unlink()
     return count
-
-
-def _rerate(grids: dict, scheme: Scheme, edits: list) -> tuple[list, list[Finding]]:
-    """--rerate: the collector's scheme and quotas over every collected organization (see rerate.py)."""
-    from .rerate import rerate_edits
-
-    return rerate_edits(grids, edits)
 
 
 def _new_rollup_bytes(scheme: Scheme, forms: int = 0) -> bytes:
