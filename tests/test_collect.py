@@ -382,3 +382,43 @@ def test_rerate_applies_the_collectors_scheme_and_quotas_across_all(clean_county
         assert name in text
     log = openpyxl.load_workbook(out, data_only=True)["定星记录"]
     assert sum(1 for r in log.iter_rows(min_row=4, values_only=True) if r[0]) == 1
+
+
+def test_reports_count_per_unit_list_per_approving_body_and_gather_rectification(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    rows = rows_of(out)[1]
+    wb = openpyxl.load_workbook(out, data_only=True)
+    stats = [list(r) for r in wb["定星统计"].iter_rows(values_only=True)]
+    at = next(i for i, r in enumerate(stats) if r[0] == "各上报单位星级分布")
+    header = stats[at + 1]
+    per_unit = {r[0]: dict(zip(header, r)) for r in stats[at + 2: at + 6]}
+    for unit in ("张纪镇党委", "李集镇党委", "王庄镇党委"):
+        mine = [r for r in rows if r["上报单位"] == unit]
+        assert per_unit[unit]["合计"] == len(mine)
+        for star in ("五星级", "四星级", "三星级"):
+            assert per_unit[unit][star] == sum(r["星级"] == star for r in mine)
+    assert per_unit["合计"]["合计"] == 36
+    overall = {r[0]: r[1] for r in stats[:at] if r[0] in ("五星级", "四星级", "合计") and isinstance(r[1], int)}
+    assert overall["五星级"] == sum(r["星级"] == "五星级" for r in rows)
+    # 审定名单: one list per approving body, every organization with a body once, signature lines
+    lines = [list(r) for r in wb["审定名单"].iter_rows(values_only=True)]
+    titles = [r[0] for r in lines if isinstance(r[0], str) and r[0].startswith("报")]
+    bodies = {r["审定机关"] for r in rows if r["审定机关"]}
+    assert len(titles) == len(bodies)
+    listed = [r[2] for r in lines if isinstance(r[0], int)]
+    assert sorted(listed) == sorted(r["党组织名称"] for r in rows if r["审定机关"])
+    assert sum(r[0] == "审核人（签字）：" for r in lines) == len(bodies)
+    # 整改名单: the townships' own lists, with their 上报单位
+    rect = [list(r) for r in wb["整改名单"].iter_rows(values_only=True)]
+    h = next(i for i, r in enumerate(rect) if "党组织名称" in r)
+    got = sorted((r[rect[h].index("上报单位")], r[rect[h].index("党组织名称")]) for r in rect[h + 1:] if r[1])
+    want = []
+    for unit in ("张纪镇党委", "李集镇党委", "王庄镇党委"):
+        ws = openpyxl.load_workbook(inbox / f"{unit}.xlsm", data_only=True)["整改名单"]
+        rr = list(ws.iter_rows(values_only=True))
+        hh = next(i for i, r in enumerate(rr) if "党组织名称" in r)
+        want += [(unit, r[1]) for r in rr[hh + 1:] if r[1]]
+    assert got == sorted(want) and want

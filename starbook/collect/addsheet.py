@@ -22,11 +22,14 @@ WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml
 def _sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
     cells = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{escape(t)}</t></is></c>' for i, t in enumerate(header))
+    ref = f"A1:{chr(64 + len(header))}1" if len(header) > 1 else "A1"
+    row = f'<row r="1">{cells}</row>' if cells else ""
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<dimension ref="A1:{chr(64 + len(header))}1"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData><row r="1">{cells}</row></sheetData>'
+            f'<dimension ref="{ref}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}'
+            f'<sheetData>{row}</sheetData>'
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>').encode("utf-8")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..grid import Grid, Value, cell_at, is_blank, text
 from ..problems import BookError
-from ..ratebook import LOG_SHEET, rate_book
+from ..ratebook import LOG_SHEET, RECTIFY_SHEET, rate_book
 from ..scheme import Scheme
 from ..sheets import forms as F
 from ..sheets import params as P
@@ -40,6 +40,7 @@ class Book:
     forms: list = field(default_factory=list)  # a branch's filled forms: township.FormInputs
     findings: list[Finding] = field(default_factory=list)
     rated: bool = False
+    rectify: list[dict[str, Value]] = field(default_factory=list)  # its 整改名单 rows, by title
 
 
 def read_book(path: str) -> Book:
@@ -88,6 +89,7 @@ def _read(book: Book) -> None:
         return
     grid = grids[S.SHEET]
     _rows(book, grid, scheme)
+    book.rectify = _rectify_rows(grids.get(RECTIFY_SHEET), book.unit)
     found, inputs_current = verify.digests(book.name, grid, scheme, log)
     book.findings += found
     outcome = rate_book(grids, with_edits=False, merges=merges)
@@ -117,3 +119,19 @@ def _rows(book: Book, grid: Grid, scheme: Scheme) -> None:
     for row in summary.rows:
         book.rows.append({t: cell_at(grid, row.row, summary.columns[t]) for t in titles})
         book.cells.append({t: cell_name(row.row, summary.columns[t]) for t in titles})
+
+
+def _rectify_rows(grid: Grid | None, unit: str) -> list[dict[str, Value]]:
+    from ..grid import find_header
+
+    found = find_header(grid or [], S.S_NAME, "列入原因", max_rows=20)
+    if found is None:
+        return []
+    hr, cols = found
+    out = []
+    for r in range(hr + 1, len(grid)):
+        if not is_blank(cell_at(grid, r, cols[S.S_NAME])):
+            row = {t: cell_at(grid, r, c) for t, c in cols.items()}
+            row["上报单位"] = unit
+            out.append(row)
+    return out

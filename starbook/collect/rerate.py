@@ -23,8 +23,8 @@ from .findings import WARNING, Finding
 
 
 def rerate_edits(grids: Mapping[str, Grid], scheme: Scheme, hr: int, titles: Sequence[str], rows: Sequence[Sequence[Value]],
-                 out_name: str) -> tuple[list[Edit], list[Finding], list[tuple[str, str, str, str]]]:
-    """(edits, findings, [(上报单位, 党组织名称, decided star, re-rated star)])."""
+                 out_name: str) -> tuple[list[Edit], list[Finding], list[tuple[str, str, str, str]], list[dict] | None]:
+    """(edits, findings, [(上报单位, 党组织名称, decided star, re-rated star)], the re-rated rows for the reports)."""
     summary = [list(r) for r in grids[S.SHEET][:hr]] + [list(titles)] + [list(r) for r in rows]
     book = {name: g for name, g in grids.items() if not F.is_form(name)}
     book[S.SHEET] = summary
@@ -33,7 +33,7 @@ def rerate_edits(grids: Mapping[str, Grid], scheme: Scheme, hr: int, titles: Seq
         found = [Finding(out_name, p.sheet, p.cell, p.message, p.fix, p.severity) for p in outcome.problems]
         found.append(Finding(out_name, S.SHEET, "", "汇总后的党组织不能统一重新定星（见上面各条），本次未重新定星，保留各党委的定星结果",
                              "请改正上面的问题（如同名党组织）后再用 --rerate 汇总"))
-        return [], found, []
+        return [], found, [], None
     col = {t: c for c, t in enumerate(titles)}
     decided = {(text(r[col["上报单位"]]), text(r[col[S.S_NAME]])): text(r[col[S.O_STAR]]) if S.O_STAR in col else "" for r in rows}
     names, stars = outcome.rating.column("name"), outcome.rating.column("star")
@@ -44,4 +44,8 @@ def rerate_edits(grids: Mapping[str, Grid], scheme: Scheme, hr: int, titles: Seq
         if before and before != star:
             changes.append((unit, name, before, star))
     found = [Finding(out_name, p.sheet, p.cell, p.message, p.fix, p.severity) for p in outcome.problems if p.severity == WARNING]
-    return outcome.edits, found, changes
+    of = outcome.rating.column
+    report = [{"上报单位": u, S.S_NAME: n, S.S_KIND: r[col[S.S_KIND]] if S.S_KIND in col else None, S.O_FINAL: f, S.O_GRADE: g,
+               S.O_STAR: s, S.O_BODY: b}
+              for u, r, n, f, g, s, b in zip(units, rows, names, of("final"), of("grade"), stars, of("approving"))]
+    return outcome.edits, found, changes, report

@@ -19,7 +19,7 @@ from ..sheets import params as P
 from ..sheets import summary as S
 from ..xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
 from ..xlsx.read import read_grids, read_package
-from . import classify, rollup, verify
+from . import classify, reports, rollup, verify
 from .discover import discover
 from .findings import ERROR, WARNING, Finding
 from .readbook import UNUSABLE, Book, read_book
@@ -175,12 +175,15 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
             more, found = branch_edits(grids, scheme, branch)
             edits += more
             result.findings += found
+        rerated = None
         if rerate and laid is not None:
             from .rerate import rerate_edits
 
-            more, found, result.changes = rerate_edits(grids, scheme, *laid, out.name)
-            edits += more
+            more, found, result.changes, rerated = rerate_edits(grids, scheme, *laid, out.name)
+            edits += [e for e in more if e.sheet != reports.STATS_SHEET]
             result.findings += found
+        if laid is not None:
+            data = _report_edits(data, grids, scheme, laid, committees, rerated, edits)
         if rollup.PROBLEMS_SHEET not in grids and result.findings:
             data = with_sheet(data, rollup.PROBLEMS_SHEET, rollup.COLUMNS_SHOWN, rollup.WIDTHS)
             grids[rollup.PROBLEMS_SHEET] = [list(rollup.COLUMNS_SHOWN)]
@@ -193,6 +196,22 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
             if tmp.exists():
                 tmp.unlink()
     return count
+
+
+def _report_edits(data: bytes, grids: dict, scheme: Scheme, laid: tuple, committees: Sequence[Book], rerated: list | None, edits: list) -> bytes:
+    """定星统计, 审定名单 and (unless re-rated, when 定星 wrote its own) 整改名单; returns the package, with 审定名单 added if missing."""
+    from .addsheet import with_sheet
+
+    hr, titles, rows = laid
+    df = reports.frame(rerated if rerated is not None else [dict(zip(titles, r)) for r in rows])
+    edits += reports.stats_edits(grids.get(reports.STATS_SHEET), df, scheme)
+    if reports.APPROVAL_SHEET not in grids:
+        data = with_sheet(data, reports.APPROVAL_SHEET, (), reports.APPROVAL_WIDTHS)
+        grids[reports.APPROVAL_SHEET] = [[]]
+    edits += reports.approval_edits(grids[reports.APPROVAL_SHEET], df, scheme)
+    if rerated is None:
+        edits += reports.rectify_edits(grids.get(reports.RECTIFY_SHEET), [r for b in committees for r in b.rectify])
+    return data
 
 
 def _new_rollup_bytes(scheme: Scheme, forms: int = 0) -> bytes:
