@@ -314,10 +314,45 @@ def test_township_collects_its_branches_into_forms(blank_books, tmp_path, capsys
     assert any(p["文件"] == f"{names[1]}.xlsm" and p["工作表"] == "量化评分表1" for p in problems_of(town))
 
 
-def test_no_blank_form_left_is_refused_with_the_way_to_add_one(blank_books, tmp_path, capsys):
-    branches(tmp_path / "mail", "李集镇", blank_books["branch"], n=2)
+def test_new_organizations_get_new_forms_copied_blank(blank_books, tmp_path, capsys):
+    names = branches(tmp_path / "mail", "李集镇", blank_books["branch"], n=3)
     town = tmp_path / "李集镇党委.xlsm"
     api.new("分类定级", town, orgs=1)
+    fill_form(town, "量化评分表1", _branch_fill("镇机关党支部", 5))  # the township's own, already typed
+    fill_form(town, "量化评分表1", _committee_fill("镇机关党支部", 5))
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 0, text
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    grids = read_grids(town)
+    scheme = preset("fenlei")
+    forms = {s: form_inputs(s, g, scheme) for s, g in grids.items() if s.startswith("量化评分表")}
+    assert sorted(forms) == ["量化评分表1", "量化评分表2", "量化评分表3", "量化评分表4"]
+    assert forms["量化评分表1"].name == "镇机关党支部"
+    by_name = {f.name: f for f in forms.values()}
+    for name in names:
+        branch = read_grids(tmp_path / "mail" / f"{name}.xlsm")["量化评分表1"]
+        # the copy of the township's typed form keeps nothing of it: exactly the branch's inputs
+        assert by_name[name].values == form_inputs("量化评分表1", branch, scheme).values
+    # the township then types its own scores and rates: the new forms are real forms
+    edits = []
+    from starbook.fill import form_edits
+
+    for i, name in enumerate(names):
+        sheet = next(s for s, f in forms.items() if f.name == name)
+        edits += form_edits(sheet, grids[sheet], _committee_fill(name, i))
+    api.write_edits(town, town, edits)
+    outcome = api.rate(town, user="测试")
+    assert outcome.ok, outcome.problems
+    assert sorted(outcome.names) == sorted([*names, "镇机关党支部"])
+    assert openpyxl.load_workbook(town, keep_vba=True).sheetnames[-3:] == ["量化评分表2", "量化评分表3", "量化评分表4"]
+
+
+def test_a_book_without_any_form_refuses_with_the_way_to_add_one(blank_books, tmp_path, capsys):
+    branches(tmp_path / "mail", "王庄镇", blank_books["branch"], n=1)
+    town = tmp_path / "王庄镇党委.xlsm"
+    api.new("分类定级", town, orgs=0)
     code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
     assert code == 1
     assert "没有空白评分表可用" in text and "新增评分表" in text

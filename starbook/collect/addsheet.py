@@ -34,31 +34,67 @@ def _sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
 
 
 def with_sheet(data: bytes, name: str, header: Sequence[str], widths: Sequence[float] = ()) -> bytes:
-    """The package `data` with a sheet `name` appended after the others."""
+    """The package `data` with a sheet `name` (a header row) appended after the others."""
+    return add_sheets(data, [(name, _sheet_xml(header, widths))])
+
+
+class CannotCopy(Exception):
+    """The sheet refers to other parts (comments, drawings): a plain copy would break them."""
+
+
+def with_copies(data: bytes, source: str, names: Sequence[str]) -> bytes:
+    """The package with sheets `names` appended, each a copy of sheet `source` (for 新增评分表).
+
+    The copy drops the source's VBA code name (Excel gives each sheet its own).
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as zin:
-        if name in sheet_parts(zin):
+        part = sheet_parts(zin)[source]
+        folder, base = part.rsplit("/", 1)
+        if f"{folder}/_rels/{base}.rels" in zin.namelist():
+            raise CannotCopy(source)
+        xml = zin.read(part)
+    xml = re.sub(rb'(<sheetPr\b[^>]*?)\s+codeName="[^"]*"', rb"\1", xml, count=1)
+    xml = re.sub(rb'(<sheetView\b[^>]*?)\s+tabSelected="1"', rb"\1", xml, count=1)
+    return add_sheets(data, [(n, xml) for n in names])
+
+
+def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
+    """The package `data` with each (name, worksheet XML) appended after the existing sheets."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        existing = sheet_parts(zin)
+        sheets = [(n, x) for n, x in sheets if n not in existing]
+        if not sheets:
             return data
         names = set(zin.namelist())
-        n = 1
-        while f"xl/worksheets/sheet{n}.xml" in names:
-            n += 1
-        part = f"xl/worksheets/sheet{n}.xml"
         book = zin.read("xl/workbook.xml").decode("utf-8")
         rels = zin.read("xl/_rels/workbook.xml.rels").decode("utf-8")
         types = zin.read("[Content_Types].xml").decode("utf-8")
-        ids = {int(m) for m in re.findall(r'Id="rId(\d+)"', rels)}
-        rid = f"rId{max(ids, default=0) + 1}"
-        sheet_ids = [int(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bsheetId="(\d+)"', book)]
-        sheet_id = max(sheet_ids, default=0) + 1
+        rid = max((int(m) for m in re.findall(r'Id="rId(\d+)"', rels)), default=0)
+        sheet_id = max((int(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bsheetId="(\d+)"', book)), default=0)
         prefix = re.search(r"<(\w+:)?sheets\b", book).group(1) or ""
-        book = re.sub(rf"</{prefix}sheets>", f'<{prefix}sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{sheet_id}" r:id="{rid}"/></{prefix}sheets>', book, count=1)
-        rels = rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{WORKSHEET_TYPE}" Target="worksheets/sheet{n}.xml"/></Relationships>')
-        types = types.replace("</Types>", f'<Override PartName="/{part}" ContentType="{WORKSHEET_CONTENT}"/></Types>')
+        n = 1
+        added_sheets, added_rels, added_types, parts = [], [], [], []
+        for name, xml in sheets:
+            while f"xl/worksheets/sheet{n}.xml" in names:
+                n += 1
+            part = f"xl/worksheets/sheet{n}.xml"
+            names.add(part)
+            rid += 1
+            sheet_id += 1
+            added_sheets.append(f'<{prefix}sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{sheet_id}" r:id="rId{rid}"/>')
+            added_rels.append(f'<Relationship Id="rId{rid}" Type="{WORKSHEET_TYPE}" Target="worksheets/sheet{n}.xml"/>')
+            added_types.append(f'<Override PartName="/{part}" ContentType="{WORKSHEET_CONTENT}"/>')
+            parts.append((part, xml))
+        book = book.replace(f"</{prefix}sheets>", "".join(added_sheets) + f"</{prefix}sheets>", 1)
+        rels = rels.replace("</Relationships>", "".join(added_rels) + "</Relationships>", 1)
+        types = types.replace("</Types>", "".join(added_types) + "</Types>", 1)
         changed = {"xl/workbook.xml": book.encode("utf-8"), "xl/_rels/workbook.xml.rels": rels.encode("utf-8"),
                    "[Content_Types].xml": types.encode("utf-8")}
         out = io.BytesIO()
+        stamp = zin.infolist()[0].date_time
         with zipfile.ZipFile(out, "w") as zout:
             for info in zin.infolist():
                 zout.writestr(info, changed.get(info.filename, zin.read(info.filename)), compress_type=info.compress_type)
-            zout.writestr(zipfile.ZipInfo(part, date_time=zin.infolist()[0].date_time), _sheet_xml(header, widths), compress_type=zipfile.ZIP_DEFLATED)
+            for part, xml in parts:
+                zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()

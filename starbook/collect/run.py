@@ -152,13 +152,14 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
     """
     from ..api import write_edits
     from .addsheet import with_sheet
-    from .township import branch_edits, forms_needed
+    from .addsheet import CannotCopy, with_copies
+    from .township import blanked, branch_edits, new_form_names
 
     branch = [b for b in usable if b.kind == classify.BRANCH]
     target = writable_target(out, output=grids is None)
     with workbook_lock(target):
         if grids is None:
-            data = _new_rollup_bytes(scheme, forms_needed(branch))
+            data = _new_rollup_bytes(scheme, 1 if branch else 0)
             refuse_wrong_suffix(out, _content_types(data))
             before = lambda: refuse_if_open(out)  # noqa: E731
         else:
@@ -172,6 +173,15 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
         grids = read_grids(out, lambda n: True, data=data)
         edits, count, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees) if committees else ([], 0, None)
         if branch:
+            source, names = new_form_names(grids, scheme, branch)
+            if names:
+                try:
+                    data = with_copies(data, source, names)
+                except CannotCopy:
+                    names = []
+                for name in names:
+                    more, grids[name] = blanked(name, grids[source], scheme)
+                    edits += more
             more, found = branch_edits(grids, scheme, branch)
             edits += more
             result.findings += found

@@ -5,8 +5,8 @@ typed scores) are found by their titles, in the branch's form and in the
 township's form of the same 党组织名称, so a form laid out differently still
 matches. A township cell that is blank receives the branch's value; one that
 already holds another value is a conflict, listed and never overwritten. A new
-organization takes a blank form of the township's workbook: the file patcher
-cannot add sheets, so without one it is refused with the way to add one.
+organization takes a blank form of the township's workbook, or a new form
+copied from the workbook's last form with its inputs cleared (as 新增评分表 does).
 """
 from __future__ import annotations
 
@@ -128,5 +128,37 @@ def _has_inputs(grid: Grid, scheme: Scheme) -> bool:
     return any(not _unset(k, cell_at(grid, r, c)) for k, (r, c) in slots(grid, scheme).items())
 
 
-def forms_needed(books: Sequence[Book]) -> int:
-    return sum(len(b.forms) for b in books)
+def new_form_names(grids: Mapping[str, Grid], scheme: Scheme, books: Sequence[Book]) -> tuple[str | None, list[str]]:
+    """(the form to copy, the names of the new forms) so that every new organization has a form."""
+    forms = F.form_sheets(list(grids))
+    if not forms:
+        return None, []
+    named, blank = set(), 0
+    for sheet in forms:
+        pos = form_cells(grids[sheet]).header.get(F.F_NAME)
+        name = text(cell_at(grids[sheet], *pos)) if pos else ""
+        if name:
+            named.add(name)
+        elif pos is not None and not _has_inputs(grids[sheet], scheme):
+            blank += 1
+    new = {f.name for b in books for f in b.forms if f.name and f.name not in named}
+    count = max(0, len(new) - blank)
+    numbers = [int(s[len(F.PREFIX):]) for s in forms if s[len(F.PREFIX):].isdigit()]
+    start = max(numbers, default=len(forms)) + 1
+    return forms[-1], [f"{F.PREFIX}{start + i}" for i in range(count)]
+
+
+def blanked(sheet: str, grid: Grid, scheme: Scheme) -> tuple[list[Edit], list[list[Value]]]:
+    """A copy of `grid` as a new blank form `sheet`: the edits that clear it, and the grid they leave."""
+    from ..fill import blank_form_edits
+
+    direct = [e.name for e in scheme.evaluators if e.method == METHOD_DIRECT]
+    edits = blank_form_edits(sheet, grid, direct)
+    out = [list(r) for r in grid]
+    for e in edits:
+        for i, line in enumerate(e.values):
+            for j, v in enumerate(line):
+                r, c = e.row - 1 + i, e.col - 1 + j
+                if r < len(out) and c < len(out[r]):
+                    out[r][c] = v
+    return edits, out
