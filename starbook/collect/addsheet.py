@@ -19,7 +19,7 @@ WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 
-def _sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
+def sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
     cells = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{escape(t)}</t></is></c>' for i, t in enumerate(header))
     ref = f"A1:{chr(64 + len(header))}1" if len(header) > 1 else "A1"
@@ -35,11 +35,21 @@ def _sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
 
 def with_sheet(data: bytes, name: str, header: Sequence[str], widths: Sequence[float] = ()) -> bytes:
     """The package `data` with a sheet `name` (a header row) appended after the others."""
-    return add_sheets(data, [(name, _sheet_xml(header, widths))])
+    return add_sheets(data, [(name, sheet_xml(header, widths))])
 
 
 class CannotCopy(Exception):
     """The sheet refers to other parts (comments, drawings): a plain copy would break them."""
+
+
+def copyable(data: bytes, source: str) -> bool:
+    """Whether sheet `source` stands alone (no relationships), so a byte copy of it is a whole sheet."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        part = sheet_parts(zin).get(source)
+        if part is None:
+            return False
+        folder, base = part.rsplit("/", 1)
+        return f"{folder}/_rels/{base}.rels" not in zin.namelist()
 
 
 def with_copies(data: bytes, source: str, names: Sequence[str]) -> bytes:

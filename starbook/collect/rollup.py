@@ -104,22 +104,37 @@ def summary_edits(grid: Grid, scheme: Scheme, books: Sequence[Book]) -> tuple[li
 
 
 def problem_edits(grid: Grid, findings: Sequence[Finding]) -> list[Edit]:
-    """问题清单 rewritten with this collect's findings (its header found by title)."""
+    """问题清单 rewritten with this collect's findings, each value under its title.
+
+    A 问题清单 left by 定星/校验 (序号, 工作表, 单元格, 问题, 改法, 类型) gets the
+    titles it lacks (文件) on the right of its header.
+    """
     found = find_header(grid, "问题", "改法", max_rows=10)
     if found is None:
         return []
     hr, cols = found
-    edits: list[Edit] = [ClearRows(PROBLEMS_SHEET, hr + 2)]
-    placed = [cols.get("工作表" if t == "工作表" else t) for t in COLUMNS]
-    if findings and all(c is not None for c in placed):
-        left, right = min(placed), max(placed)
-        block = []
-        for f in findings:
-            line: list[Value] = [None] * (right - left + 1)
-            for c, v in zip(placed, f.row()):
-                line[c - left] = v
-            block.append(tuple(line))
-        edits.append(CellBlock(PROBLEMS_SHEET, hr + 2, left + 1, tuple(block)))
+    edits: list[Edit] = []
+    width = max(cols.values()) + 1
+    for title in COLUMNS:
+        if title not in cols:
+            edits.append(CellBlock(PROBLEMS_SHEET, hr + 1, width + 1, ((title,),)))
+            cols[title] = width
+            width += 1
+    edits.append(ClearRows(PROBLEMS_SHEET, hr + 2))
+    values = {t: i for i, t in enumerate(COLUMNS)}
+    extra = {"序号": lambda i, f: i, "类型": lambda i, f: f.severity}
+    block = []
+    for i, f in enumerate(findings, 1):
+        line: list[Value] = [None] * width
+        row = f.row()
+        for t, c in cols.items():
+            if t in values:
+                line[c] = row[values[t]]
+            elif t in extra:
+                line[c] = extra[t](i, f)
+        block.append(tuple(line))
+    if block:
+        edits.append(CellBlock(PROBLEMS_SHEET, hr + 2, 1, tuple(block)))
     return edits
 
 

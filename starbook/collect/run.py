@@ -38,6 +38,14 @@ class Collected:
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)  # --rerate: (上报单位, 党组织, decided, re-rated)
 
     @property
+    def committees(self) -> list[Book]:
+        return [b for b in self.books if b.kind == classify.COMMITTEE and b.rows]
+
+    @property
+    def branches(self) -> list[Book]:
+        return [b for b in self.books if b.kind == classify.BRANCH]
+
+    @property
     def flagged(self) -> bool:
         return bool(self.findings)
 
@@ -62,17 +70,15 @@ def read_all(paths: Sequence[Path], progress: Progress | None = None, workers: i
             pool.shutdown(cancel_futures=True)
 
 
-def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rerate: bool = False,
-            progress: Progress | None = None, workers: int | None = None) -> Collected:
-    """Gather the inputs into `out` (made from the template when it does not exist yet)."""
-    out = Path(out)
-    result = Collected(out)
-    found = discover(inputs, exclude=out)
+def gather(inputs: Iterable[Path], exclude: Path | None, target_grids: dict | None, scheme: str | None,
+           progress: Progress | None = None, workers: int | None = None) -> tuple[Collected, Scheme | None]:
+    """Find, read and verify every input; the cross-file checks against the collector's scheme."""
+    result = Collected(Path(exclude) if exclude is not None else Path())
+    found = discover(inputs, exclude=exclude)
     result.findings += found.findings
     books: list[Book] = []
     seen: dict[str, str] = {}
     for book in read_all(found.files, progress, workers):
-        book.forms = book.forms if book.kind == classify.BRANCH else []
         result.findings += book.findings
         if book.kind == UNUSABLE:
             continue
@@ -81,9 +87,7 @@ def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rer
             continue
         seen[book.digest] = book.name
         books.append(book)
-    target_grids = _target_grids(out)
     ours = _collector_scheme(target_grids, scheme, books)
-    usable: list[Book] = []
     for book in books:
         if ours is not None and book.scheme is not None and book.scheme.preset_id != ours.preset_id:
             result.findings.append(Finding(book.name, "参数", "", f"方案为“{book.scheme.preset}”，与汇总工作簿的“{ours.preset}”不同，未汇总",
@@ -92,15 +96,67 @@ def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rer
         if ours is not None and book.scheme is not None:
             result.findings += verify.param_differences(book.name, book.params, book.scheme, ours)
         book.params = []
-        usable.append(book)
-    committees = [b for b in usable if b.kind == classify.COMMITTEE and b.rows]
-    result.findings += _duplicates(committees)
-    result.books = usable
-    if not usable or ours is None:
+        result.books.append(book)
+    result.findings += _duplicates(result.committees)
+    return result, ours
+
+
+def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rerate: bool = False,
+            progress: Progress | None = None, workers: int | None = None) -> Collected:
+    """Gather the inputs into `out` (made from the template when it does not exist yet)."""
+    out = Path(out)
+    result, ours = gather(inputs, out, _target_grids(out), scheme, progress, workers)
+    if not result.books or ours is None:
         return result
-    result.organizations = _write(out, target_grids, ours, committees, usable, result, rerate)
+    result.organizations = _write(out, ours, result, rerate)
     result.written = True
     return result
+
+
+@dataclass
+class Plan:
+    """What a collect changes in the collecting workbook: sheets to add, forms to copy, then edits."""
+
+    edits: list = field(default_factory=list)
+    new_sheets: list[tuple[str, tuple[str, ...], tuple[float, ...]]] = field(default_factory=list)  # (name, header, widths)
+    copies: list[str] = field(default_factory=list)  # new forms, copies of `source`
+    source: str | None = None
+
+
+def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name: str, can_copy: Callable[[str], bool]) -> Plan:
+    """Every change, from the collecting workbook's grids (updated in place for the sheets it adds)."""
+    from .township import blanked, branch_edits, new_form_names
+
+    done = Plan()
+    committees, branch = result.committees, result.branches
+    laid = None
+    if committees:
+        done.edits, result.organizations, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees)
+    if branch:
+        source, names = new_form_names(grids, scheme, branch)
+        if names and can_copy(source):
+            done.source, done.copies = source, names
+            for name in names:
+                more, grids[name] = blanked(name, grids[source], scheme)
+                done.edits += more
+        more, found = branch_edits(grids, scheme, branch)
+        done.edits += more
+        result.findings += found
+    rerated = None
+    if rerate and laid is not None:
+        from .rerate import rerate_edits
+
+        more, found, result.changes, rerated = rerate_edits(grids, scheme, *laid, out_name)
+        done.edits += [e for e in more if e.sheet != reports.STATS_SHEET]
+        result.findings += found
+    if laid is not None:
+        _report_edits(done, grids, scheme, laid, committees, rerated)
+    if rollup.PROBLEMS_SHEET not in grids and result.findings:
+        done.new_sheets.append((rollup.PROBLEMS_SHEET, rollup.COLUMNS_SHOWN, rollup.WIDTHS))
+        grids[rollup.PROBLEMS_SHEET] = [list(rollup.COLUMNS_SHOWN)]
+    if rollup.PROBLEMS_SHEET in grids:
+        done.edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
+    return done
 
 
 def _duplicates(books: Sequence[Book]) -> list[Finding]:
@@ -124,8 +180,7 @@ def _duplicates(books: Sequence[Book]) -> list[Finding]:
 def _target_grids(out: Path) -> dict | None:
     if not out.exists():
         return None
-    wanted = {P.SHEET, S.SHEET, rollup.PROBLEMS_SHEET}
-    return read_grids(out, lambda n: n in wanted or n.startswith("量化评分表") or n in ("定星记录", "整改名单", "定星统计", "公示"))
+    return read_grids(out, lambda n: n == P.SHEET)
 
 
 def _collector_scheme(grids: dict | None, name: str | None, books: Sequence[Book]) -> Scheme | None:
@@ -144,22 +199,20 @@ def _collector_scheme(grids: dict | None, name: str | None, books: Sequence[Book
     return find_preset(counts.most_common(1)[0][0])
 
 
-def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book], usable: list[Book], result: Collected, rerate: bool) -> int:
+def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool) -> int:
     """Patch `out` (or a new roll-up made from the template) with the collect's edits, atomically.
 
     An existing `out` is guarded like `rate`: locked, refused when open in Excel,
     replaced only if its bytes are still those read.
     """
     from ..api import write_edits
-    from .addsheet import with_sheet
-    from .addsheet import CannotCopy, with_copies
-    from .township import blanked, branch_edits, new_form_names
+    from .addsheet import add_sheets, copyable, sheet_xml, with_copies
 
-    branch = [b for b in usable if b.kind == classify.BRANCH]
-    target = writable_target(out, output=grids is None)
+    new = not out.exists()
+    target = writable_target(out, output=new)
     with workbook_lock(target):
-        if grids is None:
-            data = _new_rollup_bytes(scheme, 1 if branch else 0)
+        if new:
+            data = _new_rollup_bytes(scheme, 1 if result.branches else 0)
             refuse_wrong_suffix(out, _content_types(data))
             before = lambda: refuse_if_open(out)  # noqa: E731
         else:
@@ -171,57 +224,31 @@ def _write(out: Path, grids: dict | None, scheme: Scheme, committees: list[Book]
                 refuse_if_open(out)
 
         grids = read_grids(out, lambda n: True, data=data)
-        edits, count, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees) if committees else ([], 0, None)
-        if branch:
-            source, names = new_form_names(grids, scheme, branch)
-            if names:
-                try:
-                    data = with_copies(data, source, names)
-                except CannotCopy:
-                    names = []
-                for name in names:
-                    more, grids[name] = blanked(name, grids[source], scheme)
-                    edits += more
-            more, found = branch_edits(grids, scheme, branch)
-            edits += more
-            result.findings += found
-        rerated = None
-        if rerate and laid is not None:
-            from .rerate import rerate_edits
-
-            more, found, result.changes, rerated = rerate_edits(grids, scheme, *laid, out.name)
-            edits += [e for e in more if e.sheet != reports.STATS_SHEET]
-            result.findings += found
-        if laid is not None:
-            data = _report_edits(data, grids, scheme, laid, committees, rerated, edits)
-        if rollup.PROBLEMS_SHEET not in grids and result.findings:
-            data = with_sheet(data, rollup.PROBLEMS_SHEET, rollup.COLUMNS_SHOWN, rollup.WIDTHS)
-            grids[rollup.PROBLEMS_SHEET] = [list(rollup.COLUMNS_SHOWN)]
-        if rollup.PROBLEMS_SHEET in grids:
-            edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
+        done = plan(grids, scheme, result, rerate, out.name, lambda sheet: copyable(data, sheet))
+        if done.copies:
+            data = with_copies(data, done.source, done.copies)
+        if done.new_sheets:
+            data = add_sheets(data, [(name, sheet_xml(header, widths)) for name, header, widths in done.new_sheets])
         tmp = _temp_copy(target, data)
         try:
-            write_edits(tmp, target, edits, before_replace=before)
+            write_edits(tmp, target, done.edits, before_replace=before)
         finally:
             if tmp.exists():
                 tmp.unlink()
-    return count
+    return result.organizations
 
 
-def _report_edits(data: bytes, grids: dict, scheme: Scheme, laid: tuple, committees: Sequence[Book], rerated: list | None, edits: list) -> bytes:
-    """定星统计, 审定名单 and (unless re-rated, when 定星 wrote its own) 整改名单; returns the package, with 审定名单 added if missing."""
-    from .addsheet import with_sheet
-
+def _report_edits(done: Plan, grids: dict, scheme: Scheme, laid: tuple, committees: Sequence[Book], rerated: list | None) -> None:
+    """定星统计, 审定名单 (added when missing) and, unless re-rated (定星 then wrote its own), 整改名单."""
     hr, titles, rows = laid
     df = reports.frame(rerated if rerated is not None else [dict(zip(titles, r)) for r in rows])
-    edits += reports.stats_edits(grids.get(reports.STATS_SHEET), df, scheme)
+    done.edits += reports.stats_edits(grids.get(reports.STATS_SHEET), df, scheme)
     if reports.APPROVAL_SHEET not in grids:
-        data = with_sheet(data, reports.APPROVAL_SHEET, (), reports.APPROVAL_WIDTHS)
+        done.new_sheets.append((reports.APPROVAL_SHEET, (), reports.APPROVAL_WIDTHS))
         grids[reports.APPROVAL_SHEET] = [[]]
-    edits += reports.approval_edits(grids[reports.APPROVAL_SHEET], df, scheme)
+    done.edits += reports.approval_edits(grids[reports.APPROVAL_SHEET], df, scheme)
     if rerated is None:
-        edits += reports.rectify_edits(grids.get(reports.RECTIFY_SHEET), [r for b in committees for r in b.rectify])
-    return data
+        done.edits += reports.rectify_edits(grids.get(reports.RECTIFY_SHEET), [r for b in committees for r in b.rectify])
 
 
 def _new_rollup_bytes(scheme: Scheme, forms: int = 0) -> bytes:
