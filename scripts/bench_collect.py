@@ -43,7 +43,7 @@ import json, os, resource, sys, time
 t = time.perf_counter()
 import python_calamine
 from pathlib import Path
-SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示")
+SHEETS = ("参数", "汇总表", "定星记录", "整改名单")
 cells = 0
 for p in sorted(Path(sys.argv[1]).rglob("*.xls*")):
     wb = python_calamine.CalamineWorkbook.from_path(str(p))
@@ -155,7 +155,7 @@ def main() -> int:
         "目标：`starbook collect` 汇总 1,000 个支部工作簿、100 个乡镇工作簿（各 30 个党组织），用时不超过 python-calamine "
         "在同一次运行中裸读取同样文件的同样工作表的 2 倍；内存不随文件数增长。",
         f"每项在新的 Python 进程中运行，裸读取与 collect 交替进行（各 {args.repeat} 次）。裸读取在一个进程中逐个读取"
-        "（参数、汇总表、定星记录、整改名单、定星统计、公示和各评分表），不做任何检查；collect 包括导入 starbook、"
+        "（参数、汇总表、定星记录、整改名单和各评分表：collect 读取的全部工作表），不做任何检查；collect 包括导入 starbook、"
         f"查找文件、用进程池（{os.cpu_count()} 核）读取并核对每个文件（摘要、重新定星、名额、参数差异）、写汇总表或评分表、"
         "问题清单、定星统计、审定名单和原子替换。支部工作簿汇总进新建的工作簿：每个支部一张新评分表。"
         "内存为主进程与单个工作进程峰值常驻内存（ru_maxrss）中较大者：每个文件在工作进程中读完即丢弃，只把行的值送回主进程。",

@@ -16,13 +16,17 @@ from ..scheme import Scheme
 from ..sheets import forms as F
 from ..sheets import params as P
 from ..sheets import summary as S
-from ..shell import wanted
 from ..xlsx.guard import fingerprint
 from ..xlsx.read import read_grids, read_package
 from . import classify, verify
 from .findings import Finding
 
 UNUSABLE = "unusable"
+SHEETS = (P.SHEET, S.SHEET, LOG_SHEET, RECTIFY_SHEET)  # and the forms: all a collect reads of a file
+
+
+def wanted(name: str) -> bool:
+    return name in SHEETS or F.is_form(name)
 
 
 @dataclass
@@ -36,7 +40,7 @@ class Book:
     params: list = field(default_factory=list)  # the 参数 grid, to name differences by cell
     titles: list[str] = field(default_factory=list)  # the 汇总表's titles, in its order
     rows: list[dict[str, Value]] = field(default_factory=list)  # the 汇总表's organizations, by title
-    cells: list[dict[str, str]] = field(default_factory=list)  # per row: title → cell address in its file
+    cells: list[dict[str, str]] = field(default_factory=list)  # per row: {党组织名称: its cell address in the file}
     forms: list = field(default_factory=list)  # a branch's filled forms: township.FormInputs
     findings: list[Finding] = field(default_factory=list)
     rated: bool = False
@@ -67,11 +71,6 @@ def _read(book: Book) -> None:
         if needed not in grids:
             raise BookError(f"“{book.name}”不是星级评定工作簿（没有“{needed}”工作表）", "请只把星级评定工作簿放进汇总文件夹")
     book.params = grids[P.SHEET]
-    scheme, problems = P.parse_params(grids[P.SHEET])
-    if scheme is None:
-        book.findings += [Finding.of(book.name, p) for p in problems]
-        raise BookError(f"“{book.name}”的参数表有误，无法核对", "请上报单位改正参数表后重新定星")
-    book.scheme = scheme
     book.unit = classify.reporting_unit(grids[P.SHEET], path)
     log_rows, log = verify.last_log(grids.get(LOG_SHEET))
     filled = [s for s in F.form_sheets(list(grids)) if _filled(grids[s])]
@@ -79,25 +78,39 @@ def _read(book: Book) -> None:
     if book.kind == classify.BRANCH:
         from .township import form_inputs
 
-        book.forms = [form_inputs(s, grids[s], scheme) for s in filled]
+        book.scheme = _scheme(book, grids)
+        book.forms = [form_inputs(s, grids[s], book.scheme) for s in filled]
         return
     book.rated = log_rows > 0
     if LOG_SHEET not in grids:
         book.findings.append(verify.no_log(book.name))
     elif not book.rated:
+        book.scheme = _scheme(book, grids)
         book.findings.append(verify.never_rated(book.name))
         return
+    outcome = rate_book(grids, with_edits=False, merges=merges)  # parses 参数 once for all the checks
+    book.scheme = scheme = outcome.scheme or _scheme(book, grids)
     grid = grids[S.SHEET]
-    _rows(book, grid, scheme)
+    summary, _ = S.parse_summary(grid, scheme)
+    if summary is None:
+        raise BookError(f"“{book.name}”的汇总表找不到表头", "请上报单位使用模板生成的工作簿")
+    _rows(book, grid, summary)
     book.rectify = _rectify_rows(grids.get(RECTIFY_SHEET), book.unit)
     found, inputs_current = verify.digests(book.name, grid, scheme, log)
     book.findings += found
-    outcome = rate_book(grids, with_edits=False, merges=merges)
     if not outcome.ok:
         book.findings += [Finding.of(book.name, p) for p in outcome.problems if p.severity == "错误"]
     elif inputs_current:
-        book.findings += verify.rerated(book.name, grid, outcome, scheme)
-    book.findings += verify.quotas(book.name, grid, scheme)
+        book.findings += verify.rerated(book.name, grid, outcome, summary)
+    book.findings += verify.quotas(book.name, grid, scheme, summary)
+
+
+def _scheme(book: Book, grids) -> Scheme:
+    scheme, problems = P.parse_params(grids[P.SHEET])
+    if scheme is None:
+        book.findings += [Finding.of(book.name, p) for p in problems]
+        raise BookError(f"“{book.name}”的参数表有误，无法核对", "请上报单位改正参数表后重新定星")
+    return scheme
 
 
 def _filled(grid: Grid) -> bool:
@@ -108,17 +121,14 @@ def _filled(grid: Grid) -> bool:
     return False
 
 
-def _rows(book: Book, grid: Grid, scheme: Scheme) -> None:
-    summary, _ = S.parse_summary(grid, scheme)
-    if summary is None:
-        raise BookError(f"“{book.name}”的汇总表找不到表头", "请上报单位使用模板生成的工作簿")
+def _rows(book: Book, grid: Grid, summary: S.Summary) -> None:
     from ..grid import cell_name
 
     titles = sorted(summary.columns, key=summary.columns.get)
     book.titles = titles
     for row in summary.rows:
         book.rows.append({t: cell_at(grid, row.row, summary.columns[t]) for t in titles})
-        book.cells.append({t: cell_name(row.row, summary.columns[t]) for t in titles})
+        book.cells.append({S.S_NAME: cell_name(row.row, summary.columns[S.S_NAME])})
 
 
 def _rectify_rows(grid: Grid | None, unit: str) -> list[dict[str, Value]]:

@@ -63,12 +63,9 @@ def _expected(outcome: Outcome) -> dict[str, dict[str, str]]:
     return out
 
 
-def rerated(file: str, grid: Grid, outcome: Outcome, scheme: Scheme) -> list[Finding]:
+def rerated(file: str, grid: Grid, outcome: Outcome, summary: S.Summary) -> list[Finding]:
     """Each result cell that differs from what the book's own inputs and 参数 give."""
     if outcome.rating is None:
-        return []
-    summary, _ = S.parse_summary(grid, scheme)
-    if summary is None:
         return []
     expected = _expected(outcome)
     found: list[Finding] = []
@@ -89,10 +86,9 @@ def rerated(file: str, grid: Grid, outcome: Outcome, scheme: Scheme) -> list[Fin
     return found
 
 
-def quotas(file: str, grid: Grid, scheme: Scheme) -> list[Finding]:
+def quotas(file: str, grid: Grid, scheme: Scheme, summary: S.Summary) -> list[Finding]:
     """The book's own 五星 cap and bottom-grade floor, counted on the stars and grades it reports."""
-    summary, _ = S.parse_summary(grid, scheme)
-    if summary is None or not summary.rows:
+    if not summary.rows:
         return []
     stars = [text(cell_at(grid, r.row, summary.columns[S.O_STAR])) for r in summary.rows] if S.O_STAR in summary.columns else []
     grades = [text(cell_at(grid, r.row, summary.columns[S.O_GRADE])) for r in summary.rows] if S.O_GRADE in summary.columns else []
