@@ -457,3 +457,35 @@ def test_reports_count_per_unit_list_per_approving_body_and_gather_rectification
         hh = next(i for i, r in enumerate(rr) if "党组织名称" in r)
         want += [(unit, r[1]) for r in rr[hh + 1:] if r[1]]
     assert got == sorted(want) and want
+
+
+# ---------------------------------------------------------------- the ribbon's 汇总下级
+
+
+def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county, tmp_path, capsys):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    blank = tmp_path / "blank.xlsm"
+    api.new("分类定级", blank, orgs=0)
+    by_cli, live = tmp_path / "cli.xlsm", tmp_path / "live.xlsm"
+    shutil.copy(blank, by_cli)
+    shutil.copy(blank, live)
+    assert run(capsys, "collect", inbox, "-o", by_cli)[0] == 0
+    book = xw.Book(json=payload(live))
+    folder_hex = str(inbox).encode("utf-16-be").hex()  # as the VBA passes it
+    result = excel.collect(book=book, folder_hex=folder_hex)
+    assert result is not None and result.written
+    actions = book.json()["actions"]
+    funcs = [a["func"] for a in actions]
+    assert "addSheet" in funcs  # 审定名单
+    names = len(payload(live)["sheets"])
+    kept = [a for a in actions if (a.get("sheet_position") or 0) < names]
+    apply_actions(live, None, kept)
+    assert read_grids(live)["汇总表"] == read_grids(by_cli)["汇总表"]
+    assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
+    alert = next(a for a in actions if a["func"] == "alert")
+    assert "汇总完成：3 个工作簿，汇总表共 36 个党组织" in alert["args"][0]
