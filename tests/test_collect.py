@@ -489,3 +489,14 @@ def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county,
     assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
     alert = next(a for a in actions if a["func"] == "alert")
     assert "汇总完成：3 个工作簿，汇总表共 36 个党组织" in alert["args"][0]
+
+
+def test_a_local_veto_is_named_as_a_table_difference(example, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book = inbox / "张纪镇党委.xlsm"
+    shutil.copy(example, book)
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "county.xlsm", "--scheme", "分类定级")
+    assert code == 1
+    assert "“否决事项”表与汇总单位的不同：多出“未完成镇党委部署的重点任务”" in text

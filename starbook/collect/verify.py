@@ -146,9 +146,38 @@ def param_differences(file: str, params: Grid, theirs: Scheme, ours: Scheme) -> 
         elif f.name in tables:
             title = tables[f.name][0]
             pos = find_cell(params, title)
-            found.append(Finding(file, "参数", cell_name(*pos) if pos else "", f"“{title}”表与汇总单位的不同",
+            detail = _table_diff(a, b)
+            found.append(Finding(file, "参数", cell_name(*pos) if pos else "", f"“{title}”表与汇总单位的不同" + (f"：{detail}" if detail else ""),
                                  "请逐行核对该表；如须统一，请上报单位改回后重新定星"))
     return found
+
+
+def _table_diff(theirs: Sequence[object], ours: Sequence[object]) -> str:
+    """Which rows of a 参数 table differ, by their first column (name, star, label)."""
+
+    def key(row: object) -> str:
+        for attr in ("name", "label", "star"):
+            if hasattr(row, attr):
+                return str(getattr(row, attr))
+        return str(row[0]) if isinstance(row, tuple) and row else str(row)
+
+    a = {}
+    for row in theirs:
+        a.setdefault(key(row), []).append(row)
+    b = {}
+    for row in ours:
+        b.setdefault(key(row), []).append(row)
+    parts = []
+    extra = [k for k in a if k not in b]
+    missing = [k for k in b if k not in a]
+    changed = [k for k in a if k in b and a[k] != b[k]]
+    if extra:
+        parts.append("多出" + "、".join(f"“{k}”" for k in extra))
+    if missing:
+        parts.append("缺少" + "、".join(f"“{k}”" for k in missing))
+    if changed:
+        parts.append("、".join(f"“{k}”" for k in changed) + "的设定不同")
+    return "；".join(parts)
 
 
 def _shown(value: object) -> str:
