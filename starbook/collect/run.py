@@ -125,7 +125,7 @@ class Plan:
 
 def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name: str, can_copy: Callable[[str], bool]) -> Plan:
     """Every change, from the collecting workbook's grids (updated in place for the sheets it adds)."""
-    from .township import blanked, branch_edits, new_form_names
+    from .township import Forms, branch_edits, new_form_names
 
     done = Plan()
     committees, branch = result.committees, result.branches
@@ -133,13 +133,12 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
     if committees:
         done.edits, result.organizations, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees)
     if branch:
-        source, names = new_form_names(grids, scheme, branch)
+        forms = Forms(grids, scheme)
+        source, names = new_form_names(forms, branch)
         if names and can_copy(source):
             done.source, done.copies = source, names
-            for name in names:
-                more, grids[name] = blanked(name, grids[source], scheme)
-                done.edits += more
-        more, found = branch_edits(grids, scheme, branch)
+            done.edits += forms.add_copies(source, names)
+        more, found = branch_edits(forms, branch)
         done.edits += more
         result.findings += found
     rerated = None

@@ -83,38 +83,70 @@ def _unset(key: Key, value: Value) -> bool:
     return is_blank(value) or (key[0] == "veto" and text(value) == F.NO)
 
 
-def branch_edits(grids: Mapping[str, Grid], scheme: Scheme, books: Sequence[Book]) -> tuple[list[Edit], list[Finding]]:
+class Forms:
+    """The township's forms as a collect sees them: each one's input cells found once.
+
+    New forms copied from one source share its layout, so they share its cells
+    and start blank: they are added without reading them again.
+    """
+
+    def __init__(self, grids: Mapping[str, Grid], scheme: Scheme) -> None:
+        self.grids = grids
+        self.scheme = scheme
+        self.cells: dict[str, dict[Key, tuple[int, int]]] = {}
+        self.fresh: set[str] = set()
+        self.by_name: dict[str, str] = {}
+        self.blank: list[str] = []
+        for sheet in F.form_sheets(list(grids)):
+            places = self.cells[sheet] = slots(grids[sheet], scheme)
+            pos = places.get(("header", F.F_NAME))
+            name = text(cell_at(grids[sheet], *pos)) if pos else ""
+            if name:
+                self.by_name.setdefault(name, sheet)
+            elif pos is not None and not any(not _unset(k, cell_at(grids[sheet], r, c)) for k, (r, c) in places.items()):
+                self.blank.append(sheet)
+
+    def add_copies(self, source: str, names: Sequence[str]) -> list[Edit]:
+        """New blank forms copied from `source`: the edits that clear each copy's inputs."""
+        from dataclasses import replace
+
+        from ..fill import blank_form_edits
+
+        direct = [e.name for e in self.scheme.evaluators if e.method == METHOD_DIRECT]
+        clear = blank_form_edits(source, self.grids[source], direct)
+        edits: list[Edit] = []
+        for name in names:
+            self.cells[name] = self.cells[source]
+            self.fresh.add(name)
+            self.blank.append(name)
+            edits += [replace(e, sheet=name) for e in clear]
+        return edits
+
+    def value(self, sheet: str, r: int, c: int) -> Value:
+        return None if sheet in self.fresh else cell_at(self.grids[sheet], r, c)
+
+
+def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[Finding]]:
     """The township's form edits for every branch form, and the conflicts and refusals."""
-    forms = F.form_sheets(list(grids))
-    by_name: dict[str, str] = {}
-    blank: list[str] = []
-    for sheet in forms:
-        cells = form_cells(grids[sheet])
-        pos = cells.header.get(F.F_NAME)
-        name = text(cell_at(grids[sheet], *pos)) if pos else ""
-        if name:
-            by_name.setdefault(name, sheet)
-        elif pos is not None and not _has_inputs(grids[sheet], scheme):
-            blank.append(sheet)
     edits: list[Edit] = []
     findings: list[Finding] = []
     for book in books:
         for form in book.forms:
             name = form.name
-            target = by_name.get(name)
+            target = forms.by_name.get(name)
             if target is None:
-                if not blank:
+                if not forms.blank:
                     findings.append(Finding(book.name, form.sheet, form.name_cell,
                                             f"乡镇工作簿中没有“{name}”的评分表，也没有空白评分表可用，未汇总这张表",
                                             "请在乡镇工作簿中点击“星级评定”选项卡的“新增评分表”（每个新党组织一张），保存后重新汇总"))
                     continue
-                target = by_name[name] = blank.pop(0)
-            mine = slots(grids[target], scheme)
+                target = forms.by_name[name] = forms.blank.pop(0)
+            mine = forms.cells[target]
             for key, value in form.values.items():
                 if key not in mine:
                     continue
                 tr, tc = mine[key]
-                have = cell_at(grids[target], tr, tc)
+                have = forms.value(target, tr, tc)
                 if _unset(key, have):
                     edits.append(CellBlock(target, tr + 1, tc + 1, ((value,),)))
                 elif canonical(have) != canonical(value):
@@ -124,41 +156,13 @@ def branch_edits(grids: Mapping[str, Grid], scheme: Scheme, books: Sequence[Book
     return edits, findings
 
 
-def _has_inputs(grid: Grid, scheme: Scheme) -> bool:
-    return any(not _unset(k, cell_at(grid, r, c)) for k, (r, c) in slots(grid, scheme).items())
-
-
-def new_form_names(grids: Mapping[str, Grid], scheme: Scheme, books: Sequence[Book]) -> tuple[str | None, list[str]]:
+def new_form_names(forms: Forms, books: Sequence[Book]) -> tuple[str | None, list[str]]:
     """(the form to copy, the names of the new forms) so that every new organization has a form."""
-    forms = F.form_sheets(list(grids))
-    if not forms:
+    sheets = list(forms.cells)
+    if not sheets:
         return None, []
-    named, blank = set(), 0
-    for sheet in forms:
-        pos = form_cells(grids[sheet]).header.get(F.F_NAME)
-        name = text(cell_at(grids[sheet], *pos)) if pos else ""
-        if name:
-            named.add(name)
-        elif pos is not None and not _has_inputs(grids[sheet], scheme):
-            blank += 1
-    new = {f.name for b in books for f in b.forms if f.name and f.name not in named}
-    count = max(0, len(new) - blank)
-    numbers = [int(s[len(F.PREFIX):]) for s in forms if s[len(F.PREFIX):].isdigit()]
-    start = max(numbers, default=len(forms)) + 1
-    return forms[-1], [f"{F.PREFIX}{start + i}" for i in range(count)]
-
-
-def blanked(sheet: str, grid: Grid, scheme: Scheme) -> tuple[list[Edit], list[list[Value]]]:
-    """A copy of `grid` as a new blank form `sheet`: the edits that clear it, and the grid they leave."""
-    from ..fill import blank_form_edits
-
-    direct = [e.name for e in scheme.evaluators if e.method == METHOD_DIRECT]
-    edits = blank_form_edits(sheet, grid, direct)
-    out = [list(r) for r in grid]
-    for e in edits:
-        for i, line in enumerate(e.values):
-            for j, v in enumerate(line):
-                r, c = e.row - 1 + i, e.col - 1 + j
-                if r < len(out) and c < len(out[r]):
-                    out[r][c] = v
-    return edits, out
+    new = {f.name for b in books for f in b.forms if f.name and f.name not in forms.by_name}
+    count = max(0, len(new) - len(forms.blank))
+    numbers = [int(s[len(F.PREFIX):]) for s in sheets if s[len(F.PREFIX):].isdigit()]
+    start = max(numbers, default=len(sheets)) + 1
+    return sheets[-1], [f"{F.PREFIX}{start + i}" for i in range(count)]
