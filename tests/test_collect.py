@@ -500,3 +500,36 @@ def test_a_local_veto_is_named_as_a_table_difference(example, tmp_path, capsys):
     code, text = run(capsys, "collect", inbox, "-o", tmp_path / "county.xlsm", "--scheme", "分类定级")
     assert code == 1
     assert "“否决事项”表与汇总单位的不同：多出“未完成镇党委部署的重点任务”" in text
+
+
+def test_libreoffice_opens_added_forms_and_sheets_with_working_formulas(blank_books, tmp_path, capsys):
+    """Sheets added to the package (copied forms, 问题清单) are whole sheets to a real office suite."""
+    import lo_uno
+    from conftest import lo_required
+
+    lo_required()
+    names = branches(tmp_path / "mail", "周庄镇", blank_books["branch"], n=2)
+    town = tmp_path / "周庄镇党委.xlsm"
+    api.new("分类定级", town, orgs=1)
+    fill_form(town, "量化评分表1", _branch_fill(names[0], 0, own=91))  # a conflict: 问题清单 is added
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1 and "未覆盖" in text
+    rows = lo_uno.recalculated_values(town, "量化评分表2")
+    assert any(names[1] in [str(v) for v in r] for r in rows)
+    preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
+    assert isinstance(preview[3], (int, float))  # the copied preview formulas calculate
+    listing = lo_uno.recalculated_values(town, "问题清单")
+    assert listing[0][:5] == ["文件", "工作表", "单元格", "问题", "改法"]
+    assert any("未覆盖" in str(v) for r in listing[1:] for v in r)
+    assert "StarbookRibbon" in lo_uno.vba_modules(town)
+
+
+def test_progress_counts_every_file_and_the_same_path_twice_is_read_once(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    seen = []
+    result = api.collect([inbox, inbox / "张纪镇党委.xlsm"], tmp_path / "out.xlsm", progress=lambda done, total: seen.append((done, total)),
+                         workers=2)
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert len(result.books) == 3 and result.organizations == 36
+    assert any("同一个文件被指定了两次" in f.message for f in result.findings)
