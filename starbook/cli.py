@@ -273,7 +273,7 @@ def publish(file: Path, output: Path, all_sheets: bool) -> None:
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
 @click.option("-o", "--output", "output", required=True, type=FILE, help="汇总工作簿（不存在则新建；已存在则更新其汇总表）")
 @click.option("--scheme", "scheme", default=None, help="新建汇总工作簿时所用方案（默认取上报工作簿中最多的方案）")
 @click.option("--rerate", is_flag=True, help="按汇总工作簿的方案和名额对全部党组织统一重新定星")
