@@ -105,8 +105,16 @@ def _read(book: Book) -> None:
     book.findings += verify.quotas(book.name, grid, scheme, summary)
 
 
+_SCHEMES: dict[tuple, tuple] = {}  # per worker: the branches of one committee share one 参数
+
+
 def _scheme(book: Book, grids) -> Scheme:
-    scheme, problems = P.parse_params(grids[P.SHEET])
+    key = tuple(map(tuple, grids[P.SHEET]))
+    if key not in _SCHEMES:
+        if len(_SCHEMES) > 64:
+            _SCHEMES.clear()
+        _SCHEMES[key] = P.parse_params(grids[P.SHEET])
+    scheme, problems = _SCHEMES[key]
     if scheme is None:
         book.findings += [Finding.of(book.name, p) for p in problems]
         raise BookError(f"“{book.name}”的参数表有误，无法核对", "请上报单位改正参数表后重新定星")
