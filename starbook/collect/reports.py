@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..edits import CellBlock, ClearRows, Edit
 from ..grid import Grid, Value, find_cell, find_header, text
@@ -20,6 +19,9 @@ from ..ratebook import RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..rules.movement import distribution_report
 from ..scheme import PENDING, STARS, Scheme
 from ..sheets import summary as S
+
+if TYPE_CHECKING:  # pandas costs a second to import: only a roll-up with reports pays it
+    import pandas as pd
 
 APPROVAL_SHEET = "审定名单"
 APPROVAL_COLUMNS = ("序号", "上报单位", "党组织名称", "类别", "综合得分", "星级")
@@ -30,8 +32,10 @@ SIGNATURE = ("审核人（签字）：", "", "审定人（签字）：", "", "�
 DATE_LINE = ("日期：    年  月  日", "", "", "", "", "")
 
 
-def frame(rows: Sequence[Mapping[str, Value]]) -> pd.DataFrame:
+def frame(rows: Sequence[Mapping[str, Value]]) -> "pd.DataFrame":
     """The collected organizations, one per row, with the columns the reports use."""
+    import pandas as pd
+
     columns = [REPORTER, S.S_NAME, S.S_KIND, S.O_FINAL, S.O_GRADE, S.O_STAR, S.O_BODY]
     df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
     for c in (REPORTER, S.S_NAME, S.S_KIND, S.O_GRADE, S.O_STAR, S.O_BODY):
@@ -39,11 +43,11 @@ def frame(rows: Sequence[Mapping[str, Value]]) -> pd.DataFrame:
     return df
 
 
-def _stars_seen(df: pd.DataFrame) -> list[str]:
+def _stars_seen(df: "pd.DataFrame") -> list[str]:
     return [*STARS, *([PENDING] if (df[S.O_STAR] == PENDING).any() else [])]
 
 
-def stats_edits(grid: Grid | None, df: pd.DataFrame, scheme: Scheme) -> list[Edit]:
+def stats_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[Edit]:
     """定星统计 rewritten from its anchor: the total, the targets, then each 上报单位."""
     if grid is None:
         return []
@@ -66,6 +70,8 @@ def stats_edits(grid: Grid | None, df: pd.DataFrame, scheme: Scheme) -> list[Edi
         lines.append(pad(t.label, t.requirement, t.count, t.base, t.ratio_text, "达到" if t.met else "未达到"))
     lines.append(pad())
     lines.append(pad(PER_UNIT))
+    import pandas as pd
+
     table = pd.crosstab(df[REPORTER], df[S.O_STAR]).reindex(columns=stars, fill_value=0)
     table["合计"] = table.sum(axis=1)
     lines.append((REPORTER, *stars, "合计", "五星级占比"))
@@ -78,7 +84,7 @@ def stats_edits(grid: Grid | None, df: pd.DataFrame, scheme: Scheme) -> list[Edi
     return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
 
 
-def approval_lines(df: pd.DataFrame, scheme: Scheme) -> list[tuple]:
+def approval_lines(df: "pd.DataFrame", scheme: Scheme) -> list[tuple]:
     """One printable list per 审定机关, best star first, each closed by signature lines."""
     lines: list[tuple] = []
     rank = {s: i for i, s in enumerate(STARS)}
@@ -102,7 +108,7 @@ def approval_lines(df: pd.DataFrame, scheme: Scheme) -> list[tuple]:
     return lines
 
 
-def approval_edits(grid: Grid | None, df: pd.DataFrame, scheme: Scheme) -> list[Edit]:
+def approval_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[Edit]:
     if grid is None:
         return []
     lines = approval_lines(df, scheme)
