@@ -296,7 +296,12 @@ def collect(inputs: tuple[Path, ...], output: Path, scheme: str | None, rerate: 
             if len(result.changes) > MAX_LISTED:
                 click.echo(f"……另有 {len(result.changes) - MAX_LISTED} 个，见汇总表“调整说明”列")
     units = sorted({b.unit for b in result.books})
-    click.echo(f"已汇总 {len(result.books)} 个工作簿（上报单位 {len(units)} 个），汇总表共 {result.organizations} 个党组织，写入 {output}")
+    parts = []
+    if result.committees:
+        parts.append(f"汇总表共 {result.organizations} 个党组织")
+    if result.branches:
+        parts.append(f"支部评分表汇入 {result.forms} 张")
+    click.echo(f"已汇总 {len(result.books)} 个工作簿（上报单位 {len(units)} 个），{'，'.join(parts)}，写入 {output}")
     if result.flagged:
         click.echo(f"发现 {len(result.findings)} 处问题，已列在上面和汇总工作簿的“问题清单”中。", err=True)
         sys.exit(EXIT_PROBLEMS)

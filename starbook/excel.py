@@ -461,7 +461,8 @@ def collect(live: _Live, folder: str | None = None, *, folder_hex: str | None = 
     with gc_paused():
         live.apply(done.edits)
     result.written = True
-    text = f"汇总完成：{len(result.books)} 个工作簿，汇总表共 {result.organizations} 个党组织。"
+    text = f"汇总完成：{len(result.books)} 个工作簿，汇总表共 {result.organizations} 个党组织。" if result.committees else \
+        f"汇总完成：{len(result.books)} 个工作簿，支部评分表汇入 {result.forms} 张。"
     if result.findings:
         text += f"\n\n发现 {len(result.findings)} 处问题，已列在“{PROBLEM_SHEET}”工作表中：\n"
         text += "\n".join(f"{i}. {f}" for i, f in enumerate(result.findings[:MAX_SHOWN], 1))

@@ -322,6 +322,7 @@ def test_new_organizations_get_new_forms_copied_blank(blank_books, tmp_path, cap
     fill_form(town, "量化评分表1", _committee_fill("镇机关党支部", 5))
     code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
     assert code == 0, text
+    assert "支部评分表汇入 3 张" in text
     from starbook.collect.township import form_inputs
     from starbook.presets import preset
 

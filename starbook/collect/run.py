@@ -35,6 +35,7 @@ class Collected:
     books: list[Book] = field(default_factory=list)  # the usable ones, in order
     organizations: int = 0
     written: bool = False
+    forms: int = 0  # branch forms that landed in the collecting workbook's forms
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)  # --rerate: (上报单位, 党组织, decided, re-rated)
 
     @property
@@ -141,6 +142,7 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
         more, found = branch_edits(forms, branch)
         done.edits += more
         result.findings += found
+        result.forms = forms.placed
     rerated = None
     if rerate and laid is not None:
         from .rerate import rerate_edits

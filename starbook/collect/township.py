@@ -97,6 +97,7 @@ class Forms:
         self.fresh: set[str] = set()
         self.by_name: dict[str, str] = {}
         self.blank: list[str] = []
+        self.placed = 0  # branch forms that found their form here
         for sheet in F.form_sheets(list(grids)):
             places = self.cells[sheet] = slots(grids[sheet], scheme)
             pos = places.get(("header", F.F_NAME))
@@ -141,6 +142,7 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
                                             "请在乡镇工作簿中点击“星级评定”选项卡的“新增评分表”（每个新党组织一张），保存后重新汇总"))
                     continue
                 target = forms.by_name[name] = forms.blank.pop(0)
+            forms.placed += 1
             mine = forms.cells[target]
             for key, value in form.values.items():
                 if key not in mine:
