@@ -520,3 +520,15 @@ def new_from(last_year: Path, out: Path, *, overwrite: bool = False) -> tuple[Pa
     with workbook_lock(target):
         cycle.write_filled(data, target, fill, before_replace=lambda: refuse_if_open(out))
     return out, notes
+
+
+def collect(inputs: Sequence[Path], out: Path, *, scheme: str | None = None, rerate: bool = False,
+            progress: Callable[[int, int], None] | None = None, workers: int | None = None):
+    """Gather branch or township workbooks (files or folders) into `out`, verifying each.
+
+    The collected files are only read, never opened in Excel. Returns a
+    `collect.run.Collected`: its findings, the usable books, whether `out` was written.
+    """
+    from .collect.run import collect as run
+
+    return run(inputs, Path(out), scheme=scheme, rerate=rerate, progress=progress, workers=workers)

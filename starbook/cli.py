@@ -355,6 +355,41 @@ def distribute(file: Path, output: Path, force: bool) -> None:
         click.echo(f"  {safe(path.name)}")
 
 
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
+@click.option("-o", "--output", "output", required=True, type=FILE, help="汇总工作簿（不存在则新建；已存在则更新其汇总表）")
+@click.option("--scheme", "scheme", default=None, help="新建汇总工作簿时所用方案（默认取上报工作簿中最多的方案）")
+@click.option("--rerate", is_flag=True, help="按汇总工作簿的方案和名额对全部党组织统一重新定星")
+def collect(inputs: tuple[Path, ...], output: Path, scheme: str | None, rerate: bool) -> None:
+    """汇总下级：把支部或乡镇（党委）报来的工作簿（文件或文件夹）汇总到一个工作簿，逐一核对。"""
+    from .collect.progress import terminal_bar
+
+    with terminal_bar() as bar:
+        result = api.collect(list(inputs), output, scheme=scheme, rerate=rerate, progress=bar)
+    for i, f in enumerate(result.findings, 1):
+        click.echo(f"  {i}. {safe(str(f))}", err=True)
+    if not result.written:
+        click.echo(f"没有可以汇总的工作簿（共发现 {len(result.findings)} 处问题），未写入 {output}。", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    if rerate:
+        click.echo(f"已按汇总工作簿的方案和名额统一重新定星，{len(result.changes)} 个党组织的星级与其党委的决定不同：" if result.changes else "已按汇总工作簿的方案和名额统一重新定星，星级与各党委的决定一致。")
+        if result.changes:
+            rows = [["上报单位", "党组织", "党委决定", "重新定星"], *map(list, result.changes[:MAX_LISTED])]
+            click.echo(table(rows))
+            if len(result.changes) > MAX_LISTED:
+                click.echo(f"……另有 {len(result.changes) - MAX_LISTED} 个，见汇总表“调整说明”列")
+    units = sorted({b.unit for b in result.books})
+    parts = []
+    if result.committees:
+        parts.append(f"汇总表共 {result.organizations} 个党组织")
+    if result.branches:
+        parts.append(f"支部评分表汇入 {result.forms} 张")
+    click.echo(f"已汇总 {len(result.books)} 个工作簿（上报单位 {len(units)} 个），{'，'.join(parts)}，写入 {output}")
+    if result.flagged:
+        click.echo(f"发现 {len(result.findings)} 处问题，已列在上面和汇总工作簿的“问题清单”中。", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes a Chinese message and an exit status."""
     try:
@@ -377,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_UNUSABLE
 
 
-PARAM_NAMES = {"file": "工作簿文件名", "output": "输出文件名（-o）", "scheme": "方案（--scheme）", "exports": "测评文件名"}
+PARAM_NAMES = {"inputs": "要汇总的工作簿或文件夹", "file": "工作簿文件名", "output": "输出文件名（-o）", "scheme": "方案（--scheme）", "exports": "测评文件名"}
 
 
 def _param(param: click.Parameter | None) -> str:

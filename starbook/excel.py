@@ -47,11 +47,11 @@ def _caller(book=None):
     return xw.Book.caller()
 
 
-def read_grids(book) -> dict[str, Grid]:
+def read_grids(book, wanted=_wanted) -> dict[str, Grid]:
     """Each wanted sheet from A1 to its last used cell, in one read; error cells as CellError."""
     grids: dict[str, Grid] = {}
     for sheet in book.sheets:
-        if not _wanted(sheet.name):
+        if not wanted(sheet.name):
             continue
         last = sheet.used_range.last_cell
         values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
@@ -681,3 +681,60 @@ def new_year(live: _Live, *, out=None):
         text += "\n\n提示：\n" + "\n".join(f"- {p}" for p in notes[:MAX_SHOWN])
     live.alert(text)
     return out
+
+
+def _status(live: _Live, text: str | bool) -> None:
+    """Excel's status bar (False gives it back to Excel); engines without one are left alone."""
+    try:
+        live.book.app.status_bar = text
+    except Exception:
+        pass
+
+
+def _folder_of(folder: str | None, folder_hex: str | None) -> str | None:
+    """The folder the VBA asked for: its UTF-16 code units in hex keep the VBA source ASCII."""
+    if folder_hex:
+        return bytes.fromhex(folder_hex).decode("utf-16-be")
+    return folder
+
+
+@_guarded
+def collect(live: _Live, folder: str | None = None, *, folder_hex: str | None = None, rerate: bool = False):
+    """汇总下级: gather the workbooks of a folder (read from disk, never opened in Excel, so no
+    macro of theirs runs) into the open book, exactly as `starbook collect FOLDER -o THIS` does."""
+    from pathlib import Path
+
+    from .collect.run import gather, plan
+
+    folder = _folder_of(folder, folder_hex)
+    if not folder:
+        live.alert("请先选择存放下级工作簿的文件夹。", "info")
+        return None
+    with gc_paused():
+        grids = read_grids(live.book, lambda name: True)
+    own = Path(str(live.book.fullname))
+    result, scheme = gather([Path(folder)], own if own.is_absolute() else None, grids, None,
+                            progress=lambda done, total: _status(live, f"汇总下级：正在读取 {done}/{total} 个工作簿……"))
+    _status(live, False)
+    if not result.books or scheme is None:
+        lines = "\n".join(f"{i}. {f}" for i, f in enumerate(result.findings[:MAX_SHOWN], 1))
+        live.alert(f"文件夹中没有可以汇总的星级评定工作簿，未写入任何内容。\n\n{lines}", "critical")
+        return result
+    done = plan(grids, scheme, result, rerate, str(live.book.name), lambda sheet: True)
+    sheets = live.book.sheets
+    for name in done.copies:
+        live.copy_sheet(sheets[done.source], name)
+    for name, header, _widths in done.new_sheets:
+        sheet = live.add_sheet(name, after=sheets[len(sheets) - 1])
+        if header:
+            live.write(sheet, 1, 1, [list(header)])
+    with gc_paused():
+        live.apply(done.edits)
+    result.written = True
+    text = f"汇总完成：{len(result.books)} 个工作簿，汇总表共 {result.organizations} 个党组织。" if result.committees else \
+        f"汇总完成：{len(result.books)} 个工作簿，支部评分表汇入 {result.forms} 张。"
+    if result.findings:
+        text += f"\n\n发现 {len(result.findings)} 处问题，已列在“{PROBLEM_SHEET}”工作表中：\n"
+        text += "\n".join(f"{i}. {f}" for i, f in enumerate(result.findings[:MAX_SHOWN], 1))
+    live.alert(text, "warning" if result.findings else "info")
+    return result

@@ -98,7 +98,10 @@ def find_cell(grid: Grid, label: str, *, max_rows: int | None = None) -> tuple[i
 def find_header(grid: Grid, *titles: str, max_rows: int | None = None) -> tuple[int, dict[str, int]] | None:
     """The first row holding every title; maps each title of that row to its column."""
     rows = grid if max_rows is None else grid[:max_rows]
+    first = titles[0] if titles else None
     for r, line in enumerate(rows):
+        if first is not None and not any(isinstance(v, str) and first in v for v in line):
+            continue  # cheap test first: a row holding the title holds it as a substring
         found = {text(v): c for c, v in enumerate(line) if isinstance(v, str) and text(v)}
         if all(t in found for t in titles):
             return r, found

@@ -207,7 +207,7 @@ def test_every_ribbon_callback_is_a_sub_of_the_built_project():
     tab = ui.find(".//ui:tab", ns)
     assert tab.get("label") == "星级评定"
     buttons = {b.get("label"): b.get("onAction") for b in ui.iterfind(".//ui:button", ns)}
-    assert set(buttons) == {"定星", "校验", "新增评分表", "生成评分表", "导入评分细则", "导入测评票", "分发评分表", "新年度", "帮助"}
+    assert set(buttons) == {"定星", "校验", "新增评分表", "生成评分表", "导入评分细则", "导入测评票", "分发评分表", "新年度", "汇总下级", "帮助"}
     ole = olefile.OleFileIO(io.BytesIO(vba))
     code = bytes(decompress_stream(bytearray(ole.openstream("VBA/StarbookRibbon").read()))).decode("ascii")
     for label, action in buttons.items():

@@ -1,0 +1,126 @@
+"""Add one plain sheet (a header row) to a workbook package: 问题清单 in a book that lacks it.
+
+The byte patcher only rewrites existing sheets. This adds the new sheet's part
+and the three entries that list sheets (the workbook, its relationships, the
+content types), each edited as text so nothing else in them changes; every
+other entry is copied with its content unchanged.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+from ..xlsx.parts import sheet_parts
+
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKSHEET_TYPE = f"{REL}/worksheet"
+WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def sheet_xml(header: Sequence[str], widths: Sequence[float]) -> bytes:
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
+    cells = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{escape(t)}</t></is></c>' for i, t in enumerate(header))
+    ref = f"A1:{chr(64 + len(header))}1" if len(header) > 1 else "A1"
+    row = f'<row r="1">{cells}</row>' if cells else ""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<dimension ref="{ref}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}'
+            f'<sheetData>{row}</sheetData>'
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>').encode("utf-8")
+
+
+def with_sheet(data: bytes, name: str, header: Sequence[str], widths: Sequence[float] = ()) -> bytes:
+    """The package `data` with a sheet `name` (a header row) appended after the others."""
+    return add_sheets(data, [(name, sheet_xml(header, widths))])
+
+
+class CannotCopy(Exception):
+    """The sheet refers to other parts (comments, drawings): a plain copy would break them."""
+
+
+_NOTES_ONLY = {f"{REL}/comments", f"{REL}/vmlDrawing"}  # a sheet's cell comments and their drawing
+
+
+def _links(zin: zipfile.ZipFile, part: str) -> set[str] | None:
+    """The relationship types of sheet `part`, None when it has none."""
+    folder, base = part.rsplit("/", 1)
+    rels = f"{folder}/_rels/{base}.rels"
+    if rels not in zin.namelist():
+        return None
+    return set(re.findall(r'Type="([^"]+)"', zin.read(rels).decode("utf-8")))
+
+
+def copyable(data: bytes, source: str) -> bool:
+    """Whether sheet `source` can be copied as bytes: it stands alone, or refers only to its cell
+    comments (the guidance notes a form carries), which the copy leaves out."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        part = sheet_parts(zin).get(source)
+        if part is None:
+            return False
+        links = _links(zin, part)
+        return links is None or links <= _NOTES_ONLY
+
+
+def with_copies(data: bytes, source: str, names: Sequence[str]) -> bytes:
+    """The package with sheets `names` appended, each a copy of sheet `source` (for 新增评分表).
+
+    The copy drops the source's VBA code name (Excel gives each sheet its own) and
+    its cell comments (guidance only; a copy cannot share the source's comment parts).
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        part = sheet_parts(zin)[source]
+        links = _links(zin, part)
+        if links is not None and not links <= _NOTES_ONLY:
+            raise CannotCopy(source)
+        xml = zin.read(part)
+    xml = re.sub(rb'(<sheetPr\b[^>]*?)\s+codeName="[^"]*"', rb"\1", xml, count=1)
+    xml = re.sub(rb'(<sheetView\b[^>]*?)\s+tabSelected="1"', rb"\1", xml, count=1)
+    xml = re.sub(rb"<legacyDrawing\b[^>]*/>", b"", xml)
+    return add_sheets(data, [(n, xml) for n in names])
+
+
+def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
+    """The package `data` with each (name, worksheet XML) appended after the existing sheets."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        existing = sheet_parts(zin)
+        sheets = [(n, x) for n, x in sheets if n not in existing]
+        if not sheets:
+            return data
+        names = set(zin.namelist())
+        book = zin.read("xl/workbook.xml").decode("utf-8")
+        rels = zin.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        types = zin.read("[Content_Types].xml").decode("utf-8")
+        rid = max((int(m) for m in re.findall(r'Id="rId(\d+)"', rels)), default=0)
+        sheet_id = max((int(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bsheetId="(\d+)"', book)), default=0)
+        prefix = re.search(r"<(\w+:)?sheets\b", book).group(1) or ""
+        n = 1
+        added_sheets, added_rels, added_types, parts = [], [], [], []
+        for name, xml in sheets:
+            while f"xl/worksheets/sheet{n}.xml" in names:
+                n += 1
+            part = f"xl/worksheets/sheet{n}.xml"
+            names.add(part)
+            rid += 1
+            sheet_id += 1
+            added_sheets.append(f'<{prefix}sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{sheet_id}" r:id="rId{rid}"/>')
+            added_rels.append(f'<Relationship Id="rId{rid}" Type="{WORKSHEET_TYPE}" Target="worksheets/sheet{n}.xml"/>')
+            added_types.append(f'<Override PartName="/{part}" ContentType="{WORKSHEET_CONTENT}"/>')
+            parts.append((part, xml))
+        book = book.replace(f"</{prefix}sheets>", "".join(added_sheets) + f"</{prefix}sheets>", 1)
+        rels = rels.replace("</Relationships>", "".join(added_rels) + "</Relationships>", 1)
+        types = types.replace("</Types>", "".join(added_types) + "</Types>", 1)
+        changed = {"xl/workbook.xml": book.encode("utf-8"), "xl/_rels/workbook.xml.rels": rels.encode("utf-8"),
+                   "[Content_Types].xml": types.encode("utf-8")}
+        out = io.BytesIO()
+        stamp = zin.infolist()[0].date_time
+        with zipfile.ZipFile(out, "w") as zout:
+            for info in zin.infolist():
+                zout.writestr(info, changed.get(info.filename, zin.read(info.filename)), compress_type=info.compress_type)
+            for part, xml in parts:
+                zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

@@ -1,0 +1,145 @@
+"""The roll-up's printable reports, computed with pandas from the collected rows.
+
+* 定星统计: counts and shares per star in total (the layout 定星 writes, so the
+  sheet's chart keeps its cells), the scheme's distribution targets, then one
+  row per 上报单位;
+* 审定名单: one list per approving body (审定机关), with signature lines;
+* 整改名单: the organizations every township listed for rectification, with
+  their 上报单位.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..edits import CellBlock, ClearRows, Edit
+from ..grid import Grid, Value, find_cell, find_header, text
+from ..ratebook import RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
+from ..rules.movement import distribution_report
+from ..scheme import PENDING, STARS, Scheme
+from ..sheets import summary as S
+
+if TYPE_CHECKING:  # pandas costs a second to import: only a roll-up with reports pays it
+    import pandas as pd
+
+APPROVAL_SHEET = "审定名单"
+APPROVAL_COLUMNS = ("序号", "上报单位", "党组织名称", "类别", "综合得分", "星级")
+APPROVAL_WIDTHS = (6, 20, 30, 12, 10, 10)
+PER_UNIT = "各上报单位星级分布"
+REPORTER = "上报单位"
+SIGNATURE = ("审核人（签字）：", "", "审定人（签字）：", "", "（盖章）", "")
+DATE_LINE = ("日期：    年  月  日", "", "", "", "", "")
+
+
+def frame(rows: Sequence[Mapping[str, Value]]) -> "pd.DataFrame":
+    """The collected organizations, one per row, with the columns the reports use."""
+    import pandas as pd
+
+    columns = [REPORTER, S.S_NAME, S.S_KIND, S.O_FINAL, S.O_GRADE, S.O_STAR, S.O_BODY]
+    df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+    for c in (REPORTER, S.S_NAME, S.S_KIND, S.O_GRADE, S.O_STAR, S.O_BODY):
+        df[c] = df[c].map(lambda v: text(v) if v is not None else "")
+    return df
+
+
+def _stars_seen(df: "pd.DataFrame") -> list[str]:
+    return [*STARS, *([PENDING] if (df[S.O_STAR] == PENDING).any() else [])]
+
+
+def stats_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[Edit]:
+    """定星统计 rewritten from its anchor: the total, the targets, then each 上报单位."""
+    if grid is None:
+        return []
+    anchor = find_cell(grid, STATS_ANCHOR, max_rows=20) or (3, 0)
+    r0, c0 = anchor
+    stars = _stars_seen(df)
+    total = len(df)
+    counts = df[S.O_STAR].value_counts()
+    width = len(stars) + 3
+    pad = lambda *cells: tuple(cells) + ("",) * (width - len(cells))  # noqa: E731
+    lines: list[tuple] = [pad(STATS_ANCHOR), pad("星级", "个数", "占比")]
+    for star in stars:
+        n = int(counts.get(star, 0))
+        lines.append(pad(star, n, Decimal(n) / total if total else None))
+    lines.append(pad("合计", total, Decimal(1) if total else None))
+    lines.append(pad())
+    lines.append(pad("星级分布目标"))
+    lines.append(pad("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))
+    for t in distribution_report(list(df[S.O_STAR]), scheme):
+        lines.append(pad(t.label, t.requirement, t.count, t.base, t.ratio_text, "达到" if t.met else "未达到"))
+    lines.append(pad())
+    lines.append(pad(PER_UNIT))
+    import pandas as pd
+
+    table = pd.crosstab(df[REPORTER], df[S.O_STAR]).reindex(columns=stars, fill_value=0)
+    table["合计"] = table.sum(axis=1)
+    lines.append((REPORTER, *stars, "合计", "五星级占比"))
+    for unit, row in table.iterrows():
+        n = int(row["合计"])
+        lines.append((unit, *(int(row[s]) for s in stars), n, Decimal(int(row["五星级"])) / n if n else None))
+    sums = table.sum(axis=0)
+    lines.append(("合计", *(int(sums[s]) for s in stars), int(sums["合计"]),
+                  Decimal(int(sums["五星级"])) / int(sums["合计"]) if int(sums["合计"]) else None))
+    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
+
+
+def approval_lines(df: "pd.DataFrame", scheme: Scheme) -> list[tuple]:
+    """One printable list per 审定机关, best star first, each closed by signature lines."""
+    lines: list[tuple] = []
+    rank = {s: i for i, s in enumerate(STARS)}
+    rated = df[df[S.O_BODY] != ""]
+    bodies = list(dict.fromkeys(b for _, b in scheme.approving if b in set(rated[S.O_BODY])))
+    bodies += [b for b in dict.fromkeys(rated[S.O_BODY]) if b not in bodies]
+    for body in bodies:
+        part = rated[rated[S.O_BODY] == body].copy()
+        part["_rank"] = part[S.O_STAR].map(lambda s: rank.get(s, len(rank)))
+        part = part.sort_values(["_rank", REPORTER, S.O_FINAL], ascending=[True, True, False], kind="stable")
+        stars = "、".join(dict.fromkeys(part[S.O_STAR]))
+        lines.append((f"报{body}审定的{stars}党组织名单（共 {len(part)} 个）", "", "", "", "", ""))
+        lines.append(APPROVAL_COLUMNS)
+        shown = part[[REPORTER, S.S_NAME, S.S_KIND, S.O_FINAL, S.O_STAR]]
+        for i, r in enumerate(shown.itertuples(index=False, name=None), 1):
+            lines.append((i, *r))
+        lines.append(("", "", "", "", "", ""))
+        lines.append(SIGNATURE)
+        lines.append(DATE_LINE)
+        lines.append(("", "", "", "", "", ""))
+    return lines
+
+
+def approval_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[Edit]:
+    if grid is None:
+        return []
+    lines = approval_lines(df, scheme)
+    edits: list[Edit] = [ClearRows(APPROVAL_SHEET, 1)]
+    if lines:
+        edits.append(CellBlock(APPROVAL_SHEET, 1, 1, tuple(lines)))
+    return edits
+
+
+def rectify_edits(grid: Grid | None, rectify: Sequence[Mapping[str, Value]]) -> list[Edit]:
+    """整改名单: every township's rectification rows, numbered anew, with 上报单位 on the right."""
+    if grid is None:
+        return []
+    found = find_header(grid, S.S_NAME, "列入原因", max_rows=20)
+    if found is None:
+        return []
+    hr, cols = found
+    edits: list[Edit] = []
+    titles = [text(v) for v in grid[hr]]
+    while titles and not titles[-1]:
+        titles.pop()
+    if REPORTER not in cols:
+        edits.append(CellBlock(RECTIFY_SHEET, hr + 1, len(titles) + 1, ((REPORTER,),)))
+        titles.append(REPORTER)
+    edits.append(ClearRows(RECTIFY_SHEET, hr + 2))
+    block = []
+    for i, r in enumerate(rectify, 1):
+        block.append(tuple(i if t == "序号" else r.get(t) for t in titles))
+    if block:
+        edits.append(CellBlock(RECTIFY_SHEET, hr + 2, 1, tuple(block)))
+    return edits
+
+
+__all__ = ["APPROVAL_SHEET", "RECTIFY_COLUMNS", "RECTIFY_SHEET", "STATS_SHEET", "approval_edits", "frame", "rectify_edits", "stats_edits"]

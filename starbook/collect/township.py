@@ -1,0 +1,170 @@
+"""A township collects its branches' own workbooks into the matching forms of its workbook.
+
+Each branch form's inputs (header, item scores, ballot counts, vetoes, directly
+typed scores) are found by their titles, in the branch's form and in the
+township's form of the same 党组织名称, so a form laid out differently still
+matches. A township cell that is blank receives the branch's value; one that
+already holds another value is a conflict, listed and never overwritten. A new
+organization takes a blank form of the township's workbook, or a new form
+copied from the workbook's last form with its inputs cleared (as 新增评分表 does).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..digests import canonical
+from ..edits import CellBlock, Edit
+from ..fill import form_cells
+from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, text
+from ..scheme import METHOD_DIRECT, Scheme
+from ..sheets import forms as F
+from .findings import Finding
+from .readbook import Book
+
+DECLARED = "申报星级"  # a branch's own claim, when its form has the field
+Key = tuple
+
+
+def slots(grid: Grid, scheme: Scheme) -> dict[Key, tuple[int, int]]:
+    """Every input cell of a form by what it means, 0-based (row, col)."""
+    cells = form_cells(grid)
+    out: dict[Key, tuple[int, int]] = {("header", label): pos for label, pos in cells.header.items()}
+    pos = find_cell(grid, DECLARED, max_rows=12)
+    if pos is not None:
+        out[("header", DECLARED)] = (pos[0], pos[1] + 1)
+    for who, places in cells.items.items():
+        for i, p in enumerate(places):
+            out[("item", who, i)] = p
+    for who, labels in cells.votes.items():
+        for label, p in labels.items():
+            out[("vote", who, label)] = p
+    for veto, p in cells.vetoes.items():
+        out[("veto", veto)] = p
+    direct = {e.name for e in scheme.evaluators if e.method == METHOD_DIRECT}
+    for who, p in cells.scores.items():
+        if who in direct:
+            out[("direct", who)] = p
+    return out
+
+
+@dataclass
+class FormInputs:
+    """A branch form's filled inputs by meaning, with their cells: all a township needs of it."""
+
+    sheet: str
+    name: str
+    name_cell: str
+    values: dict[Key, Value]
+
+
+def form_inputs(sheet: str, grid: Grid, scheme: Scheme) -> FormInputs:
+    places = slots(grid, scheme)
+    values = {k: cell_at(grid, r, c) for k, (r, c) in places.items() if not _unset(k, cell_at(grid, r, c))}
+    pos = places.get(("header", F.F_NAME), (0, 0))
+    return FormInputs(sheet, text(cell_at(grid, *pos)), cell_name(*pos), values)
+
+
+def what(key: Key) -> str:
+    kind = key[0]
+    if kind == "header":
+        return key[1]
+    if kind == "item":
+        return f"{key[1]}第 {key[2] + 1} 项得分"
+    if kind == "vote":
+        return f"{key[1]}“{key[2]}”票数"
+    if kind == "veto":
+        return f"否决事项“{key[1]}”"
+    return f"{key[1]}得分"
+
+
+def _unset(key: Key, value: Value) -> bool:
+    """Blank, or the blank form's default (a veto answered 否)."""
+    return is_blank(value) or (key[0] == "veto" and text(value) == F.NO)
+
+
+class Forms:
+    """The township's forms as a collect sees them: each one's input cells found once.
+
+    New forms copied from one source share its layout, so they share its cells
+    and start blank: they are added without reading them again.
+    """
+
+    def __init__(self, grids: Mapping[str, Grid], scheme: Scheme) -> None:
+        self.grids = grids
+        self.scheme = scheme
+        self.cells: dict[str, dict[Key, tuple[int, int]]] = {}
+        self.fresh: set[str] = set()
+        self.by_name: dict[str, str] = {}
+        self.blank: list[str] = []
+        self.placed = 0  # branch forms that found their form here
+        for sheet in F.form_sheets(list(grids)):
+            places = self.cells[sheet] = slots(grids[sheet], scheme)
+            pos = places.get(("header", F.F_NAME))
+            name = text(cell_at(grids[sheet], *pos)) if pos else ""
+            if name:
+                self.by_name.setdefault(name, sheet)
+            elif pos is not None and not any(not _unset(k, cell_at(grids[sheet], r, c)) for k, (r, c) in places.items()):
+                self.blank.append(sheet)
+
+    def add_copies(self, source: str, names: Sequence[str]) -> list[Edit]:
+        """New blank forms copied from `source`: the edits that clear each copy's inputs."""
+        from dataclasses import replace
+
+        from ..fill import blank_form_edits
+
+        direct = [e.name for e in self.scheme.evaluators if e.method == METHOD_DIRECT]
+        clear = blank_form_edits(source, self.grids[source], direct)
+        edits: list[Edit] = []
+        for name in names:
+            self.cells[name] = self.cells[source]
+            self.fresh.add(name)
+            self.blank.append(name)
+            edits += [replace(e, sheet=name) for e in clear]
+        return edits
+
+    def value(self, sheet: str, r: int, c: int) -> Value:
+        return None if sheet in self.fresh else cell_at(self.grids[sheet], r, c)
+
+
+def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[Finding]]:
+    """The township's form edits for every branch form, and the conflicts and refusals."""
+    edits: list[Edit] = []
+    findings: list[Finding] = []
+    for book in books:
+        for form in book.forms:
+            name = form.name
+            target = forms.by_name.get(name)
+            if target is None:
+                if not forms.blank:
+                    findings.append(Finding(book.name, form.sheet, form.name_cell,
+                                            f"乡镇工作簿中没有“{name}”的评分表，也没有空白评分表可用，未汇总这张表",
+                                            "请在乡镇工作簿中点击“星级评定”选项卡的“新增评分表”（每个新党组织一张），保存后重新汇总"))
+                    continue
+                target = forms.by_name[name] = forms.blank.pop(0)
+            forms.placed += 1
+            mine = forms.cells[target]
+            for key, value in form.values.items():
+                if key not in mine:
+                    continue
+                tr, tc = mine[key]
+                have = forms.value(target, tr, tc)
+                if _unset(key, have):
+                    edits.append(CellBlock(target, tr + 1, tc + 1, ((value,),)))
+                elif canonical(have) != canonical(value):
+                    findings.append(Finding(book.name, target, cell_name(tr, tc),
+                                            f"“{name}”的{what(key)}：支部报来「{canonical(value)}」，乡镇工作簿已填「{canonical(have)}」，未覆盖",
+                                            f"请与该支部核实后，在乡镇工作簿“{target}”{cell_name(tr, tc)} 中手工改正"))
+    return edits, findings
+
+
+def new_form_names(forms: Forms, books: Sequence[Book]) -> tuple[str | None, list[str]]:
+    """(the form to copy, the names of the new forms) so that every new organization has a form."""
+    sheets = list(forms.cells)
+    if not sheets:
+        return None, []
+    new = {f.name for b in books for f in b.forms if f.name and f.name not in forms.by_name}
+    count = max(0, len(new) - len(forms.blank))
+    numbers = [int(s[len(F.PREFIX):]) for s in sheets if s[len(F.PREFIX):].isdigit()]
+    start = max(numbers, default=len(sheets)) + 1
+    return sheets[-1], [f"{F.PREFIX}{start + i}" for i in range(count)]

@@ -1,0 +1,536 @@
+"""Collect (issue 9): a county gathers its townships' rated workbooks, verifies each, and
+writes one roll-up; real files made by `starbook new`, rated by `api.rate`, tampered
+with openpyxl the way cadres and mail programs do."""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from starbook import api
+from starbook.cli import main
+from starbook.fill import summary_rows
+from starbook.xlsx.read import read_grids
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def township(folder: Path, unit: str, n: int = 12, *, start: int = 0, scheme: str = "分类定级") -> Path:
+    """A rated committee workbook of `n` branches with typed 汇总表 rows, 发布单位 = unit."""
+    book = folder / f"{unit}.xlsm"
+    api.new(scheme, book, orgs=0)
+    columns = [e.column for e in api.resolve_scheme(scheme).evaluators]
+    rows = [{"党组织名称": f"{unit}第{i + 1}支部", "类别": "农村",
+             **{c: 70 + (i * (7 - k) + start + k) % 30 for k, c in enumerate(columns)}} for i in range(n)]
+    grids = read_grids(book)
+    edits = [summary_rows(grids["汇总表"], rows)]
+    edits += [_setting(grids["参数"], "发布单位", unit)]
+    api.write_edits(book, book, edits)
+    outcome = api.rate(book, user="测试")
+    assert outcome.ok, outcome.problems
+    return book
+
+
+def _setting(grid, key: str, value):
+    from starbook.edits import CellBlock
+    from starbook.grid import find_cell
+
+    r, c = find_cell(grid, key)
+    return CellBlock("参数", r + 1, c + 2, ((value,),))
+
+
+def rows_of(path: Path) -> tuple[list[str], list[dict]]:
+    ws = openpyxl.load_workbook(path, data_only=True)["汇总表"]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if "党组织名称" in r)
+    header = [v for v in rows[h]]
+    return header, [dict(zip(header, r)) for r in rows[h + 1:] if r[header.index("党组织名称")]]
+
+
+def problems_of(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path, data_only=True)["问题清单"]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(r)]
+
+
+def edit(path: Path, change) -> None:
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    change(wb)
+    wb.save(path)
+
+
+def cell_of(ws, name: str, title: str):
+    header = next(r for r in ws.iter_rows() if any(c.value == "党组织名称" for c in r))
+    col = next(c.column for c in header if c.value == title)
+    name_col = next(c.column for c in header if c.value == "党组织名称")
+    row = next(r for r in range(header[0].row + 1, ws.max_row + 1) if ws.cell(r, name_col).value == name)
+    return ws.cell(row, col)
+
+
+@pytest.fixture(scope="module")
+def clean_county(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("county")
+    for i, unit in enumerate(("张纪镇党委", "李集镇党委", "王庄镇党委")):
+        township(folder, unit, start=i * 3)
+    return folder
+
+
+def test_clean_townships_roll_up_with_reporter_and_source(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert "上报单位" in header and "来源文件" in header
+    assert len(rows) == 36
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "李集镇党委", "王庄镇党委"}
+    assert {r["来源文件"] for r in rows} == {"张纪镇党委.xlsm", "李集镇党委.xlsm", "王庄镇党委.xlsm"}
+    assert [r["序号"] for r in rows] == list(range(1, 37))
+    # inputs and the townships' own results are carried as they were decided
+    src = {r["党组织名称"]: r for r in rows_of(inbox / "李集镇党委.xlsm")[1]}
+    for r in rows:
+        if r["上报单位"] == "李集镇党委":
+            for title in ("党委评定得分", "综合得分", "等次", "星级", "审定机关"):
+                assert r[title] == src[r["党组织名称"]][title]
+    assert problems_of(out) == []
+
+
+def test_collecting_again_replaces_a_units_rows_and_keeps_the_countys_column(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+
+    def add_review(wb):
+        ws = wb["汇总表"]
+        header = next(r for r in ws.iter_rows() if any(c.value == "党组织名称" for c in r))
+        col = max(c.column for c in header if c.value) + 1
+        ws.cell(header[0].row, col, "县级复核意见")
+        cell_of(ws, "张纪镇党委第3支部", "党委评定得分").offset(0, col - cell_of(ws, "张纪镇党委第3支部", "党委评定得分").column).value = "同意"
+
+    edit(out, add_review)
+    # 张纪镇 reports again with one branch fewer
+    again = tmp_path / "again"
+    again.mkdir()
+    township(again, "张纪镇党委", n=11)
+    code, text = run(capsys, "collect", again, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert len(rows) == 35
+    zhang = [r for r in rows if r["上报单位"] == "张纪镇党委"]
+    assert len(zhang) == 11
+    assert next(r for r in zhang if r["党组织名称"] == "张纪镇党委第3支部")["县级复核意见"] == "同意"
+    assert len([r for r in rows if r["上报单位"] == "李集镇党委"]) == 12
+
+
+def test_hand_edited_star_is_named_by_organization_and_column(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "王庄镇党委.xlsm"
+    ws_name = "王庄镇党委第2支部"
+    before = rows_of(book)[1]
+    star = next(r for r in before if r["党组织名称"] == ws_name)["星级"]
+    forged = "五星级" if star != "五星级" else "三星级"
+    edit(book, lambda wb: setattr(cell_of(wb["汇总表"], ws_name, "星级"), "value", forged))
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1
+    assert "结果列被手工改动" in text
+    assert f"“{ws_name}”的星级为“{forged}”，按本工作簿的输入和参数重新计算应为“{star}”" in text
+    listed = problems_of(out)
+    assert any(p["文件"] == "王庄镇党委.xlsm" and p["工作表"] == "汇总表" and ws_name in p["问题"] and p["单元格"] for p in listed)
+    assert len(rows_of(out)[1]) == 36  # still written
+
+
+def test_input_edited_after_rating_is_stale(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    edit(inbox / "李集镇党委.xlsm", lambda wb: setattr(cell_of(wb["汇总表"], "李集镇党委第1支部", "自评得分"), "value", 99))
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "李集镇党委.xlsm" in text and "星级结果已过期" in text
+
+
+def test_param_difference_and_broken_quota_are_named(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "张纪镇党委.xlsm"
+    grids = read_grids(book)
+    api.write_edits(book, book, [_setting(grids["参数"], "五星级名额上限", 0.5)])
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "“五星级名额上限”为 50%，与汇总单位的 20% 不同" in text
+    # the book rated itself under its own 50% cap: it is consistent with its own 参数
+    assert "重新计算应为" not in text
+
+
+def test_broken_own_quota_is_found(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+
+    def five_everywhere(wb):
+        ws = wb["汇总表"]
+        for i in range(1, 13):
+            cell_of(ws, f"张纪镇党委第{i}支部", "星级").value = "五星级"
+
+    edit(inbox / "张纪镇党委.xlsm", five_everywhere)
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "五星级 12 个，超过本工作簿参数的名额上限" in text
+
+
+def test_same_organization_in_two_townships(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = inbox / "李集镇党委.xlsm"
+    edit(book, lambda wb: setattr(cell_of(wb["汇总表"], "李集镇党委第4支部", "党组织名称"), "value", "张纪镇党委第4支部"))
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "out.xlsm")
+    assert code == 1
+    assert "党组织“张纪镇党委第4支部”同时出现在" in text
+
+
+def test_unusable_files_are_skipped_with_their_reasons(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    sub = inbox / "补报"
+    sub.mkdir()
+    (sub / "损坏.xlsm").write_bytes((inbox / "张纪镇党委.xlsm").read_bytes()[:5000])
+    (sub / "加密.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with zipfile.ZipFile(sub / "报告.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    township(sub, "其他方案镇", n=3, scheme="黔南机关星级")
+    shutil.copy(inbox / "王庄镇党委.xlsm", sub / "王庄镇党委（副本）.xlsm")
+    (inbox / "~$李集镇党委.xlsm").write_bytes(b"owner")
+    never = sub / "未定星镇.xlsm"
+    api.new("分类定级", never, orgs=0)
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1, text
+    assert "“损坏.xlsm”" in text and "已损坏" in text
+    assert "“加密.xlsx”" in text and "设置了打开密码" in text
+    assert "“报告.xlsx”" in text and "不是 Excel 工作簿" in text
+    assert "方案为“黔南机关星级”" in text
+    assert "同一个文件报送了两次" in text
+    assert "“李集镇党委.xlsm”" in text and "仍在 Excel" in text
+    assert "从未定星" in text
+    rows = rows_of(out)[1]
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "王庄镇党委"}
+    assert len(rows) == 24
+    files = {p["文件"] for p in problems_of(out)}
+    assert {"损坏.xlsm", "加密.xlsx", "报告.xlsx", "李集镇党委.xlsm"} <= files
+
+
+def test_nothing_usable_is_exit_2_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "a.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", tmp_path / "a.xlsx", "-o", out)
+    assert code == 2
+    assert "不是 Excel 工作簿" in text
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- two levels: branches → townships → county
+
+
+def _branch_fill(name: str, i: int, *, own: int | None = None):
+    from decimal import Decimal
+
+    from starbook.fill import FormFill, item_scores
+    from starbook.presets import preset
+
+    points = [it.points for d in preset("fenlei").dimensions for it in d.items]
+    return FormFill(name=name, category="农村", items={"自评": item_scores(points, Decimal(own or 80 + i))},
+                    votes={"党员群众测评": {"应参评人数": 40, "实际参评人数": 30, "好": 12 + i % 6, "较好": 10,
+                                            "一般": 8 - i % 6 - i % 3, "较差": i % 3}})
+
+
+def _committee_fill(name: str, i: int):
+    from decimal import Decimal
+
+    from starbook.fill import FormFill, item_scores
+    from starbook.presets import preset
+
+    points = [it.points for d in preset("fenlei").dimensions for it in d.items]
+    return FormFill(name=name, items={"党委评定": item_scores(points, Decimal(70 + (i * 7) % 29))})
+
+
+def fill_form(book: Path, sheet: str, fill) -> None:
+    from starbook.fill import form_edits
+
+    api.write_edits(book, book, form_edits(sheet, read_grids(book)[sheet], fill))
+
+
+@pytest.fixture(scope="module")
+def blank_books(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("blanks")
+    api.new("分类定级", folder / "branch.xlsm", orgs=1)
+    api.new("分类定级", folder / "township.xlsm", orgs=12)
+    return {"branch": folder / "branch.xlsm", "township": folder / "township.xlsm"}
+
+
+def branches(folder: Path, unit: str, blank: Path, n: int = 12) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i in range(n):
+        name = f"{unit}第{i + 1}支部"
+        book = folder / f"{name}.xlsm"
+        shutil.copy(blank, book)
+        fill_form(book, "量化评分表1", _branch_fill(name, i))
+        names.append(name)
+    return names
+
+
+def test_township_collects_its_branches_into_forms(blank_books, tmp_path, capsys):
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=3)
+    town = tmp_path / "张纪镇党委.xlsm"
+    shutil.copy(blank_books["township"], town)
+    # the township typed 第2支部's form before: one 自评 item differently
+    fill_form(town, "量化评分表1", _branch_fill(names[1], 1, own=90))
+    before = read_grids(town)["量化评分表1"]
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1, text
+    assert "“张纪镇第2支部”的自评第" in text and "未覆盖" in text
+    assert read_grids(town)["量化评分表1"] == before  # never overwritten
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    grids = read_grids(town)
+    scheme = preset("fenlei")
+    filled = {form_inputs(s, g, scheme).name: form_inputs(s, g, scheme).values for s, g in grids.items() if s.startswith("量化评分表")}
+    branch = read_grids(tmp_path / "mail" / f"{names[0]}.xlsm")["量化评分表1"]
+    assert filled[names[0]] == form_inputs("量化评分表1", branch, scheme).values
+    assert set(names) <= set(filled)
+    assert any(p["文件"] == f"{names[1]}.xlsm" and p["工作表"] == "量化评分表1" for p in problems_of(town))
+
+
+def test_new_organizations_get_new_forms_copied_blank(blank_books, tmp_path, capsys):
+    names = branches(tmp_path / "mail", "李集镇", blank_books["branch"], n=3)
+    town = tmp_path / "李集镇党委.xlsm"
+    api.new("分类定级", town, orgs=1)
+    fill_form(town, "量化评分表1", _branch_fill("镇机关党支部", 5))  # the township's own, already typed
+    fill_form(town, "量化评分表1", _committee_fill("镇机关党支部", 5))
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 0, text
+    assert "支部评分表汇入 3 张" in text
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    grids = read_grids(town)
+    scheme = preset("fenlei")
+    forms = {s: form_inputs(s, g, scheme) for s, g in grids.items() if s.startswith("量化评分表")}
+    assert sorted(forms) == ["量化评分表1", "量化评分表2", "量化评分表3", "量化评分表4"]
+    assert forms["量化评分表1"].name == "镇机关党支部"
+    by_name = {f.name: f for f in forms.values()}
+    for name in names:
+        branch = read_grids(tmp_path / "mail" / f"{name}.xlsm")["量化评分表1"]
+        # the copy of the township's typed form keeps nothing of it: exactly the branch's inputs
+        assert by_name[name].values == form_inputs("量化评分表1", branch, scheme).values
+    # the township then types its own scores and rates: the new forms are real forms
+    edits = []
+    from starbook.fill import form_edits
+
+    for i, name in enumerate(names):
+        sheet = next(s for s, f in forms.items() if f.name == name)
+        edits += form_edits(sheet, grids[sheet], _committee_fill(name, i))
+    api.write_edits(town, town, edits)
+    outcome = api.rate(town, user="测试")
+    assert outcome.ok, outcome.problems
+    assert sorted(outcome.names) == sorted([*names, "镇机关党支部"])
+    assert openpyxl.load_workbook(town, keep_vba=True).sheetnames[-3:] == ["量化评分表2", "量化评分表3", "量化评分表4"]
+
+
+def test_a_book_without_any_form_refuses_with_the_way_to_add_one(blank_books, tmp_path, capsys):
+    branches(tmp_path / "mail", "王庄镇", blank_books["branch"], n=1)
+    town = tmp_path / "王庄镇党委.xlsm"
+    api.new("分类定级", town, orgs=0)
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1
+    assert "没有空白评分表可用" in text and "新增评分表" in text
+
+
+def test_county_of_three_townships_of_twelve_branches_two_levels_up(blank_books, tmp_path, capsys):
+    county = tmp_path / "县委组织部收件箱"
+    county.mkdir()
+    for unit in ("张纪镇", "李集镇", "王庄镇"):
+        names = branches(tmp_path / unit / "支部来件", unit, blank_books["branch"])
+        town = county / f"{unit}党委.xlsm"
+        shutil.copy(blank_books["township"], town)
+        code, text = run(capsys, "collect", tmp_path / unit / "支部来件", "-o", town)
+        assert code == 0, text
+        grids = read_grids(town)
+        from starbook.collect.township import form_inputs
+        from starbook.presets import preset
+
+        sheet_of = {form_inputs(s, g, preset("fenlei")).name: s for s, g in grids.items() if s.startswith("量化评分表")}
+        edits = []
+        from starbook.fill import form_edits
+
+        for i, name in enumerate(names):
+            edits += form_edits(sheet_of[name], grids[sheet_of[name]], _committee_fill(name, i))
+        edits.append(_setting(grids["参数"], "发布单位", f"{unit}党委"))
+        api.write_edits(town, town, edits)
+        outcome = api.rate(town, user="测试")
+        assert outcome.ok, outcome.problems
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", county, "-o", out)
+    assert code == 0, text
+    header, rows = rows_of(out)
+    assert len(rows) == 36
+    assert {r["上报单位"] for r in rows} == {"张纪镇党委", "李集镇党委", "王庄镇党委"}
+    town_rows = {r["党组织名称"]: r for r in rows_of(county / "王庄镇党委.xlsm")[1]}
+    for r in rows:
+        if r["上报单位"] == "王庄镇党委":
+            assert (r["综合得分"], r["星级"]) == (town_rows[r["党组织名称"]]["综合得分"], town_rows[r["党组织名称"]]["星级"])
+
+
+def test_rerate_applies_the_collectors_scheme_and_quotas_across_all(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    kept = tmp_path / "kept.xlsm"
+    assert run(capsys, "collect", inbox, "-o", kept)[0] == 0
+    out = tmp_path / "rerated.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out, "--rerate")
+    assert code == 0, text
+    assert "统一重新定星" in text
+    # the same rows rated by `starbook rate` on the kept roll-up give the same results
+    shutil.copy(kept, tmp_path / "rated.xlsm")
+    assert api.rate(tmp_path / "rated.xlsm", user="测试").ok
+    expected = {r["党组织名称"]: r for r in rows_of(tmp_path / "rated.xlsm")[1]}
+    got = rows_of(out)[1]
+    for r in got:
+        for title in ("综合得分", "等次", "星级", "调整说明", "上报单位", "来源文件"):
+            assert r[title] == expected[r["党组织名称"]][title], (r["党组织名称"], title)
+    decided = {r["党组织名称"]: r["星级"] for r in rows_of(kept)[1]}
+    changed = [r["党组织名称"] for r in got if r["星级"] != decided[r["党组织名称"]]]
+    assert changed, "the data should make the county-wide quota differ from the townships'"
+    for name in changed:
+        assert name in text
+    log = openpyxl.load_workbook(out, data_only=True)["定星记录"]
+    assert sum(1 for r in log.iter_rows(min_row=4, values_only=True) if r[0]) == 1
+
+
+def test_reports_count_per_unit_list_per_approving_body_and_gather_rectification(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    rows = rows_of(out)[1]
+    wb = openpyxl.load_workbook(out, data_only=True)
+    stats = [list(r) for r in wb["定星统计"].iter_rows(values_only=True)]
+    at = next(i for i, r in enumerate(stats) if r[0] == "各上报单位星级分布")
+    header = stats[at + 1]
+    per_unit = {r[0]: dict(zip(header, r)) for r in stats[at + 2: at + 6]}
+    for unit in ("张纪镇党委", "李集镇党委", "王庄镇党委"):
+        mine = [r for r in rows if r["上报单位"] == unit]
+        assert per_unit[unit]["合计"] == len(mine)
+        for star in ("五星级", "四星级", "三星级"):
+            assert per_unit[unit][star] == sum(r["星级"] == star for r in mine)
+    assert per_unit["合计"]["合计"] == 36
+    overall = {r[0]: r[1] for r in stats[:at] if r[0] in ("五星级", "四星级", "合计") and isinstance(r[1], int)}
+    assert overall["五星级"] == sum(r["星级"] == "五星级" for r in rows)
+    # 审定名单: one list per approving body, every organization with a body once, signature lines
+    lines = [list(r) for r in wb["审定名单"].iter_rows(values_only=True)]
+    titles = [r[0] for r in lines if isinstance(r[0], str) and r[0].startswith("报")]
+    bodies = {r["审定机关"] for r in rows if r["审定机关"]}
+    assert len(titles) == len(bodies)
+    listed = [r[2] for r in lines if isinstance(r[0], int)]
+    assert sorted(listed) == sorted(r["党组织名称"] for r in rows if r["审定机关"])
+    assert sum(r[0] == "审核人（签字）：" for r in lines) == len(bodies)
+    # 整改名单: the townships' own lists, with their 上报单位
+    rect = [list(r) for r in wb["整改名单"].iter_rows(values_only=True)]
+    h = next(i for i, r in enumerate(rect) if "党组织名称" in r)
+    got = sorted((r[rect[h].index("上报单位")], r[rect[h].index("党组织名称")]) for r in rect[h + 1:] if r[1])
+    want = []
+    for unit in ("张纪镇党委", "李集镇党委", "王庄镇党委"):
+        ws = openpyxl.load_workbook(inbox / f"{unit}.xlsm", data_only=True)["整改名单"]
+        rr = list(ws.iter_rows(values_only=True))
+        hh = next(i for i, r in enumerate(rr) if "党组织名称" in r)
+        want += [(unit, r[1]) for r in rr[hh + 1:] if r[1]]
+    assert got == sorted(want) and want
+
+
+# ---------------------------------------------------------------- the ribbon's 汇总下级
+
+
+def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county, tmp_path, capsys):
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    blank = tmp_path / "blank.xlsm"
+    api.new("分类定级", blank, orgs=0)
+    by_cli, live = tmp_path / "cli.xlsm", tmp_path / "live.xlsm"
+    shutil.copy(blank, by_cli)
+    shutil.copy(blank, live)
+    assert run(capsys, "collect", inbox, "-o", by_cli)[0] == 0
+    book = xw.Book(json=payload(live))
+    folder_hex = str(inbox).encode("utf-16-be").hex()  # as the VBA passes it
+    result = excel.collect(book=book, folder_hex=folder_hex)
+    assert result is not None and result.written
+    actions = book.json()["actions"]
+    funcs = [a["func"] for a in actions]
+    assert "addSheet" in funcs  # 审定名单
+    names = len(payload(live)["sheets"])
+    kept = [a for a in actions if (a.get("sheet_position") or 0) < names]
+    apply_actions(live, None, kept)
+    assert read_grids(live)["汇总表"] == read_grids(by_cli)["汇总表"]
+    assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
+    alert = next(a for a in actions if a["func"] == "alert")
+    assert "汇总完成：3 个工作簿，汇总表共 36 个党组织" in alert["args"][0]
+
+
+def test_a_local_veto_is_named_as_a_table_difference(example, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book = inbox / "张纪镇党委.xlsm"
+    shutil.copy(example, book)
+    assert api.rate(book, user="测试").ok
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "county.xlsm", "--scheme", "分类定级")
+    assert code == 1
+    assert "“否决事项”表与汇总单位的不同：多出“未完成镇党委部署的重点任务”" in text
+
+
+def test_libreoffice_opens_added_forms_and_sheets_with_working_formulas(blank_books, tmp_path, capsys):
+    """Sheets added to the package (copied forms, 问题清单) are whole sheets to a real office suite."""
+    import lo_uno
+    from conftest import lo_required
+
+    lo_required()
+    names = branches(tmp_path / "mail", "周庄镇", blank_books["branch"], n=2)
+    town = tmp_path / "周庄镇党委.xlsm"
+    api.new("分类定级", town, orgs=1)
+    fill_form(town, "量化评分表1", _branch_fill(names[0], 0, own=91))  # a conflict: 问题清单 is added
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1 and "未覆盖" in text
+    rows = lo_uno.recalculated_values(town, "量化评分表2")
+    assert any(names[1] in [str(v) for v in r] for r in rows)
+    preview = next(r for r in rows if r and r[0] == "综合得分（预览）")
+    assert isinstance(preview[3], (int, float))  # the copied preview formulas calculate
+    listing = lo_uno.recalculated_values(town, "问题清单")
+    assert listing[0][:5] == ["文件", "工作表", "单元格", "问题", "改法"]
+    assert any("未覆盖" in str(v) for r in listing[1:] for v in r)
+    assert "StarbookRibbon" in lo_uno.vba_modules(town)
+
+
+def test_progress_counts_every_file_and_the_same_path_twice_is_read_once(clean_county, tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    seen = []
+    result = api.collect([inbox, inbox / "张纪镇党委.xlsm"], tmp_path / "out.xlsm", progress=lambda done, total: seen.append((done, total)),
+                         workers=2)
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert len(result.books) == 3 and result.organizations == 36
+    assert any("同一个文件被指定了两次" in f.message for f in result.findings)
