@@ -171,7 +171,7 @@ def write_edits(
 
 
 PUBLISH_SHEETS = ("公示",)
-PUBLISH_ALL_SHEETS = ("公示", "汇总表", "整改名单")
+PUBLISH_ALL_SHEETS = ("公示", "汇总表", "整改名单", "整改台账")
 
 
 def publish(path: Path, out: Path, *, all_sheets: bool = False) -> list[Problem]:

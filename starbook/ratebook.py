@@ -20,6 +20,8 @@ from .problems import ERROR, Problem, WARNING
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
 from .sheets import forms as F
+from .sheets import ledger as L
+from .sheets import titles as T
 from .sheets import notice as N
 from .sheets import params as P
 from .sheets import summary as S
@@ -112,9 +114,13 @@ def rate_book(
         outcome.edits += _preview_edits(forms)
         rebuilt: list[Problem] = []
         outcome.edits += _rectify_edits(grids, orgs, rating, rebuilt)
+        ledger, found = L.ledger_edits(grids, *_ledger_entries(orgs, rating))
+        outcome.edits += ledger
+        outcome.problems += found
         outcome.edits += _stats_edits(grids, rating, rebuilt)
         notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
         outcome.edits += notice
+        outcome.edits += T.title_edits(grids, scheme, N.parse_settings(grids[P.SHEET])[0].issuer)
         outcome.problems += found
         outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user, rebuilt)
         outcome.problems += rebuilt
@@ -432,6 +438,15 @@ def _rectify_edits(grids, orgs, rating: Rating, problems: list[Problem]) -> list
     return edits
 
 
+def _ledger_entries(orgs, rating: Rating) -> tuple[list[L.Entry], dict[str, str]]:
+    """The 整改名单's organizations as ledger entries, and every organization's 等次 / 星级."""
+    names, grades, stars = (rating.column(c) for c in ("name", "grade", "star"))
+    results = {n: " / ".join(x for x in (g, s) if x) for n, g, s in zip(names, grades, stars)}
+    entries = [L.Entry(names[i], orgs[i].category or "", results[names[i]], "；".join(reasons))
+               for i, reasons in enumerate(rating.column("rectify")) if reasons]
+    return entries, results
+
+
 def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     """The 定星统计, rewritten from its anchor; a retyped anchor is rebuilt where it stood."""
     if STATS_SHEET not in grids:
@@ -443,12 +458,16 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     else:
         r0, c0 = anchor
     total = len(rating)
-    lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
-    for star in (*STARS, PENDING):
+    # The anchor, its header and the six star rows stay in place with their built formats
+    # (the chart points at them); only the rows below are cleared and rewritten.
+    table: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]
+    for star in STARS:
         n = rating.counts.get(star, 0)
-        if star == PENDING and not n:
-            continue
-        lines.append((star, n, Decimal(n) / total if total else None, "", "", ""))
+        table.append((star, n, Decimal(n) / total if total else None))
+    lines: list[tuple[Value, ...]] = []
+    if rating.counts.get(PENDING, 0):
+        n = rating.counts[PENDING]
+        lines.append((PENDING, n, Decimal(n) / total if total else None, "", "", ""))
     lines.append(("合计", total, Decimal(1) if total else None, "", "", ""))
     lines.append(("", "", "", "", "", ""))
     lines.append(("星级分布目标", "", "", "", "", ""))
@@ -460,7 +479,10 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     lines.append(("目标", "要求", "升级个数", "上年个数", "实际比例", "是否达到"))
     for t in rating.upgrades:
         lines.append((t.label, t.requirement, t.count, t.base, t.ratio_text, ("达到" if t.met else "未达到") if t.base else "无此类"))
-    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
+    below = r0 + len(table)
+    clear = r0 if anchor is None else below
+    return [ClearRows(STATS_SHEET, clear + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(table)),
+            CellBlock(STATS_SHEET, below + 1, c0 + 1, tuple(lines))]
 
 
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str, problems: list[Problem]) -> list[Edit]:

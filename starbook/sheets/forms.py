@@ -28,6 +28,7 @@ from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ER
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
+F_DECLARED = "申报星级"  # the branch's own declared star (seed 002 "开展自评，申报星级")
 I_DIM, I_DIM_POINTS, I_NO, I_CONTENT, I_STANDARD, I_POINTS = "维度", "维度分值", "序号", "评分内容", "评分标准", "分值"
 V_ITEM, V_ROLL, V_VOTED, V_SCORE, V_SAT = "测评项目", "应参评人数", "实际参评人数", "测评得分", "满意率"
 X_VETO, X_HIT = "否决事项", "是否存在"
