@@ -708,14 +708,17 @@ def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> No
 
 
 def _stats_chart(wb: xlsxwriter.Workbook, ws) -> None:
-    """A native column chart of the six star counts. It references the cells 定星 writes,
-    so Excel and LibreOffice draw the new counts; the chart part itself is never patched."""
+    """A native column chart of the six star counts, referencing the cells 定星 writes."""
     first, last = STATS_FIRST_STAR_ROW, STATS_FIRST_STAR_ROW + len(STARS) - 1
     chart = wb.add_chart({"type": "column"})
     chart.add_series({
         "name": "党组织个数",
         "categories": [STATS_SHEET, first, 0, last, 0],
         "values": [STATS_SHEET, first, 1, last, 1],
+        # No cached counts (ptCount without points): the counts come from the cells 定星 writes,
+        # which Excel and LibreOffice read on opening; a stale cache of zeros would mislead
+        # any viewer that draws from the cache alone. The chart part is never patched.
+        "values_data": [None] * len(STARS),
         "data_labels": {"value": True},
         "fill": {"color": "#C00000"},
         "gap": 80,
