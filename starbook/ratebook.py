@@ -461,14 +461,11 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     # The anchor, its header and the six star rows stay in place with their built formats
     # (the chart points at them); only the rows below are cleared and rewritten.
     table: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]
-    for star in STARS:
+    for star in (*STARS, PENDING):
         n = rating.counts.get(star, 0)
         table.append((star, n, Decimal(n) / total if total else None))
+    table.append(("合计", total, Decimal(1) if total else None))
     lines: list[tuple[Value, ...]] = []
-    if rating.counts.get(PENDING, 0):
-        n = rating.counts[PENDING]
-        lines.append((PENDING, n, Decimal(n) / total if total else None, "", "", ""))
-    lines.append(("合计", total, Decimal(1) if total else None, "", "", ""))
     lines.append(("", "", "", "", "", ""))
     lines.append(("星级分布目标", "", "", "", "", ""))
     lines.append(("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))

@@ -697,12 +697,12 @@ def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> No
     ws.write(3, 0, STATS_ANCHOR, fmt.stats_caption)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
     first = STATS_FIRST_STAR_ROW
-    for i, star in enumerate(STARS):
+    for i, star in enumerate((*STARS, PENDING, "合计")):
         ws.write(first + i, 0, star, fmt.label)
         ws.write_blank(first + i, 1, None, fmt.stats_count)
         ws.write_blank(first + i, 2, None, fmt.percent)
-    # Rows below the six stars (待定, 合计, targets) vary with the rating: bordered when filled.
-    below = first + len(STARS)
+    # The targets below vary with the rating: bordered when filled.
+    below = first + len(STARS) + 2
     ws.conditional_format(below, 0, LAST_ROW, 5, {"type": "formula", "criteria": f'=$A{below + 1}<>""', "format": fmt.cf_row})
     _print_setup(ws, landscape=False, repeat=(0, 0))
 
