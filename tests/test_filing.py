@@ -61,6 +61,14 @@ def test_an_organization_leaving_the_list_keeps_its_block_and_a_new_one_is_appen
     assert appended[0].values[0][1] == "新村党支部"
 
 
+def test_new_blocks_are_one_edit_with_a_blank_row_between():
+    entries = [L.Entry(f"第{i}村党支部", "农村", "较差 / 无星", "末位等次") for i in range(3)]
+    edits, _ = L.ledger_edits({L.SHEET: [["整改台账"]]}, entries, {})
+    assert len(edits) == 1 and edits[0].row == L.FIRST_BLOCK_ROW + 1
+    grid = [[None]] * L.FIRST_BLOCK_ROW + [list(line) for line in edits[0].values]
+    assert list(L.find_blocks(grid).values()) == [L.FIRST_BLOCK_ROW + i * (L.BLOCK_ROWS + 1) for i in range(3)]
+
+
 def test_an_older_book_without_the_ledger_gets_a_hint():
     _, problems = L.ledger_edits({}, [L.Entry("旧村党支部", "农村", "较差", "末位等次")], {})
     assert problems and problems[0].severity == "提示" and problems[0].sheet == L.SHEET

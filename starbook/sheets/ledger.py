@@ -91,12 +91,12 @@ def ledger_edits(grids, entries: Sequence[Entry], results: dict[str, str]) -> tu
             put(r, 5, results[name])
         put(r + 1, 5, OFF_LIST)
     last = max((r for r, line in enumerate(grid) if any(not is_blank(v) for v in line)), default=-1)
-    row = max(last + 2, FIRST_BLOCK_ROW)
+    fresh: list[tuple[Value, ...]] = []
     for e in entries:
-        if e.name in blocks:
-            continue
-        edits.append(CellBlock(SHEET, row + 1, 1, block_rows(e)))
-        row += BLOCK_ROWS + 1
+        if e.name not in blocks:
+            fresh += [*block_rows(e), ("",) * len(COLUMNS)]
+    if fresh:  # one block of cells however many organizations: one action in live Excel
+        edits.append(CellBlock(SHEET, max(last + 2, FIRST_BLOCK_ROW) + 1, 1, tuple(fresh[:-1])))
     return edits, []
 
 
