@@ -326,7 +326,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
 
     of = rating.column
 
-    notes = ["；".join(n) for n in of("notes")]
+    declared = _declared(grid, columns.get(S.S_DECLARED), rows, sources)
+    notes = [_with_declared(n, d, star) for n, d, star in zip(of("notes"), declared, of("star"))]
     column(S.O_FINAL, of("final"))
     column(S.O_GRADE, [g or "" for g in of("grade")])
     column(S.O_BASE, of("base_star"))
@@ -375,6 +376,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
         fill(S.S_KIND, r, org.category or "")
         fill(S.S_LAST, r, org.last_star or "")
         fill(S.S_VETO, r, join_vetoes(org.vetoes))
+        if form.declared:
+            fill(S.S_DECLARED, r, form.declared)
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):
@@ -384,6 +387,24 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
             block = tuple((values[r],) for r in range(start, start + count))
             edits.append(CellBlock(sheet, start + 1, columns[title] + 1, block))
     return edits
+
+
+def _declared(grid: Grid, col: int | None, rows: Sequence[int], sources) -> list[str | None]:
+    """Each organization's 申报星级: its form's when the form gives one, else the 汇总表's cell."""
+    out: list[str | None] = []
+    for r, form in zip(rows, sources):
+        d = form.declared if form is not None else None
+        if d is None and col is not None:
+            d = text(cell_at(grid, r, col)) or None
+        out.append(d if d in STARS else None)
+    return out
+
+
+def _with_declared(notes: Sequence[str], declared: str | None, star: str) -> str:
+    """调整说明, with a note where the result differs from the star the branch declared (seed 002 "申报星级")."""
+    if declared and star != PENDING and declared != star:
+        notes = [*notes, f"申报{declared}，定为{star}"]
+    return "；".join(notes)
 
 
 def _display_width(text: str) -> int:

@@ -129,3 +129,27 @@ def test_printouts_carry_the_signoffs_and_no_tool_instructions(example):
         assert line in flat, line
     for words in GUIDANCE:
         assert words not in flat, words
+
+
+def test_the_declared_star_goes_to_the_summary_with_a_note_where_the_result_differs(example):
+    _patch(example, "量化评分表1", "申报星级", 1, "五星级")
+    outcome = api.rate(example)
+    assert outcome.ok
+    summary = read_grids(example)["汇总表"]
+    head = summary[2]
+    name = read_grids(example)["量化评分表1"][2][1]
+    row = next(line for line in summary if line[head.index("党组织名称")] == name)
+    star = row[head.index("星级")]
+    assert row[head.index("申报星级")] == "五星级"
+    assert star != "五星级" and f"申报五星级，定为{star}" in row[head.index("调整说明")]
+    others = [line[head.index("调整说明")] or "" for line in summary[3:] if line[head.index("党组织名称")] not in (None, name)]
+    assert not any("申报" in n for n in others)  # nothing declared, nothing noted
+
+
+def test_the_county_columns_are_kept_across_ratings(example):
+    assert api.rate(example).ok
+    head = read_grids(example)["汇总表"][2]
+    c = head.index("县级复核意见")
+    patch_workbook(example, example, [CellBlock("汇总表", 4, c + 1, (("同意",),))])
+    assert api.rate(example).ok
+    assert read_grids(example)["汇总表"][3][c] == "同意"

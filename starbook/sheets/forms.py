@@ -60,6 +60,7 @@ class FormResult:
     dimensions: list[str] = field(default_factory=list)
     preview: list[tuple[int, int, object]] = field(default_factory=list)  # (row, col, value) of preview formulas
     holds: frozenset[str] = frozenset()  # which of 类别, 上年星级, 否决事项 the form has a place for: there it wins
+    declared: str | None = None  # 申报星级: the star the branch declared in its 自评 (filing only, not rated)
 
 
 class _Form:
@@ -174,6 +175,12 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
         last_star = None
     result = FormResult(sheet, name, cell_name(nr, nc), category, last_star)
+    declared = form.right_of(F_DECLARED)
+    if declared and not form.cell_error(declared[0], declared[1], F_DECLARED):
+        result.declared = text(declared[2]) or None
+        if result.declared and result.declared not in STARS:
+            form.add(declared[0], declared[1], f"申报星级「{result.declared}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
+            result.declared = None
     held = {F_KIND: kind, F_LAST: last, X_VETO: find_header(grid, X_VETO, X_HIT)}
     result.holds = frozenset(k for k, at in held.items() if at is not None)
 

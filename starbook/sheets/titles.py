@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..edits import Cached, CellBlock, Edit
-from ..grid import Grid
+from ..grid import Grid, cell_at
 from ..presets import preset_title
 from ..scheme import Scheme
 from . import forms as F
@@ -44,4 +44,5 @@ def title_edits(grids: Mapping[str, Grid], scheme: Scheme, issuer: str) -> list[
     names = dict(sheet_titles(scheme))
     for sheet in F.form_sheets(list(grids)):
         names[sheet] = preset_title(scheme.preset_id)
-    return [CellBlock(sheet, 1, 1, ((Cached(issuer + name),),)) for sheet, name in names.items() if sheet in grids]
+    return [CellBlock(sheet, 1, 1, ((Cached(issuer + name),),)) for sheet, name in names.items()
+            if sheet in grids and cell_at(grids[sheet], 0, 0) != issuer + name]  # unchanged sheets keep their bytes
