@@ -683,6 +683,7 @@ def _survey(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> N
 
 
 STATS_FIRST_STAR_ROW = 5  # 0-based: the 星级分布 anchor at row 4, its header at 5 (STATS_ANCHOR)
+STATS_ROW_PT = 20  # the star table's rows; the chart beside it is exactly as tall (9 rows), so the targets below stay clear
 
 
 def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
@@ -697,7 +698,9 @@ def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> No
     ws.write(3, 0, STATS_ANCHOR, fmt.stats_caption)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
     first = STATS_FIRST_STAR_ROW
+    ws.set_row(first - 1, STATS_ROW_PT)
     for i, star in enumerate((*STARS, PENDING, "合计")):
+        ws.set_row(first + i, STATS_ROW_PT)
         ws.write(first + i, 0, star, fmt.label)
         ws.write_blank(first + i, 1, None, fmt.stats_count)
         ws.write_blank(first + i, 2, None, fmt.percent)
@@ -728,8 +731,9 @@ def _stats_chart(wb: xlsxwriter.Workbook, ws) -> None:
     chart.set_x_axis({"num_font": {"name": "宋体", "size": 9}})
     chart.set_y_axis({"name": "个数", "name_font": {"name": "宋体", "size": 9, "bold": False},
                       "num_font": {"size": 9}, "min": 0, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    chart.set_size({"width": 460, "height": 240})
-    ws.insert_chart(STATS_FIRST_STAR_ROW - 1, 3, chart, {"x_offset": 10, "y_offset": 0, "object_position": 1})
+    rows = len(STARS) + 3  # header, six stars, 待定, 合计
+    chart.set_size({"width": 440, "height": round(rows * STATS_ROW_PT * 4 / 3) - 2})
+    ws.insert_chart(STATS_FIRST_STAR_ROW - 1, 3, chart, {"x_offset": 10, "y_offset": 1, "object_position": 1})
 
 
 # GB/T 9704 on A4: 天头 37 mm, 订口 28 mm, 版心 156 × 225 mm (so bottom 35 mm, right 26 mm),
