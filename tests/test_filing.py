@@ -153,3 +153,14 @@ def test_the_county_columns_are_kept_across_ratings(example):
     patch_workbook(example, example, [CellBlock("汇总表", 4, c + 1, (("同意",),))])
     assert api.rate(example).ok
     assert read_grids(example)["汇总表"][3][c] == "同意"
+
+
+def test_the_supervisor_column_is_an_input_only_for_non_public_firms_and_social_organizations(tmp_path):
+    book = tmp_path / "new.xlsm"
+    api.new("分类定级", book, orgs=1)
+    head = read_grids(book)["汇总表"][2]
+    letter = chr(ord("A") + head.index("主管部门党组织意见"))
+    kind = chr(ord("A") + head.index("类别"))
+    xml = _parts(book, "xl/worksheets/sheet1.xml")["xl/worksheets/sheet1.xml"].decode("utf-8")
+    rule = xml[xml.index(f'sqref="{letter}4:{letter}1048576"'):]
+    assert f'NOT(OR(${kind}4="非公企业",${kind}4="社会组织"))' in rule[:rule.index("</conditionalFormatting>")]

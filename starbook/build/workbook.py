@@ -352,6 +352,10 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
         "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
     ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
     ws.conditional_format(first, len(inputs), LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    # 主管部门党组织意见 applies to 非公企业 and 社会组织 only (seed 001): grey, not yellow, on other rows.
+    sup, kind = col[S.S_SUPERVISOR], xl_col_to_name(col[S.S_KIND])
+    applies = "OR(" + ",".join(f'${kind}{first + 1}="{k}"' for k in S.SUPERVISED) + ")"
+    ws.conditional_format(first, sup, LAST_ROW, sup, {"type": "formula", "criteria": f"=AND({has_name[1:]},NOT({applies}))", "format": fmt.cf_na})
     ws.conditional_format(first, last_col - len(county) + 1, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
     ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
         "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
