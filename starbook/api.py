@@ -247,7 +247,7 @@ def write_edits(
 
 
 PUBLISH_SHEETS = ("公示",)
-PUBLISH_ALL_SHEETS = ("公示", "汇总表", "整改名单")
+PUBLISH_ALL_SHEETS = ("公示", "汇总表", "整改名单", "整改台账")
 
 
 def publish(path: Path, out: Path, *, all_sheets: bool = False) -> list[Problem]:
@@ -305,7 +305,7 @@ def _items_for(scheme: Scheme, items: ItemTable | None, kind: str | None, orgs: 
     return items
 
 
-STARBOOK_SHEETS = ("汇总表", "整改名单", "整改台账", "定星统计", "公示", "参数", "定星记录", "评分细则", "问题清单", BALLOT_RECORD_SHEET, "xlwings.conf")
+STARBOOK_SHEETS = ("汇总表", "整改名单", "整改台账", "后进党组织调查摸底表", "定星统计", "公示", "参数", "定星记录", "评分细则", "问题清单", BALLOT_RECORD_SHEET, "xlwings.conf")
 
 
 def forms(path: Path, out: Path | None = None) -> tuple[Path | None, list[Problem]]:

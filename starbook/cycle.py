@@ -29,9 +29,10 @@ from .scheme import STARS, Scheme
 from .sheets import forms as F
 from .sheets import params as P
 from .sheets import items as I
+from .sheets import ledger as L
 from .sheets import summary as S
 
-LEDGER_SHEET = "整改台账"
+LEDGER_SHEET = "整改台账"  # sheets/ledger.py SHEET
 LEDGER_KEYS = ("存在主要问题", "销号")  # the ledger's header is found by these titles
 LEDGER_COLUMNS = ("存在主要问题", "整改措施", "完成时限", "责任人", "整改情况", "销号")
 BOOK_SUFFIX = ".xlsm"
@@ -278,22 +279,48 @@ def _rated(grids: Mapping[str, Grid]) -> bool:
 
 
 def open_ledger_items(grids: Mapping[str, Grid]) -> list[dict[str, object]]:
-    """The 整改台账 rows not yet closed (销号 blank), each as {column title: value}."""
+    """The 整改台账 rows not yet closed (销号 blank), each as {column title: value}, with 党组织名称.
+
+    Reads the ledger 定星 keeps (one block per organization, sheets/ledger.py) and a flat
+    table with a 党组织名称 column, as a cadre may have kept it before.
+    """
     grid = grids.get(LEDGER_SHEET)
-    found = find_header(grid, *LEDGER_KEYS, max_rows=30) if grid is not None else None
+    if grid is None:
+        return []
+    blocks = L.find_blocks(grid)
+    if blocks:
+        return _block_items(grid, blocks)
+    found = find_header(grid, *LEDGER_KEYS, max_rows=30)
     if found is None:
         return []
     hr, _ = found
     titles = {c: text(v) for c, v in enumerate(grid[hr]) if text(v)}
+    return _open_lines(grid, range(hr + 1, len(grid)), titles, {})
+
+
+def _open_lines(grid: Grid, rows, titles: dict[int, str], extra: dict[str, object]) -> list[dict[str, object]]:
     closed = next(c for c, t in titles.items() if t == "销号")
     items = []
-    for r in range(hr + 1, len(grid)):
+    for r in rows:
         row = {t: cell_at(grid, r, c) for c, t in titles.items()}
         if not is_blank(cell_at(grid, r, closed)):
             continue
         if all(is_blank(row.get(t)) for t in LEDGER_COLUMNS[:-1] if t in row):
             continue
-        items.append({t: v for t, v in row.items() if not is_blank(v)})
+        items.append({**extra, **{t: v for t, v in row.items() if not is_blank(v) and t != "序号"}})
+    return items
+
+
+def _block_items(grid: Grid, blocks: dict[str, int]) -> list[dict[str, object]]:
+    """Open lines of each organization's block: below its header line, up to the next block."""
+    starts = sorted(blocks.values())
+    items = []
+    for name, r in blocks.items():
+        header = r + 2
+        end = next((s for s in starts if s > r), len(grid))
+        titles = {c: text(v) for c, v in enumerate(grid[header]) if text(v)} if header < len(grid) else {}
+        if "销号" in titles.values():
+            items += _open_lines(grid, range(header + 1, end), titles, {L.L_NAME: name})
     return items
 
 
@@ -312,9 +339,22 @@ def _has_sheet(data: bytes, name: str) -> bool:
 
 
 def _ledger_edits(grid: Grid, items: Sequence[Mapping[str, object]]) -> list[Edit]:
-    found = find_header(grid, *LEDGER_KEYS, max_rows=30)
-    if found is None or not items:
+    """The carried-over items in the new book's ledger: a block per organization (as 定星
+    keeps it), each open item one numbered line; a flat table gets them as rows."""
+    if not items:
         return []
+    if find_header(grid, *LEDGER_KEYS, max_rows=30) is None:  # the ledger 定星 keeps: blocks
+        rows: list[tuple] = []
+        by_name: dict[str, list[Mapping[str, object]]] = {}
+        for item in items:
+            by_name.setdefault(str(item.get(L.L_NAME, "")), []).append(item)
+        for name, lines in by_name.items():
+            head, reason, header, *_ = L.block_rows(L.Entry(name, "", "", "上一年度未销号事项结转"))
+            rows += [head, reason, header]
+            rows += [(n, *(line.get(t) for t in L.COLUMNS[1:])) for n, line in enumerate(lines, 1)]
+            rows.append(("",) * len(L.COLUMNS))
+        return [CellBlock(LEDGER_SHEET, L.FIRST_BLOCK_ROW + 1, 1, tuple(rows[:-1]))]
+    found = find_header(grid, *LEDGER_KEYS, max_rows=30)
     hr, _ = found
     cols = {text(v): c for c, v in enumerate(grid[hr]) if text(v)}
     first = hr + 1

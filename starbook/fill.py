@@ -70,7 +70,9 @@ def form_cells(grid: Grid) -> FormCells:
         while not is_blank(cell_at(grid, r, c0)):
             labels[text(cell_at(grid, r, c0))] = r
             r += 1
-        counted = [label for label in labels if label not in (F.V_SCORE, F.V_SAT)]
+        # The counts come before the results (测评得分, 满意率); below those only sign-off lines.
+        ends = [i for i, label in enumerate(labels) if label in (F.V_SCORE, F.V_SAT)]
+        counted = list(labels)[: ends[0] if ends else len(labels)]
         for c, v in enumerate(grid[hr]):
             if c > c0 and text(v) and len(text(v)) <= 12:
                 cells.votes[text(v)] = {label: (labels[label], c) for label in counted}

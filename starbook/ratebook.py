@@ -20,6 +20,8 @@ from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
 from .sheets import forms as F
 from .sheets import items as I
+from .sheets import ledger as L
+from .sheets import titles as T
 from .sheets import notice as N
 from .sheets import params as P
 from .sheets import summary as S
@@ -111,11 +113,15 @@ def rate_book(
         outcome.edits += _preview_edits(forms)
         rebuilt: list[Problem] = []
         outcome.edits += _rectify_edits(grids, orgs, rating, rebuilt)
+        ledger, found = L.ledger_edits(grids, *_ledger_entries(orgs, rating))
+        outcome.edits += ledger
+        outcome.problems += found
         outcome.edits += _stats_edits(grids, rating, rebuilt)
         if branch is None:  # a branch's preview is no proposed star to publish
             notice, found = N.notice_edits(grids, scheme, rating.column("name"), rating.column("star"))
             outcome.edits += notice
             outcome.problems += found
+        outcome.edits += T.title_edits(grids, scheme, N.parse_settings(grids[P.SHEET])[0].issuer)
         outcome.edits += _log_edits(grids, scheme, orgs, rating, now or datetime.now(), user, rebuilt)
         outcome.problems += rebuilt
         if LOG_SHEET not in grids:
@@ -341,7 +347,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
 
     of = rating.column
 
-    notes = ["；".join(n) for n in of("notes")]
+    declared = _declared(grid, columns.get(S.S_DECLARED), rows, sources)
+    notes = [_with_declared(n, d, star) for n, d, star in zip(of("notes"), declared, of("star"))]
     column(S.O_FINAL, of("final"))
     column(S.O_GRADE, [g or "" for g in of("grade")])
     column(S.O_BASE, of("base_star"))
@@ -390,6 +397,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
         fill(S.S_KIND, r, org.category or "")
         fill(S.S_LAST, r, org.last_star or "")
         fill(S.S_VETO, r, join_vetoes(org.vetoes))
+        if form.declared:
+            fill(S.S_DECLARED, r, form.declared)
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):
@@ -399,6 +408,24 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
             block = tuple((values[r],) for r in range(start, start + count))
             edits.append(CellBlock(sheet, start + 1, columns[title] + 1, block))
     return edits
+
+
+def _declared(grid: Grid, col: int | None, rows: Sequence[int], sources) -> list[str | None]:
+    """Each organization's 申报星级: its form's when the form gives one, else the 汇总表's cell."""
+    out: list[str | None] = []
+    for r, form in zip(rows, sources):
+        d = form.declared if form is not None else None
+        if d is None and col is not None:
+            d = text(cell_at(grid, r, col)) or None
+        out.append(d if d in STARS else None)
+    return out
+
+
+def _with_declared(notes: Sequence[str], declared: str | None, star: str) -> str:
+    """调整说明, with a note where the result differs from the star the branch declared (seed 002 "申报星级")."""
+    if declared and star != PENDING and declared != star:
+        notes = [*notes, f"申报{declared}，定为{star}"]
+    return "；".join(notes)
 
 
 def _display_width(text: str) -> int:
@@ -453,6 +480,15 @@ def _rectify_edits(grids, orgs, rating: Rating, problems: list[Problem]) -> list
     return edits
 
 
+def _ledger_entries(orgs, rating: Rating) -> tuple[list[L.Entry], dict[str, str]]:
+    """The 整改名单's organizations as ledger entries, and every organization's 等次 / 星级."""
+    names, grades, stars = (rating.column(c) for c in ("name", "grade", "star"))
+    results = {n: " / ".join(x for x in (g, s) if x) for n, g, s in zip(names, grades, stars)}
+    entries = [L.Entry(names[i], orgs[i].category or "", results[names[i]], "；".join(reasons))
+               for i, reasons in enumerate(rating.column("rectify")) if reasons]
+    return entries, results
+
+
 def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     """The 定星统计, rewritten from its anchor; a retyped anchor is rebuilt where it stood."""
     if STATS_SHEET not in grids:
@@ -464,13 +500,14 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     else:
         r0, c0 = anchor
     total = len(rating)
-    lines: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", "", "", "", ""), ("星级", "个数", "占比", "", "", "")]
+    # The anchor, its header and the six star rows stay in place with their built formats
+    # (the chart points at them); only the rows below are cleared and rewritten.
+    table: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]
     for star in (*STARS, PENDING):
         n = rating.counts.get(star, 0)
-        if star == PENDING and not n:
-            continue
-        lines.append((star, n, Decimal(n) / total if total else None, "", "", ""))
-    lines.append(("合计", total, Decimal(1) if total else None, "", "", ""))
+        table.append((star, n, Decimal(n) / total if total else None))
+    table.append(("合计", total, Decimal(1) if total else None))
+    lines: list[tuple[Value, ...]] = []
     lines.append(("", "", "", "", "", ""))
     lines.append(("星级分布目标", "", "", "", "", ""))
     lines.append(("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))
@@ -481,7 +518,10 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
     lines.append(("目标", "要求", "升级个数", "上年个数", "实际比例", "是否达到"))
     for t in rating.upgrades:
         lines.append((t.label, t.requirement, t.count, t.base, t.ratio_text, ("达到" if t.met else "未达到") if t.base else "无此类"))
-    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
+    below = r0 + len(table)
+    clear = r0 if anchor is None else below
+    return [ClearRows(STATS_SHEET, clear + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(table)),
+            CellBlock(STATS_SHEET, below + 1, c0 + 1, tuple(lines))]
 
 
 def _log_edits(grids, scheme: Scheme, orgs, rating: Rating, now: datetime, user: str, problems: list[Problem]) -> list[Edit]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .sheets.forms import is_form
 
-READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "定星统计", "公示", "评分细则")
+READ_SHEETS = ("参数", "汇总表", "定星记录", "整改名单", "整改台账", "后进党组织调查摸底表", "定星统计", "公示", "评分细则")
 
 
 def wanted(name: str) -> bool:

@@ -11,12 +11,13 @@ import pytest
 from make_example import BRANCHES, fills
 from starbook import api
 from starbook.cli import main
-from starbook.cycle import branch_file_names, safe_file_name
+from starbook.cycle import branch_file_names, open_ledger_items, safe_file_name
 from starbook.fill import form_edits
 from starbook.grid import find_header, text
 from starbook.roster import book_year, members
 from starbook.sheets import params as P
 from starbook.sheets.forms import form_sheets
+from starbook.sheets.ledger import find_blocks
 from starbook.xlsx.read import read_grids
 
 NAMES = [b[0] for b in BRANCHES]
@@ -189,6 +190,7 @@ def test_next_year_leaves_a_pending_star_blank_with_a_note(rated, tmp_path, caps
 def test_next_year_carries_over_the_open_rectification_items(rated, tmp_path):
     last = tmp_path / "ledger.xlsm"
     wb = openpyxl.load_workbook(rated, keep_vba=True)  # a test input only: the 整改台账 as a cadre keeps it
+    del wb["整改台账"]  # kept before as a flat table (定星 keeps one block per organization)
     ws = wb.create_sheet("整改台账")
     ws.append(["后进党组织整改台账"])
     ws.append([])
@@ -201,9 +203,17 @@ def test_next_year_carries_over_the_open_rectification_items(rated, tmp_path):
     path, notes = api.new_from(last, out)
     assert path == out and any("未销号的 2 条" in p.message for p in notes)
     grid = read_grids(out, lambda n: n == "整改台账")["整改台账"]
-    hr, cols = find_header(grid, "存在主要问题", "销号")
-    rows = [[text(r[cols[t]]) for t in ("党组织名称", "存在主要问题", "责任人", "销号")] for r in grid[hr + 1:] if any(r)]
-    assert rows == [["石桥村党支部", "测评参与率低", "王书记", ""], ["和平村党支部", "制度落实不到位", "张书记", ""]]
+    blocks = find_blocks(grid)  # one block per organization, as 定星 keeps the ledger
+    assert list(blocks) == ["石桥村党支部", "和平村党支部"]
+    carried = {}
+    for name, r in blocks.items():
+        cols = {text(v): c for c, v in enumerate(grid[r + 2]) if text(v)}
+        carried[name] = [[text(line[cols[t]]) for t in ("存在主要问题", "责任人", "销号")] for line in grid[r + 3:r + 4]]
+    assert carried == {"石桥村党支部": [["测评参与率低", "王书记", ""]], "和平村党支部": [["制度落实不到位", "张书记", ""]]}
+
+    # the next year after that reads the ledger as 定星 keeps it, blocks and all
+    again = open_ledger_items(read_grids(out))
+    assert [(i["党组织名称"], i["存在主要问题"]) for i in again] == [("石桥村党支部", "测评参与率低"), ("和平村党支部", "制度落实不到位")]
 
 
 def test_ribbon_new_year_writes_what_the_command_line_writes(rated, tmp_path):

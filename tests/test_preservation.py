@@ -18,7 +18,7 @@ from starbook.presets import preset, preset_title
 from starbook.xlsx.read import read_grids
 
 ROOT = Path(__file__).resolve().parent.parent
-RATED_SHEETS = ("汇总表", "整改名单", "定星统计", "定星记录", "公示")
+RATED_SHEETS = ("汇总表", "整改名单", "整改台账", "定星统计", "定星记录", "公示")
 
 
 def tiny_png() -> bytes:

@@ -328,7 +328,7 @@ def test_retyped_output_sheets_are_rebuilt_not_left_stale(capsys, example):
     stats = [r for r in wb["定星统计"].iter_rows(values_only=True)]
     assert stats[3][0] == "星级分布" and ("五星级", 1) == stats[5][:2]
     log = [r for r in wb["定星记录"].iter_rows(values_only=True) if any(v is not None for v in r)]
-    assert log[2][0] == "时间" and log[3][0] is not None  # the first run's record is kept
+    assert log[1][0] == "时间" and log[2][0] is not None  # the first run's record is kept (row 2 is blank: guidance is a comment)
     assert log[-2][:2] == ("定星时间", "操作人") and log[-1][0] is not None
     assert log[-1][log[-2].index("结果摘要")] == _log_row(example)["结果摘要"]
 

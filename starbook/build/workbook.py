@@ -29,6 +29,8 @@ from ..scheme import Dimension, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHOD
 from ..ballots import record as BALLOT_RECORD
 from ..sheets import forms as F
 from ..sheets import items as I
+from ..sheets import ledger as L
+from ..sheets import titles as T
 from ..sheets import notice as N
 from ..sheets import params as P
 from ..sheets import summary as S
@@ -109,6 +111,14 @@ def _lines(text: str, width: int) -> int:
     return max(1, -(-used // max(width - 2, 1)))
 
 
+def _title(ws, fmt: _Formats, last_col: int, param_cells: dict[str, str], name: str, guide: str = "") -> None:
+    """Row 1: the issuing unit from 参数 and the form name; the tool's guidance goes into a comment, never on paper."""
+    ws.merge_range(0, 0, 0, last_col, "", fmt.title)
+    ws.write_formula(0, 0, T.formula(param_cells["issuer"], name), fmt.title, name)
+    if guide:
+        ws.write_comment(0, 0, guide, {"x_scale": 2.5, "y_scale": 2})
+
+
 def form_sheet_name(index: int) -> str:
     return f"{F.PREFIX}{index}"
 
@@ -137,21 +147,26 @@ def build_workbook(path: Path | io.BytesIO, spec: BookSpec) -> None:
     forms = [wb.add_worksheet(form_sheet_name(i + 1)) for i in range(len(seeds))]
     items = wb.add_worksheet(I.SHEET)
     rectify = wb.add_worksheet(RECTIFY_SHEET)
+    ledger = wb.add_worksheet(L.SHEET)
+    survey = wb.add_worksheet(L.SURVEY_SHEET)
     stats = wb.add_worksheet(STATS_SHEET)
     notice = wb.add_worksheet(N.SHEET)
     params = wb.add_worksheet(P.SHEET)
     log = wb.add_worksheet(LOG_SHEET)
     ballot_log = wb.add_worksheet(BALLOT_RECORD.SHEET)
     conf = wb.add_worksheet(XLWINGS_CONF)
-    for i, ws in enumerate([summary, *forms, rectify, stats, notice, params, log, ballot_log, conf, items]):
+    for i, ws in enumerate([summary, *forms, rectify, ledger, survey, stats, notice, params, log, ballot_log, conf, items]):
         ws.set_vba_name(f"Sheet{i + 1}") if spec.vba is not None else None
         ws.hide_gridlines(2)
     _summary(summary, fmt, spec, param_cells)
     for ws, seed in zip(forms, seeds):
         _form(ws, fmt, spec, param_cells, table.for_kind(seed.kind) or (), seed, table.is_example(seed.kind))
     _items_sheet(items, fmt, table)
-    _rectify(rectify, fmt, spec)
-    _stats(stats, fmt, spec)
+    _rectify(rectify, fmt, spec, param_cells)
+    _ledger(ledger, fmt, spec, param_cells)
+    _survey(survey, fmt, spec, param_cells)
+    _stats(stats, fmt, spec, param_cells)
+    _stats_chart(wb, stats)
     _notice(notice, fmt)
     _params(params, _Formats(wb, locked=True) if spec.book_kind == P.BOOK_BRANCH else fmt, spec.scheme, spec.book_kind)
     _log(log, fmt)
@@ -179,6 +194,8 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
                 cells[f"weight:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             if label == P.T_VOTES[0]:
                 cells[f"vote:{r[0]}"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
+            if label == "基本设置" and r[0] == "发布单位":
+                cells["issuer"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             if label == "基本设置" and r[0] in ("小数位数", "舍入方式"):
                 cells["decimals" if r[0] == "小数位数" else "rounding"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
@@ -207,13 +224,9 @@ def _params(ws, fmt: _Formats, scheme: Scheme, book_kind: str = P.BOOK_COMMITTEE
     ws.merge_range(0, 0, 0, 5, "星级评定参数", fmt.title)
     ws.set_row(0, 30)
     branch = book_kind == P.BOOK_BRANCH
-    ws.merge_range(
-        1, 0, 2, 5,
-        (BRANCH_NOTE if branch else "") + f"本表规定定星规则（黄色单元格可改）。方案依据：{preset_source(scheme.preset_id)}。"
-        "本表末【依据与解读】引用文件原文；标“解读（Reading）”的是文件未写明时的本地设置。"
-        "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。",
-        fmt.note,
-    )
+    ws.merge_range(1, 0, 1, 5, (BRANCH_NOTE if branch else "") + f"方案依据：{preset_source(scheme.preset_id)}", fmt.subtitle)
+    ws.write_comment(0, 0, "本表规定定星规则（黄色单元格可改）。本表末【依据与解读】引用文件原文；标“解读（Reading）”的是文件未写明时的本地设置。"
+                     "修改后点击“星级评定”选项卡的“定星”或运行 starbook rate 重新计算。", {"x_scale": 2.5, "y_scale": 2})
     row = 3
     for label, header, rows in P.content(scheme, book_kind):
         ws.merge_range(row, 0, row, 5 if label == "基本设置" else len(header) - 1, f"【{label}】", fmt.section)
@@ -337,21 +350,27 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     scheme = spec.scheme
     inputs = S.input_columns(scheme)
     outputs = S.output_columns(scheme)
-    titles = inputs + outputs
+    # Filing inputs after the results, so the columns 定星 and the other tools address stay put.
+    county = [S.S_DECLARED, S.S_SUPERVISOR, S.S_REVIEW]
+    titles = inputs + outputs + county
     last_col = len(titles) - 1
-    ws.merge_range(0, 0, 0, last_col, f"基层党组织{scheme.preset}结果汇总表", fmt.title)
+    _title(ws, fmt, last_col, param_cells, T.summary_title(scheme),
+           "黄色（蓝色表头）列为输入，绿色表头列由“定星”写入。申报星级为党组织自评时申报的星级；"
+           "县级复核意见由县委组织部复核时填写；主管部门党组织意见仅非公企业、社会组织填写。重新定星不改动这些列。"
+           "党委书记签字、党委公章在每页页脚。")
     ws.set_row(0, 32)
     ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
-              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14}
+              S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14,
+              S.S_DECLARED: 10, S.S_SUPERVISOR: 18, S.S_REVIEW: 18}
     for c, title in enumerate(titles):
-        is_input = c < len(inputs)
+        is_input = c < len(inputs) or title in county
         ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)
-        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR):
+        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.S_DECLARED, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR):
             col_fmt = fmt.col_center
-        elif title in (S.O_NOTE, S.O_REACHED, S.S_VETO):
+        elif title in (S.O_NOTE, S.O_REACHED, S.S_VETO, *county):
             col_fmt = fmt.col_wrap
         elif title == S.O_SAT:
             col_fmt = fmt.col_percent
@@ -375,7 +394,12 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     ws.conditional_format(first, star_col, LAST_ROW, star_col, {
         "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
     ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
-    ws.conditional_format(first, len(inputs), LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, len(inputs), LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    # 主管部门党组织意见 applies to 非公企业 and 社会组织 only (seed 001): grey, not yellow, on other rows.
+    sup, kind = col[S.S_SUPERVISOR], xl_col_to_name(col[S.S_KIND])
+    applies = "OR(" + ",".join(f'${kind}{first + 1}="{k}"' for k in S.SUPERVISED) + ")"
+    ws.conditional_format(first, sup, LAST_ROW, sup, {"type": "formula", "criteria": f"=AND({has_name[1:]},NOT({applies}))", "format": fmt.cf_na})
+    ws.conditional_format(first, last_col - len(county) + 1, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
     ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
         "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
         "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})
@@ -394,8 +418,18 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     if scheme.vetoes:
         c = col[S.S_VETO]
         ws.data_validation(first, c, LAST_ROW, c, _veto_picker(scheme, param_cells))
+    for title, message in ((S.S_DECLARED, "党组织自评时申报的星级；与定星结果不同时，定星在调整说明中注明"),
+                           (S.S_REVIEW, "县委组织部复核审定时填写；重新定星不改动"),
+                           (S.S_SUPERVISOR, "非公企业、社会组织党组织定级时征求的行业主管部门党组织意见；重新定星不改动")):
+        c = col[title]
+        ws.data_validation(first, c, LAST_ROW, c, {"validate": "any", "input_title": title, "input_message": message}
+                           if title != S.S_DECLARED else {"validate": "list", "source": list(STARS), "input_title": title,
+                                                         "input_message": message, "error_message": "请从下拉列表选择星级"})
     ws.freeze_panes(first, col[S.S_NAME] + 1)
     _print_setup(ws, landscape=True, repeat=(0, header))
+    # Seed 001: the 汇总表 "由党委书记签字后加盖党委公章上报县委组织部". The rows grow with every
+    # rating, so the sign-off goes in the footer of each page rather than below the data.
+    ws.set_footer("&L党委书记（签字）：&C第 &P 页，共 &N 页&R党委（公章）　　　　年　　月　　日", {"margin": 0.3})
 
 
 def _print_setup(ws, *, landscape: bool, repeat: tuple[int, int]) -> None:
@@ -439,9 +473,11 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         ws.set_column(c, c, w)
     ws.set_column(6, max(6, last_col), 11)
 
-    ws.merge_range(0, 0, 0, last_col, spec.title, fmt.title)
+    _title(ws, fmt, last_col, param_cells, spec.title,
+           f"{scheme.preset}，百分制；黄色单元格由评分人填写。申报星级为本党组织自评时申报的星级。"
+           "综合得分为预览，正式结果以汇总表“定星”为准。否决事项存在的选“是”，星级不超过参数表规定。")
     ws.set_row(0, 32)
-    ws.merge_range(1, 0, 1, last_col, f"（{scheme.preset}，百分制；黄色单元格由评分人填写）", fmt.note)
+    ws.merge_range(1, 0, 1, last_col, f"（{scheme.preset}，百分制）", fmt.subtitle_center)
     ws.write(2, 0, F.F_NAME, fmt.label)
     ws.merge_range(2, 1, 2, 3, seed.name, fmt.input)
     ws.write(2, 4, F.F_KIND, fmt.label)
@@ -452,8 +488,12 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     ws.write(3, 4, F.F_LAST, fmt.label)
     ws.merge_range(3, 5, 3, last_col, seed.last_star or "", fmt.input_center)
     ws.data_validation(3, 5, 3, 5, {"validate": "list", "source": list(STARS), "error_message": "请从下拉列表选择星级，没有请留空"})
+    ws.write(4, 0, F.F_DECLARED, fmt.label)  # seed 002 "开展自评，申报星级"
+    ws.merge_range(4, 1, 4, 3, "", fmt.input_center)
+    ws.data_validation(4, 1, 4, 1, {"validate": "list", "source": list(STARS), "input_title": F.F_DECLARED,
+                                    "input_message": "本党组织自评时申报的星级", "error_message": "请从下拉列表选择星级"})
 
-    row = 5
+    row = 5  # the sections keep their rows: 申报星级 took the blank line above them
     section = 0
     score_refs: dict[str, str] = {}
     numerals = "一二三四五六"
@@ -577,9 +617,10 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
                     happy = "+".join(f"{c}{opt_rows[n] + 1}" for n in scheme.satisfied_options if n in opt_rows)
                     ws.write_formula(row, 1 + k, f'=IF(({valid})=0,"",{_rounded(f"({happy})/({valid})", param_cells, "4")})', fmt.percent, "")
             row += 1
-        row += 1
+        ws.write(row, 0, "参加测评的工作人员（签字）：", fmt.signature)  # seed 001 "经参加测评的工作人员签字后上报"
+        row += 2
     if scheme.vetoes:
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、否决事项（存在的选“是”，星级不超过参数表规定）", fmt.section)
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、否决事项", fmt.section)
         section += 1
         row += 1
         ws.merge_range(row, 0, row, 4, F.X_VETO, fmt.header_input)
@@ -592,7 +633,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
             ws.data_validation(row, 5, row, 5, {"validate": "list", "source": [F.YES, F.NO]})
             row += 1
         row += 1
-    ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、综合得分（预览，正式结果以汇总表“定星”为准）", fmt.section)
+    ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、综合得分", fmt.section)
     row += 1
     for c, title in enumerate((F.D_WHO, F.D_WEIGHT, F.D_SCORE, F.D_WEIGHTED)):
         ws.write(row, c, title, fmt.header_input if title == F.D_SCORE and direct else fmt.header_result)
@@ -613,11 +654,18 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
     ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
     row += 2
-    ws.write(row, 0, "评分人（签字）：", fmt.signature)
-    ws.write(row, 4, "党组织书记（签字）：", fmt.signature)
-    row += 1
-    ws.write(row, 0, "日期：", fmt.signature)
-    ws.write(row, 4, "（盖章）", fmt.signature)
+    # Seed 001: the 自评 "经包村干部确认…后加盖本村、本单位党组织公章"; for 非公企业 and 社会组织
+    # "充分征求行业主管部门党组织的意见".
+    for left, right in (("评分人（签字）：", "党组织书记（签字）："),
+                        ("自评经包村干部确认（签字）：", "党组织（盖章）"),
+                        ("主管部门党组织意见（非公企业、社会组织填写）：", ""),
+                        ("", "年　　月　　日")):
+        ws.set_row(row, 24)
+        if left:
+            ws.write(row, 0, left, fmt.signature)
+        if right:
+            ws.write(row, 4, right, fmt.signature)
+        row += 1
     ws.freeze_panes(5, 0)
     _print_setup(ws, landscape=False, repeat=(0, 0))
 
@@ -666,11 +714,11 @@ def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
 # ---------------------------------------------------------------- 整改名单, 定星统计, 定星记录
 
 
-def _rectify(ws, fmt: _Formats, spec: BookSpec) -> None:
+def _rectify(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
     last = len(RECTIFY_COLUMNS) - 1
-    ws.merge_range(0, 0, 0, last, "后进党组织整改名单（整顿转化）", fmt.title)
+    _title(ws, fmt, last, param_cells, T.RECTIFY,
+           "由“定星”自动生成：等次为末位等次（或未定星）的，以及满意率低于整改线的党组织。各党组织的问题、措施、时限、责任人和销号记在“整改台账”表。")
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, last, "由“定星”自动生成：等次为末位等次（或未定星）的，以及满意率低于整改线的党组织。", fmt.note)
     widths = (6, 24, 12, 10, 8, 10, 40)
     col_fmts = (fmt.col_center, fmt.col_text, fmt.col_center, fmt.col_score, fmt.col_center, fmt.col_center, fmt.col_wrap)
     for c, title in enumerate(RECTIFY_COLUMNS):
@@ -681,15 +729,108 @@ def _rectify(ws, fmt: _Formats, spec: BookSpec) -> None:
     _print_setup(ws, landscape=True, repeat=(0, 2))
 
 
-def _stats(ws, fmt: _Formats, spec: BookSpec) -> None:
-    ws.merge_range(0, 0, 0, 5, "定星统计与目标完成情况", fmt.title)
+LEDGER_WIDTHS = (10, 30, 30, 12, 12, 30, 12)
+
+
+def _ledger(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
+    """Blocks are appended by 定星 (starbook.sheets.ledger); their look comes from column
+    formats and conditional formats, so an appended block prints like a built one."""
+    last = len(L.COLUMNS) - 1
+    _title(ws, fmt, last, param_cells, T.LEDGER,
+           "“定星”为整改名单中的每个党组织追加一块台账，并刷新类别、等次/星级、列入原因和名单状态；"
+           "存在主要问题、整改措施、完成时限、责任人、整改情况、销号由您填写，重新定星不会改动或删除。"
+           "不再列入整改名单的党组织保留其台账，名单状态标为“已不在整改名单”。一块台账需要更多行时，在其序号行之间插入行。")
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, 5, "由“定星”自动生成；目标（参数表“星级分布目标”“晋位升级目标”）只作报告，不改变定星结果。", fmt.note)
-    for c, w in enumerate((30, 14, 12, 12, 12, 12)):
+    ws.merge_range(1, 0, 1, last, f"填报单位（盖章）：                              年度：{spec.year or '        '}", fmt.subtitle)
+    for c, w in enumerate(LEDGER_WIDTHS):
+        ws.set_column(c, c, w, fmt.col_center if c in (0, 3, 4, 6) else fmt.col_wrap)
+    first, a = L.FIRST_BLOCK_ROW, L.FIRST_BLOCK_ROW + 1
+    # LibreOffice and WPS apply only the first matching rule, so each rule carries the border.
+    ws.conditional_format(first, 0, LAST_ROW, last, {"type": "formula", "criteria": f'=$B{a}="{L.COLUMNS[1]}"', "format": fmt.cf_head})
+    ws.conditional_format(first, 0, LAST_ROW, last, {"type": "formula", "criteria": f'=OR($A{a}="{L.L_NAME}",$A{a}="{L.L_REASON}")', "format": fmt.cf_block})
+    ws.conditional_format(first, 1, LAST_ROW, last, {"type": "formula", "criteria": f"=ISNUMBER($A{a})", "format": fmt.cf_input})
+    ws.conditional_format(first, 0, LAST_ROW, last, {"type": "formula", "criteria": f"=COUNTA($A{a}:${xl_col_to_name(last)}{a})>0", "format": fmt.cf_row})
+    ws.data_validation(first, last, LAST_ROW, last, {"validate": "any", "input_title": "销号",
+                                                     "input_message": "整改完成、验收合格后填写销号日期或“已销号”（挂牌销号）"})
+    _print_setup(ws, landscape=True, repeat=(0, 0))
+
+
+def _survey(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
+    """Seed 001 附件3, a blank form filled by hand during the 调查摸底 (not touched by 定星)."""
+    last = len(L.SURVEY_COLUMNS) - 1
+    _title(ws, fmt, last, param_cells, T.SURVEY,
+           "调查摸底时手工填写，定星不改动本表。各栏依据文件“重点调查党组织设置是否合理、领导班子是否健全、"
+           "组织制度是否完善、经费场所保障是否落实、作用发挥是否充分”（文件附件3只列表名，栏目为本地解读）。")
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, last, f"填报单位（盖章）：                              年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
+    widths = (5, 20, 9, 7, 9, 9, 9, 9, 10, 9, 24, 24, 9)
+    for c, (title, w) in enumerate(zip(L.SURVEY_COLUMNS, widths)):
+        ws.set_column(c, c, w)
+        ws.write(2, c, title, fmt.header_input)
+    ws.set_row(2, 44)
+    for r in range(3, 3 + 15):
+        ws.set_row(r, 30)
+        ws.write_number(r, 0, r - 2, fmt.text_center)
+        for c in range(1, last + 1):
+            ws.write_blank(r, c, None, fmt.input if c in (1, 10, 11) else fmt.input_center)
+    ws.set_row(19, 24)
+    ws.write(19, 0, "填表人：", fmt.signature)
+    ws.write(19, 6, "党委（盖章）", fmt.signature)
+    _print_setup(ws, landscape=True, repeat=(0, 2))
+
+
+STATS_FIRST_STAR_ROW = 5  # 0-based: the 星级分布 anchor at row 4, its header at 5 (STATS_ANCHOR)
+STATS_ROW_PT = 20  # the star table's rows; the chart beside it is exactly as tall (9 rows), so the targets below stay clear
+
+
+def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
+    """The star table is built with its borders and formats; 定星 writes its values in place
+    (ratebook keeps the six star rows), so the native chart below keeps pointing at them."""
+    _title(ws, fmt, 5, param_cells, T.STATS,
+           "由“定星”自动生成；目标（参数表“星级分布目标”“晋位升级目标”）只作报告，不改变定星结果。图表随定星结果更新。")
+    ws.set_row(0, 30)
+    ws.merge_range(1, 0, 1, 5, f"填报单位（盖章）：                    年度：{spec.year or '        '}", fmt.subtitle)
+    for c, w in enumerate((30, 14, 12, 14, 14, 14)):
         ws.set_column(c, c, w, fmt.col_center if c else fmt.col_text)
-    ws.write(3, 0, STATS_ANCHOR, fmt.section)
+    ws.write(3, 0, STATS_ANCHOR, fmt.stats_caption)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
+    first = STATS_FIRST_STAR_ROW
+    ws.set_row(first - 1, STATS_ROW_PT)
+    for i, star in enumerate((*STARS, PENDING, "合计")):
+        ws.set_row(first + i, STATS_ROW_PT)
+        ws.write(first + i, 0, star, fmt.label)
+        ws.write_blank(first + i, 1, None, fmt.stats_count)
+        ws.write_blank(first + i, 2, None, fmt.percent)
+    # The targets below vary with the rating: bordered when filled.
+    below = first + len(STARS) + 2
+    ws.conditional_format(below, 0, LAST_ROW, 5, {"type": "formula", "criteria": f'=$A{below + 1}<>""', "format": fmt.cf_row})
     _print_setup(ws, landscape=False, repeat=(0, 0))
+
+
+def _stats_chart(wb: xlsxwriter.Workbook, ws) -> None:
+    """A native column chart of the six star counts, referencing the cells 定星 writes."""
+    first, last = STATS_FIRST_STAR_ROW, STATS_FIRST_STAR_ROW + len(STARS) - 1
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": "党组织个数",
+        "categories": [STATS_SHEET, first, 0, last, 0],
+        "values": [STATS_SHEET, first, 1, last, 1],
+        # No cached counts (ptCount without points): the counts come from the cells 定星 writes,
+        # which Excel and LibreOffice read on opening; a stale cache of zeros would mislead
+        # any viewer that draws from the cache alone. The chart part is never patched.
+        "values_data": [None] * len(STARS),
+        "data_labels": {"value": True},
+        "fill": {"color": "#C00000"},
+        "gap": 80,
+    })
+    chart.set_title({"name": "星级分布", "name_font": {"name": "黑体", "size": 12, "bold": False}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"num_font": {"name": "宋体", "size": 9}})
+    chart.set_y_axis({"name": "个数", "name_font": {"name": "宋体", "size": 9, "bold": False},
+                      "num_font": {"size": 9}, "min": 0, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    rows = len(STARS) + 3  # header, six stars, 待定, 合计
+    chart.set_size({"width": 440, "height": round(rows * STATS_ROW_PT * 4 / 3) - 2})
+    ws.insert_chart(STATS_FIRST_STAR_ROW - 1, 3, chart, {"x_offset": 10, "y_offset": 1, "object_position": 1})
 
 
 # GB/T 9704 on A4: 天头 37 mm, 订口 28 mm, 版心 156 × 225 mm (so bottom 35 mm, right 26 mm),
@@ -729,7 +870,8 @@ def _log(ws, fmt: _Formats) -> None:
     last = len(LOG_COLUMNS) - 1
     ws.merge_range(0, 0, 0, last, "定星记录", fmt.title)
     ws.set_row(0, 30)
-    ws.merge_range(1, 0, 1, last, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数、输入摘要与结果摘要（SHA-256，算法见 starbook/digests.py）。请勿删除。", fmt.note)
+    ws.write_comment(0, 0, "每次定星追加一行：时间、操作人（系统用户名）、方案、各星级个数、输入摘要与结果摘要（SHA-256，算法见 starbook/digests.py）。请勿删除。",
+                     {"x_scale": 2.5, "y_scale": 2})
     widths = {"定星时间": 20, "操作人": 12, "方案": 14, "输入摘要": 68, "结果摘要": 68, "程序版本": 16}
     for c, title in enumerate(LOG_COLUMNS):
         ws.write(2, c, title, fmt.header_result)

@@ -28,6 +28,7 @@ from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ER
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
+F_DECLARED = "申报星级"  # the branch's own declared star (seed 002 "开展自评，申报星级")
 I_DIM, I_DIM_POINTS, I_NO, I_CONTENT, I_STANDARD, I_POINTS = "维度", "维度分值", "序号", "评分内容", "评分标准", "分值"
 V_ITEM, V_ROLL, V_VOTED, V_SCORE, V_SAT = "测评项目", "应参评人数", "实际参评人数", "测评得分", "满意率"
 X_VETO, X_HIT = "否决事项", "是否存在"
@@ -61,6 +62,7 @@ class FormResult:
     holds: frozenset[str] = frozenset()  # which of 类别, 上年星级, 否决事项 the form has a place for: there it wins
     items: tuple[Dimension, ...] = ()  # the items as the form lists them, checked against the 评分细则
     items_cell: str = ""  # the item table's header cell
+    declared: str | None = None  # 申报星级: the star the branch declared in its 自评 (filing only, not rated)
 
 
 class _Form:
@@ -175,6 +177,12 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
         last_star = None
     result = FormResult(sheet, name, cell_name(nr, nc), category, last_star)
+    declared = form.right_of(F_DECLARED)
+    if declared and not form.cell_error(declared[0], declared[1], F_DECLARED):
+        result.declared = text(declared[2]) or None
+        if result.declared and result.declared not in STARS:
+            form.add(declared[0], declared[1], f"申报星级「{result.declared}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
+            result.declared = None
     held = {F_KIND: kind, F_LAST: last, X_VETO: find_header(grid, X_VETO, X_HIT)}
     result.holds = frozenset(k for k, at in held.items() if at is not None)
 

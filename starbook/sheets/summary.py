@@ -21,6 +21,9 @@ O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE = "综合得分", "等�
 OUTPUTS = (O_FINAL, O_GRADE, O_BASE, O_STAR, O_NOTE, O_BODY, O_MOVE)
 O_SAT, O_HONOR, O_REACHED = "满意率", "可评先进", "达标维度"
 VETO_FIX = f"请改正：{veto_rule()}"
+# Filing columns (seed 001/002): inputs that 定星 never writes, kept across ratings.
+S_DECLARED, S_SUPERVISOR, S_REVIEW = "申报星级", "主管部门党组织意见", "县级复核意见"
+SUPERVISED = ("非公企业", "社会组织")  # the 类别 whose grading seeks the 主管部门党组织's opinion
 O_SOURCE = "数据来源"  # the form sheet a row was taken from; blank for a row typed by hand
 
 
