@@ -322,3 +322,12 @@ def test_sheet_parts_by_the_names_a_cadre_sees(tmp_path):
         zf.writestr("word/document.xml", f'<document xmlns="{MAIN}"/>')
     with zipfile.ZipFile(buf) as zf, pytest.raises(PatchError, match="不是完整的 Excel 工作簿"):
         sheet_parts(zf)
+
+
+def test_a_sheet_is_scanned_ahead_from_the_bytes_read_once(example_source):
+    """api.rate hands the writer's head start (scan_sheet_part) the workbook's bytes, not its path:
+    they must scan as the file does, or the writer scans the 汇总表 again on the main thread."""
+    from starbook.xlsx.sheetpatch import scan_sheet_part
+
+    in_memory = scan_sheet_part(io.BytesIO(example_source.read_bytes()), "汇总表")
+    assert in_memory is not None and in_memory == scan_sheet_part(example_source, "汇总表")
