@@ -90,7 +90,8 @@ class Band:
         other cells among the band) is left to the general path, which keeps them.
         `cells_checked`: `band_cells_plain` found every cell of the band's rows at or
         right of its first column to be a band column in that column's style, so
-        each row's cells need not be checked again one by one.
+        each row's tail needs only a count: a cell left of the band written after
+        the band's cells (out of order) still sends the row to the general path.
         """
         if not inner:
             return 0
@@ -118,8 +119,8 @@ class Band:
         tail = inner[m.start() :]
         if b"<f" in tail:
             return None
-        if cells_checked:
-            return m.start()
+        if cells_checked:  # only the order is left to check: no cell in the tail but the band's
+            return m.start() if tail.count(b'<c r="') == len(pattern.findall(tail)) else None
         for letters, style in _REF_AND_STYLE.findall(tail):
             if styles.get(letters) != style:
                 return None
