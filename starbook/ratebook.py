@@ -15,6 +15,7 @@ from . import __version__
 from .digests import input_digest, result_digest
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, text
+from .memo import Memo
 from .problems import ERROR, WARNING, Checked, Problem
 from .rules.rating import OrgInput, Rating, rate_organizations
 from .scheme import PENDING, STARS, Scheme, join_vetoes
@@ -348,16 +349,18 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
     of = rating.column
 
     declared = _declared(grid, columns.get(S.S_DECLARED), rows, sources)
-    notes = [_with_declared(n, d, star) for n, d, star in zip(of("notes"), declared, of("star"))]
+    join = Memo("；".join).__getitem__  # a few distinct notes, repeated
+    notes = [_with_declared(n, d, star) if d else join(n) for n, d, star in zip(of("notes"), declared, of("star"))]
     column(S.O_FINAL, of("final"))
     column(S.O_GRADE, [g or "" for g in of("grade")])
     column(S.O_BASE, of("base_star"))
     column(S.O_STAR, of("star"))
     column(S.O_NOTE, notes)
     edits.append(FitRows(sheet, first + 1, last + 1))
+    lines_of = Memo(lambda note: _lines(note, NOTE_LINE_WIDTH))
     for r, note in zip(rows, notes):
         if note:
-            lines = _lines(note, NOTE_LINE_WIDTH)
+            lines = lines_of[note]
             if lines > 1:
                 edits.append(RowHeight(sheet, r + 1, LINE_POINTS * lines))
     column(S.O_BODY, of("approving"))

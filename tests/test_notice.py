@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from starbook import api, cli
 from starbook.edits import CellBlock
 from starbook.grid import find_cell, find_header
 from starbook.pdf import only_sheets
+from starbook.ratebook import rate_book
 from starbook.sheets import notice as N
 from starbook.sheets import params as P
+from starbook.xlsx.parts import sheet_parts
 from starbook.xlsx.read import read_grids
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -31,6 +34,11 @@ def set_notice_settings(path: Path, **values) -> None:
         r, _ = find_cell(grid, key)
         edits.append(CellBlock(P.SHEET, r + 1, cols[P.VALUE] + 1, ((value,),)))
     api.write_edits(path, path, edits)
+
+
+def sheet_part(path: Path, sheet: str) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(sheet_parts(zf)[sheet])
 
 
 def notice_text(path: Path) -> list[str]:
@@ -142,6 +150,44 @@ def test_rerating_keeps_what_the_cadre_typed(rated):
     assert again[seal + 1] == "2025年1月6日"
     assert again[seal + 2:] == ["", "附件：星级评定汇总表", "抄送：县委组织部"]
     assert grouped(again) == expected_groups(outcome)
+
+
+def test_rerating_with_an_unchanged_notice_leaves_the_sheet_as_it_is(rated):
+    path, _ = rated
+    before = sheet_part(path, N.SHEET)
+    outcome = rate_book(read_grids(path))
+    assert outcome.ok and not [e for e in outcome.edits if e.sheet == N.SHEET]  # nothing to rewrite
+    assert api.rate(path).ok
+    assert sheet_part(path, N.SHEET) == before
+    set_notice_settings(path, 联系人="李明")
+    assert [e for e in rate_book(read_grids(path)).edits if e.sheet == N.SHEET]  # a changed notice is rewritten
+    assert api.rate(path).ok
+    assert "联系人：李明" in "".join(notice_text(path))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_written_notice_reads_back_as_written(tmp_path, seed):
+    """The skip above compares the notice with the sheet's values: any notice 定星 writes,
+    with any cells the cadre typed below it, must read back equal, or it would be rewritten forever."""
+    import random
+    from decimal import Decimal
+
+    from starbook.fill import summary_rows
+
+    rng = random.Random(seed)
+    path = tmp_path / "n.xlsm"
+    api.new("分类定级", path, orgs=0)
+    names = [rng.choice(["第", "Ａ", "x", "_x0041_", "社区", "&<>", "，", "公司"]) * rng.randint(1, 9) + str(i) for i in range(rng.randint(3, 40))]
+    rows = [{"党组织名称": n, "党委评定得分": Decimal(rng.randint(60, 99)), "党员群众测评得分": Decimal(rng.randint(60, 99)),
+             "自评得分": Decimal(rng.randint(60, 99))} for n in names]
+    api.write_edits(path, path, [summary_rows(read_grids(path)["汇总表"], rows)])
+    assert api.rate(path).ok
+    seal = next(i for i, line in enumerate(read_grids(path)[N.SHEET]) if any(str(v).endswith(N.SEAL) for v in line))
+    typed = [rng.choice(["抄送：县委组织部", 12, 3.5, " 附件 ", "x\ny"]) for _ in range(rng.randint(0, 4))]
+    api.write_edits(path, path, [CellBlock(N.SHEET, seal + 3 + i, rng.randint(1, 5), ((v,),)) for i, v in enumerate(typed)])
+    assert api.rate(path).ok  # the typed cells are rewritten with the notice once
+    outcome = rate_book(read_grids(path))
+    assert outcome.ok and not [e for e in outcome.edits if e.sheet == N.SHEET]
 
 
 def test_blank_settings_leave_room_to_write_by_hand(example):

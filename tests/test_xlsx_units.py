@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from starbook.edits import Cached, CellBlock, ClearRows, FitRows, RowHeight
-from starbook.xlsx.bands import Band, split_edits
+from starbook.xlsx.bands import Band, band_cells_plain, split_edits
 from starbook.xlsx.calcchain import drop_calc_chain
 from starbook.xlsx.cellxml import Writer, cell_xml, col_letters, col_number, column_styles, number_text, text_xml
 from starbook.xlsx.errors import PatchError
@@ -197,6 +197,50 @@ def test_a_bands_rows_are_assembled_per_column():
     ]
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_the_band_wide_cell_check_vouches_only_for_what_each_row_would_pass(seed):
+    """band_cells_plain lets Band.cut skip its per-row cell check: on random rows (a second
+    定星's band cells, now and then a cell of another style, column or kind, or out of order), each row's cut
+    is the same with the skip as without, and a plain band is vouched for."""
+    import random
+
+    rng = random.Random(seed)
+    styles = {c: str(rng.randint(1, 4)) for c in range(1, 13) if rng.random() < 0.6}
+    w = Writer(styles)
+    cols = sorted(rng.sample(range(3, 11), rng.randint(1, 5)))
+    n = rng.randint(1, 70)
+    band = Band(2, {c: ["v"] * n for c in cols})
+    band.build(w)
+    mode = rng.choice(["plain", "odd cells", "out of order"])
+    odd = mode == "odd cells"  # cells of another style or column now and then
+    inners = []
+    for r in range(2, 2 + n):
+        cells = []
+        for c in range(1, 14):
+            in_band = c in cols
+            if not in_band and c >= cols[0] and not (odd and rng.random() < 0.05):
+                continue  # right of or among the band: only its own cells, unless odd
+            if not in_band and rng.random() < 0.5:
+                continue
+            style = styles.get(c)
+            if odd and rng.random() < 0.05:
+                style = rng.choice([None, "1", "7", "x"])
+            s = f' s="{style}"' if style is not None else ""
+            kind = rng.choice(["/>", "><v>1</v></c>", ' t="inlineStr"><is><t>x</t></is></c>', ' t="s"><v>0</v></c>'])
+            if rng.random() < 0.02:
+                kind = "><f>1+1</f><v>2</v></c>"
+            cells.append(f'<c r="{col_letters(c)}{r}"{s}{kind}')
+        if mode == "out of order" and rng.random() < 0.3:
+            rng.shuffle(cells)  # a cell left of the band may follow the band's
+        inners.append("".join(cells).encode())
+    body = b"".join(b'<row r="%d">%s</row>' % (r, inner) for r, inner in zip(range(2, 2 + n), inners))
+    vouched = band_cells_plain(body, band, w)
+    if mode != "odd cells":
+        assert vouched
+    if vouched:
+        assert [band.cut(inner, w, True) for inner in inners] == [band.cut(inner, w) for inner in inners]
+
+
 # -- formulas: shared and array formulas under values -----------------------------------------
 
 SHARED = (
@@ -281,3 +325,12 @@ def test_sheet_parts_by_the_names_a_cadre_sees(tmp_path):
         zf.writestr("word/document.xml", f'<document xmlns="{MAIN}"/>')
     with zipfile.ZipFile(buf) as zf, pytest.raises(PatchError, match="不是完整的 Excel 工作簿"):
         sheet_parts(zf)
+
+
+def test_a_sheet_is_scanned_ahead_from_the_bytes_read_once(example_source):
+    """api.rate hands the writer's head start (scan_sheet_part) the workbook's bytes, not its path:
+    they must scan as the file does, or the writer scans the 汇总表 again on the main thread."""
+    from starbook.xlsx.sheetpatch import scan_sheet_part
+
+    in_memory = scan_sheet_part(io.BytesIO(example_source.read_bytes()), "汇总表")
+    assert in_memory is not None and in_memory == scan_sheet_part(example_source, "汇总表")

@@ -285,7 +285,23 @@ def notice_edits(
         return [], []
     settings, problems = parse_settings(grids.get(P.SHEET))
     rows = notice_lines(scheme, names, stars, settings, kept(grids[SHEET]))
+    if _trimmed(rows) == _trimmed(grids[SHEET]):
+        # A re-rating that changes nothing on the notice leaves the sheet as it is:
+        # tens of thousands of rows not rewritten, and the cadre's formatting kept.
+        return [], problems
     return [ClearRows(SHEET, 1), *_blocks(rows)], problems
+
+
+def _trimmed(rows: Sequence[Sequence[Value]]) -> list[tuple[Value, ...]]:
+    """Rows as the sheet would hold them: empty cells (None, '') as None, no blank cells or rows at the end.
+
+    Only exact values count as the same: a date, a number typed as text or a
+    blank of spaces differs from what the notice writes, so it is rewritten."""
+    out = [tuple(None if v is None or (type(v) is str and v == "") else v for v in line) for line in rows]
+    out = [line[: max((i + 1 for i, v in enumerate(line) if v is not None), default=0)] for line in out]
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 def _blocks(rows: Sequence[tuple[Value, ...]]) -> list[CellBlock]:

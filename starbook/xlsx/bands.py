@@ -80,7 +80,7 @@ class Band:
     def at(self, i: int) -> dict[int, object]:
         return {col: values[i] for col, values in self.values.items()}
 
-    def cut(self, inner: bytes, w: "Writer") -> int | None:
+    def cut(self, inner: bytes, w: "Writer", cells_checked: bool = False) -> int | None:
         """Where the band's cells go in a row's cell XML (UTF-8), or None when the row needs the general path.
 
         A row whose cells all lie left of the band gets the band appended. A row
@@ -88,6 +88,10 @@ class Band:
         when they are plain values in the column's own style and nothing lies
         right of the band; anything else (formulas, a cadre's own formatting,
         other cells among the band) is left to the general path, which keeps them.
+        `cells_checked`: `band_cells_plain` found every cell of the band's rows at or
+        right of its first column to be a band column in that column's style, so
+        each row's tail needs only a count: a cell left of the band written after
+        the band's cells (out of order) still sends the row to the general path.
         """
         if not inner:
             return 0
@@ -115,6 +119,8 @@ class Band:
         tail = inner[m.start() :]
         if b"<f" in tail:
             return None
+        if cells_checked:  # only the order is left to check: no cell in the tail but the band's
+            return m.start() if tail.count(b'<c r="') == len(pattern.findall(tail)) else None
         for letters, style in _REF_AND_STYLE.findall(tail):
             if styles.get(letters) != style:
                 return None
@@ -160,6 +166,47 @@ def split_edits(edits) -> tuple[list[Band], list]:
 _REF_AND_STYLE = re.compile(rb'<c r="([A-Z]+)\d+"(?: s="(\d+)")?')
 
 
+def _at_or_right_of(letters: str) -> str | None:
+    """A regex for the column letters at or right of `letters` (up to three letters), or None."""
+    if len(letters) == 1:
+        return f"[{letters}-Z]|[A-Z]{{2,3}}"
+    if len(letters) == 2:
+        first, second = letters
+        later = f"[{chr(ord(first) + 1)}-Z][A-Z]|" if first != "Z" else ""
+        return f"{first}[{second}-Z]|{later}[A-Z]{{3}}"
+    return None
+
+
+def _band_rows(body: bytes, band: "Band") -> tuple[int, int] | None:
+    """Where the band's rows lie in the sheet's body, or None when a first or last row is missing."""
+    start = body.find(b'<row r="%d"' % band.first_row)
+    last = body.find(b'<row r="%d"' % (band.first_row + band.size - 1))
+    if start < 0 or last < 0:
+        return None
+    return start, body.find(b"</row>", last)
+
+
+def band_cells_plain(body: bytes, band: "Band", w: "Writer") -> bool:
+    """Whether, in the band's rows, every cell at or right of the band's first column
+    is one of the band's columns written in that column's own style (a second 定星).
+
+    One C-speed regex search over all the band's rows instead of a check per row
+    in `Band.cut`; a cell it rejects sends the check back to each row. It is as
+    strict as the per-row check (`_REF_AND_STYLE`): a styled column's cell must
+    have s="<style>" right after its r, an unstyled column's cell no s there.
+    """
+    right = _at_or_right_of(w.letter(band.first_col))
+    where = _band_rows(body, band)
+    if right is None or where is None:
+        return False
+    plain = []
+    for col in sorted(band.values):
+        style = w.col_styles.get(col)
+        plain.append(f'{w.letter(col)}\\d+"' + (f' s="{style}"' if style is not None else '(?! s=")'))
+    other = re.compile(f'<c r="(?!(?:{"|".join(plain)}))(?:{right})\\d'.encode("ascii"))
+    return other.search(body, *where) is None
+
+
 def _rows_end_left_of(body: bytes, band: "Band", w: "Writer") -> bool:
     """Whether every row of the band ends left of it and needs no change of its own.
 
@@ -167,20 +214,11 @@ def _rows_end_left_of(body: bytes, band: "Band", w: "Writer") -> bool:
     columns or right of them, no spans hint to correct and no row style. Then
     each row only gets the band's cells appended.
     """
-    letters = w.letter(band.first_col)
-    if len(letters) == 1:
-        right = f"[{letters}-Z]|[A-Z]{{2,3}}"
-    elif len(letters) == 2:
-        first, second = letters
-        later = f"[{chr(ord(first) + 1)}-Z][A-Z]|" if first != "Z" else ""
-        right = f"{first}[{second}-Z]|{later}[A-Z]{{3}}"
-    else:
+    right = _at_or_right_of(w.letter(band.first_col))
+    where = _band_rows(body, band)
+    if right is None or where is None:
         return False
-    start = body.find(b'<row r="%d"' % band.first_row)
-    last = body.find(b'<row r="%d"' % (band.first_row + band.size - 1))
-    if start < 0 or last < 0:
-        return False
-    end = body.find(b"</row>", last)
+    start, end = where
     for needle in (b"spans=", b'customFormat="1"', b"customHeight"):
         if body.find(needle, start, end) >= 0:
             return False
@@ -205,6 +243,7 @@ def bulk_rows(scan: "SheetScan", bands: list["Band"], in_band, target: "Target",
     every_cell_has_ref = scan.every_cell_has_ref
     end_row = b"</row>"
     clean = {id(band): every_cell_has_ref and _rows_end_left_of(scan.body, band, writer) for band in bands}
+    checked = {id(band): every_cell_has_ref and not clean[id(band)] and band_cells_plain(scan.body, band, writer) for band in bands}
     encoded = {id(band): band.encoded() for band in bands}
     replaced = 0
     for chunk, rnum in zip(chunks, nums):
@@ -226,7 +265,7 @@ def bulk_rows(scan: "SheetScan", bands: list["Band"], in_band, target: "Target",
             row_head = chunk[:head_end]
             if b'customFormat="1"' not in row_head:
                 inner = chunk[head_end + 1 :]
-                cut = band.cut(inner, writer)
+                cut = band.cut(inner, writer, checked[id(band)])
                 if cut is not None:
                     cells_xml = encoded[id(band)][i]
                     if rnum in heights or b"spans=" in row_head or (b"customHeight" in row_head and target.fits(rnum)):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Union
 
 from ..edits import CellBlock, ClearRows, FitRows, RowHeight
 from .atomic import atomic_write
@@ -90,10 +90,11 @@ def scan_sheet(data: bytes, crc: int | None = None) -> SheetScan:
     return SheetScan(crc, head, body, tail, chunks, nums, every_cell_has_ref)
 
 
-def scan_sheet_part(path: Path, sheet: str) -> SheetScan | None:
-    """scan_sheet for a sheet of a workbook on disk; None when there is no such sheet."""
+def scan_sheet_part(path: Path | BinaryIO, sheet: str) -> SheetScan | None:
+    """scan_sheet for a sheet of a workbook on disk or in memory (the bytes api read once);
+    None when there is no such sheet."""
     with zipfile.ZipFile(path) as zf:
-        check_sizes(zf, Path(path).name)
+        check_sizes(zf, Path(path).name if isinstance(path, (str, Path)) else "工作簿")
         parts = sheet_parts(zf)
         part = parts.get(sheet) or {n.casefold(): p for n, p in parts.items()}.get(sheet.casefold())
         if part is None:
