@@ -18,11 +18,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .ballots.importer import BallotOutcome, plan_import
 from .ballots.record import SHEET as BALLOT_RECORD_SHEET
-from .ballots.source import Export
 from .edits import Edit
 from .gcpause import gc_paused
 from .presets import all_presets, find_preset, preset_title
@@ -38,6 +36,10 @@ from .sheets.summary import SHEET as SUMMARY_SHEET
 from .xlsx.atomic import atomic_write
 from .xlsx.guard import fingerprint, refuse_if_open, refuse_wrong_suffix, unchanged_since_read, workbook_lock, writable_target
 from .xlsx.read import check_exists, read_grids, read_package, sheet_names
+
+if TYPE_CHECKING:  # the ballot import is loaded by the command that uses it, not by every rating
+    from .ballots.importer import BallotOutcome
+    from .ballots.source import Export
 
 T = TypeVar("T")
 
@@ -183,6 +185,8 @@ def ballots(
     (importing the same file twice counts it once); with `add` they are added to
     them. Nothing is written when anything is listed as a problem.
     """
+    from .ballots.importer import plan_import
+
     path = Path(path)
     files = [read_export(Path(e)) for e in exports]
 
@@ -198,6 +202,8 @@ def ballots(
 
 def read_export(path: Path) -> Export:
     """A survey export or tally file, read from disk (its parsing is starbook.ballots')."""
+    from .ballots.source import Export
+
     check_exists(path)
     try:
         return Export(path.name, path.read_bytes())
