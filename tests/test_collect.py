@@ -11,15 +11,9 @@ import openpyxl
 import pytest
 
 from starbook import api
-from starbook.cli import main
+from test_bad_input import run  # the CLI run the bad-input tests use
 from starbook.fill import summary_rows
 from starbook.xlsx.read import read_grids
-
-
-def run(capsys, *argv) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def township(folder: Path, unit: str, n: int = 12, *, start: int = 0, scheme: str = "分类定级") -> Path:

@@ -1,7 +1,6 @@
 """Nothing lost or clobbered on disk: concurrent saves and runs, open workbooks, links, read-only files, -o targets."""
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
@@ -15,23 +14,13 @@ from pathlib import Path
 import pytest
 
 from starbook import api
-from starbook.cli import main
+from test_bad_input import digest, run  # noqa: E402 (the CLI run and file digest the bad-input tests use)
 from starbook.edits import CellBlock
 from starbook.problems import BookError
 from starbook.xlsx import guard
 from starbook.xlsx.read import read_grids
 
 STARBOOK = Path(sys.executable).with_name("starbook")
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def run(capsys, *argv) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def records(path: Path) -> list[list]:

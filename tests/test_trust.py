@@ -3,18 +3,11 @@ a first rating, footers below the 汇总表, digests across shells, retyped outp
 what the console prints, and previews that follow 参数's rounding."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import openpyxl
 
-from starbook.cli import main
-
-
-def run(capsys, *argv) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+from test_bad_input import digest, run  # the CLI run and file digest the bad-input tests use
 
 
 def edit(path: Path, change) -> None:
@@ -52,10 +45,6 @@ def summary(path: Path) -> tuple[list[str], list[dict]]:
 
 def by_name(path: Path) -> dict[str, dict]:
     return {r["党组织名称"]: r for r in summary(path)[1]}
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------- 1. provenance

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..grid import Grid, cell_at, find_header, is_blank, text
+from ..grid import Grid, cell_at, text
 from ..sheets import params as P
 
 BRANCH, COMMITTEE = P.BOOK_BRANCH, P.BOOK_COMMITTEE
@@ -18,18 +18,8 @@ BRANCH_MAX_FORMS = 3  # a branch fills its own form, a joint branch a few
 
 def setting(grid: Grid | None, key: str) -> str:
     """A 参数 setting's value as text, '' when absent (older books lack the newer settings)."""
-    if not grid:
-        return ""
-    found = find_header(grid, P.KEY, P.VALUE)
-    if found is None:
-        return ""
-    hr, cols = found
-    r = hr + 1
-    while r < len(grid) and not is_blank(cell_at(grid, r, cols[P.KEY])):
-        if text(cell_at(grid, r, cols[P.KEY])) == key:
-            return text(cell_at(grid, r, cols[P.VALUE]))
-        r += 1
-    return ""
+    at = P.setting_cell(grid, key) if grid else None
+    return text(cell_at(grid, *at)) if at is not None else ""
 
 
 def level(params: Grid | None, log_rows: int, filled_forms: int) -> str:

@@ -622,18 +622,27 @@ def _upgrades(rd: _Reader) -> tuple[UpgradeTarget, ...]:
     return tuple(out)
 
 
+def setting_cell(grid: Grid, key: str) -> tuple[int, int] | None:
+    """The value cell (0-based) of a 基本设置 row by its 设置项, the first such row; None when
+    the book has no such row (older versions lack the newer settings)."""
+    header = find_header(grid, KEY, VALUE)
+    if header is None:
+        return None
+    hr, cols = header
+    r = hr + 1
+    while r < len(grid) and not is_blank(cell_at(grid, r, cols[KEY])):
+        if text(cell_at(grid, r, cols[KEY])) == key:
+            return r, cols[VALUE]
+        r += 1
+    return None
+
+
 def book_kind(grid: Grid) -> tuple[str, tuple[int, int] | None]:
     """The 工作簿类型 setting and its cell (0-based); a book without the row (older
     versions) is the committee's own. A value that is neither choice reads as the
     committee's too: only a book that says 支部填报 is a branch's."""
-    header = find_header(grid, KEY, VALUE)
-    if header is None:
+    at = setting_cell(grid, BOOK_KIND.key)
+    if at is None:
         return BOOK_COMMITTEE, None
-    hr, cols = header
-    r = hr + 1
-    while r < len(grid) and not is_blank(cell_at(grid, r, cols[KEY])):
-        if text(cell_at(grid, r, cols[KEY])) == BOOK_KIND.key:
-            value = text(cell_at(grid, r, cols[VALUE]))
-            return (BOOK_BRANCH if value == BOOK_BRANCH else BOOK_COMMITTEE), (r, cols[VALUE])
-        r += 1
-    return BOOK_COMMITTEE, None
+    value = text(cell_at(grid, *at))
+    return (BOOK_BRANCH if value == BOOK_BRANCH else BOOK_COMMITTEE), at
