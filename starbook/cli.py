@@ -90,7 +90,7 @@ def _summary(outcome: Outcome) -> None:
         click.echo(f"\n调整 {moved} 个，另有说明 {noted} 条：" if noted else f"\n调整 {moved} 个：")
         rows = [["党组织", "综合得分", "初定星级", "星级", "调整说明"]]
         for i in changed[:MAX_LISTED]:
-            rows.append([names[i], format(finals[i], "f"), bases[i], stars[i], "；".join(notes[i])])
+            rows.append([names[i], "" if finals[i] is None else format(finals[i], "f"), bases[i], stars[i], "；".join(notes[i])])
         click.echo(table(rows))
         if len(changed) > MAX_LISTED:
             click.echo(f"……另有 {len(changed) - MAX_LISTED} 个，见汇总表“调整说明”列")

@@ -81,6 +81,8 @@ def scheme_text(scheme: Scheme) -> str:
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             out.append(type(v).__name__ + "(")
             for f in dataclasses.fields(v):
+                if f.metadata.get("digest") is False:  # not a rule of the rating (e.g. who fills a part)
+                    continue
                 out.append(f.name + "=")
                 walk(getattr(v, f.name))
                 out.append(";")

@@ -25,6 +25,7 @@ class FormFill:
     votes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # evaluator → {label: count}
     vetoes: Sequence[str] = ()
     direct: Mapping[str, Value] = field(default_factory=dict)
+    declared: str | None = None  # 申报星级, the star the branch declares with its 自评
 
 
 def _one(sheet: str, r: int, c: int, value: Value) -> CellBlock:
@@ -47,7 +48,7 @@ FIXED_ITEM_TITLES = (F.I_DIM, F.I_DIM_POINTS, F.I_NO, F.I_CONTENT, F.I_STANDARD,
 
 def form_cells(grid: Grid) -> FormCells:
     cells = FormCells()
-    for label in (F.F_NAME, F.F_KIND, F.F_LAST):
+    for label in (F.F_NAME, F.F_KIND, F.F_LAST, F.F_DECLARED):
         pos = find_cell(grid, label, max_rows=12)
         if pos is not None:
             cells.header[label] = (pos[0], pos[1] + 1)
@@ -96,7 +97,7 @@ def form_cells(grid: Grid) -> FormCells:
 def form_edits(sheet: str, grid: Grid, fill: FormFill) -> list[CellBlock]:
     cells = form_cells(grid)
     edits: list[CellBlock] = []
-    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star)):
+    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star), (F.F_DECLARED, fill.declared)):
         if value is not None:
             edits.append(_one(sheet, *cells.header[label], value))
     for evaluator, scores in fill.items.items():

@@ -41,8 +41,8 @@ def _opt_percent(value: Any) -> Decimal | None:
     return None if value in (None, "") else parse_percent(value)
 
 
-def _evaluator(name: str, weight: Any, method: str, tie: Any, turnout: Any = "") -> Evaluator:
-    return Evaluator(name, parse_percent(weight), method, int(tie) if tie != "" else None, _opt_percent(turnout))
+def _evaluator(filled_by: dict[str, str], name: str, weight: Any, method: str, tie: Any, turnout: Any = "") -> Evaluator:
+    return Evaluator(name, parse_percent(weight), method, int(tie) if tie != "" else None, _opt_percent(turnout), filled_by.get(name, ""))
 
 
 def scheme_from_data(data: dict[str, Any]) -> Scheme:
@@ -50,7 +50,7 @@ def scheme_from_data(data: dict[str, Any]) -> Scheme:
     return Scheme(
         preset=data["name"],
         preset_id=data["id"],
-        evaluators=tuple(_evaluator(*row) for row in data["evaluators"]),
+        evaluators=tuple(_evaluator(data.get("filled_by", {}), *row) for row in data["evaluators"]),
         grades=tuple(Grade(n, to_decimal(m)) for n, m in data["grades"]),
         star_mode=data["star_mode"],
         star_rules=tuple(StarRule(s, to_decimal(m), g or None) for s, m, g in data["stars"]),

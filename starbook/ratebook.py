@@ -71,9 +71,12 @@ def rate_book(
     if scheme is None:
         return Outcome(problems)
 
+    branch = _branch_book(grids[P.SHEET])
+    # A branch's own book holds the branch's parts; the committee's are not due there (参数 填写方).
+    not_due = frozenset(e.name for e in scheme.evaluators if not e.due_in_branch_book) if branch else frozenset()
     forms: list[F.FormResult] = []
     for sheet in F.form_sheets(list(grids)):
-        form, found = F.parse_form(sheet, grids[sheet], scheme)
+        form, found = F.parse_form(sheet, grids[sheet], scheme, not_due)
         problems += found
         if form is not None:
             forms.append(form)
@@ -102,10 +105,9 @@ def rate_book(
     if not orgs:
         problems.append(Problem(S.SHEET, "", "没有可定星的党组织", "请在量化评分表中填写党组织名称和得分，或在汇总表中逐行填写"))
         return Outcome(problems, scheme=scheme)
-    branch = _branch_book(grids[P.SHEET])
     if branch is not None:
         problems.append(branch)
-        rating = _preview(rate_organizations(replace(scheme, five_star_cap=None, bottom_floor=None, bottom_grade=None), orgs))
+        rating = _preview(scheme, orgs)
     else:
         rating = rate_organizations(scheme, orgs)
     outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
@@ -145,10 +147,35 @@ def _branch_book(params: Grid) -> Problem | None:
         WARNING)
 
 
-def _preview(rating: Rating) -> Rating:
-    """A rating without quotas, each organization's 调整说明 saying its star is a preview."""
-    notes = [(BRANCH_PREVIEW, *n) for n in rating.column("notes")]
-    return replace(rating, columns={**rating.columns, "notes": notes})
+def _preview(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
+    """A rating without quotas, each organization's 调整说明 saying its star is a preview.
+
+    An organization whose committee parts are still blank (not due in a branch's book)
+    gets no final score, grade or star: its row shows the parts it has, and says what waits.
+    """
+    free = replace(scheme, five_star_cap=None, bottom_floor=None, bottom_grade=None)
+    whole = [i for i, o in enumerate(orgs) if all(o.scores.get(e.name) is not None for e in scheme.evaluators)]
+    rating = rate_organizations(free, [orgs[i] for i in whole])
+    rated = dict(zip(whole, range(len(whole))))
+    blank = {"final": None, "grade": None, "base_star": "", "star": "", "approving": "", "movement": "", "honor": "",
+             "reached": (), "rectify": ()}
+    columns: dict[str, list] = {f: [] for f in rating.columns}
+    for i, org in enumerate(orgs):
+        k = rated.get(i)
+        for f in columns:
+            if f == "name":
+                columns[f].append(org.name)
+            elif f == "notes":
+                columns[f].append((BRANCH_PREVIEW, *rating.column(f)[k]) if k is not None else (_waiting(scheme, org), *org.notes))
+            else:
+                columns[f].append(rating.column(f)[k] if k is not None else blank[f])
+    return replace(rating, columns=columns)
+
+
+def _waiting(scheme: Scheme, org: OrgInput) -> str:
+    """The 调整说明 of a branch's organization whose committee parts are not in yet."""
+    missing = "、".join(e.name for e in scheme.evaluators if org.scores.get(e.name) is None)
+    return f"预览：{missing}尚未填写，综合得分、等次和星级待党委汇总后确定"
 
 
 def _merge(
@@ -299,7 +326,7 @@ def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, s
         holds = form.holds
         return OrgInput(
             name=name,
-            scores=dict(form.scores),
+            scores={**dict.fromkeys(form.pending), **form.scores},  # a part not due here: None, written blank
             category=form.category if F.F_KIND in holds or row is None else row.category,
             last_star=form.last_star if F.F_LAST in holds or row is None else row.last_star,
             vetoes=form.vetoes if F.X_VETO in holds or row is None else row.vetoes,
@@ -426,7 +453,7 @@ def _declared(grid: Grid, col: int | None, rows: Sequence[int], sources) -> list
 
 def _with_declared(notes: Sequence[str], declared: str | None, star: str) -> str:
     """调整说明, with a note where the result differs from the star the branch declared (seed 002 "申报星级")."""
-    if declared and star != PENDING and declared != star:
+    if declared and star and star != PENDING and declared != star:
         notes = [*notes, f"申报{declared}，定为{star}"]
     return "；".join(notes)
 
@@ -502,7 +529,7 @@ def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:
         problems.append(_rebuilt(STATS_SHEET, r0, f"“{STATS_ANCHOR}”标题或表头"))
     else:
         r0, c0 = anchor
-    total = len(rating)
+    total = sum(rating.counts.values())  # the organizations given a star (a branch's preview may leave one waiting)
     # The anchor, its header and the six star rows stay in place with their built formats
     # (the chart points at them); only the rows below are cleared and rewritten.
     table: list[tuple[Value, ...]] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]

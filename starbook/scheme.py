@@ -35,6 +35,14 @@ TURNOUT_WARN = "提示"
 TURNOUT_ERROR = "报错"
 TURNOUT_ACTIONS = (TURNOUT_WARN, TURNOUT_ERROR)
 
+# Who fills an evaluator's part (DOMAIN.md "who does what"): a branch's own workbook
+# (支部填报) must hold the branch's parts; the committee's parts are not due there, and a
+# ballot is filled by whoever ran it. Not a rule of the rating: outside equality and digests.
+FILLED_BY_BRANCH = "支部"
+FILLED_BY_COMMITTEE = "党委"
+FILLED_BY_EITHER = "支部或党委"
+FILLERS = (FILLED_BY_BRANCH, FILLED_BY_COMMITTEE, FILLED_BY_EITHER)
+
 
 _RANK = {star: len(STARS) - 1 - i for i, star in enumerate(STARS)}
 
@@ -55,6 +63,13 @@ class Evaluator:
     method: str
     tie_order: int | None = None  # 平局比较顺序: 1 is compared first
     turnout_min: Decimal | None = None  # this vote's own 参与率下限; None: the scheme's
+    # 填写方: who fills this part (FILLERS); "" (a book without the column) counts as the branch's
+    filled_by: str = field(default="", compare=False, metadata={"digest": False})
+
+    @property
+    def due_in_branch_book(self) -> bool:
+        """Whether a 支部填报 workbook must hold this part (else it waits for the committee)."""
+        return self.filled_by in ("", FILLED_BY_BRANCH)
 
     def required_share(self, scheme: "Scheme") -> Decimal:
         """The share of the roll that must vote for this evaluator."""

@@ -12,7 +12,8 @@ from make_example import BRANCHES, fills
 from starbook import api
 from starbook.cli import main
 from starbook.cycle import branch_file_names, open_ledger_items, safe_file_name
-from starbook.fill import form_edits
+from starbook.edits import CellBlock
+from starbook.fill import FormFill, form_edits
 from starbook.grid import find_header, text
 from starbook.roster import book_year, members
 from starbook.sheets import params as P
@@ -283,3 +284,98 @@ def test_ribbon_buttons_on_an_unsaved_book_ask_to_save_it_first(rated, tmp_path,
         alert = book.json()["actions"][-1]
         assert alert["func"] == "alert" and "请先把工作簿保存" in alert["args"][0]
     assert sorted(tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------- what a branch fills
+
+
+def _own_parts(path: Path, name: str, *, ballot: bool) -> None:
+    """What a branch types into its own book: 自评, 申报星级, and its ballot only where it ran it."""
+    grids = read_grids(path)
+    [sheet] = form_sheets(list(grids))
+    full = next(f for f in fills() if f.name == name)
+    own = FormFill(name, items={"自评": full.items["自评"]}, votes=full.votes if ballot else {}, declared="五星级")
+    api.write_edits(path, path, form_edits(sheet, grids[sheet], own))
+
+
+def _row(path: Path) -> dict[str, object]:
+    grid = read_grids(path)["汇总表"]
+    hr, cols = find_header(grid, "党组织名称", "星级")
+    return {t: grid[hr + 1][c] for t, c in cols.items()}
+
+
+def test_a_branch_filling_only_its_own_parts_passes_check_and_previews_what_it_can(handed_down, capsys):
+    ran, did_not = handed_down / "东风村党支部.xlsm", handed_down / "红旗村党支部.xlsm"
+    _own_parts(ran, "东风村党支部", ballot=True)
+    _own_parts(did_not, "红旗村党支部", ballot=False)
+    for path in (ran, did_not):
+        outcome = api.check(path)
+        assert outcome.ok, [str(p) for p in outcome.problems]
+        waiting = [p for p in outcome.problems if "“党委评定”未填写" in p.message]
+        assert len(waiting) == 1 and waiting[0].severity == "提示" and waiting[0].cell == "G7"  # the 党委评定 column's title
+        capsys.readouterr()
+        assert main(["check", str(path)]) == 0
+    assert any("“党员群众测评”未填写" in p.message for p in api.check(did_not).problems)
+    assert not any("“党员群众测评”未填写" in p.message for p in api.check(ran).problems)
+
+    assert main(["rate", str(ran)]) == 0 and main(["rate", str(did_not)]) == 0
+    row = _row(ran)  # 自评 98, 测评 (36×100 + 4×60)/40 = 96, no committee score yet
+    assert (row["自评得分"], row["党员群众测评得分"], row["党委评定得分"]) == (98, 96, "")
+    assert (row["综合得分"], row["等次"], row["星级"], row["申报星级"]) == ("", "", "", "五星级")
+    assert row["调整说明"] == "预览：党委评定尚未填写，综合得分、等次和星级待党委汇总后确定"
+    row = _row(did_not)
+    assert (row["自评得分"], row["党员群众测评得分"], row["综合得分"]) == (96, "", "")
+    assert row["调整说明"].startswith("预览：党委评定、党员群众测评尚未填写")
+    assert "五星级" not in [text(r[1]) for r in read_grids(ran)["整改名单"][3:]]
+
+
+def test_a_committee_part_half_filled_in_a_branch_book_is_still_an_error(handed_down):
+    from starbook.fill import form_cells
+
+    path = handed_down / "东风村党支部.xlsm"
+    _own_parts(path, "东风村党支部", ballot=True)
+    grids = read_grids(path)
+    r, c = form_cells(grids["量化评分表1"]).items["党委评定"][0]
+    api.write_edits(path, path, [CellBlock("量化评分表1", r + 1, c + 1, ((7,),))])
+    outcome = api.check(path)
+    assert not outcome.ok
+    assert [p.message for p in outcome.problems if p.severity == "错误"][0] == "党委评定得分未填写"
+
+
+def test_the_committee_s_book_requires_every_part(handed_down, tmp_path):
+    path = handed_down / "东风村党支部.xlsm"
+    _own_parts(path, "东风村党支部", ballot=True)
+    grid = read_grids(path)[P.SHEET]
+    at = P.setting_cell(grid, "工作簿类型")
+    committee = tmp_path / "党委.xlsm"
+    api.write_edits(path, committee, [CellBlock(P.SHEET, at[0] + 1, at[1] + 1, (("党委汇总",),))])
+    outcome = api.check(committee)
+    errors = [p for p in outcome.problems if p.severity == "错误"]
+    assert not outcome.ok and len(errors) == 14 and all(p.message == "党委评定得分未填写" for p in errors)
+
+
+@pytest.mark.parametrize("preset_id, due", [
+    ("fenlei", {"自评"}), ("qiannan", {"自评"}), ("wujiwuping", {"党支部自评"}),
+    ("fuwuxing", {"支部自评"}), ("sandang", set()), ("wuxing", set()),
+])
+def test_each_scheme_s_params_say_which_parts_a_branch_fills(tmp_path, preset_id, due):
+    """A 支部填报 book with only the branch's parts (参数 填写方) passes 校验; as 党委汇总 it does not."""
+    from starbook.presets import preset
+
+    scheme = preset(preset_id)
+    assert {e.name for e in scheme.evaluators if e.filled_by == "支部"} == due
+    assert all(e.filled_by in ("支部", "党委", "支部或党委") for e in scheme.evaluators)
+    book = api.new(preset_id, tmp_path / "b.xlsm", orgs=1, year=2026)
+    grids = read_grids(book)
+    assert [e.filled_by for e in P.parse_params(grids[P.SHEET])[0].evaluators] == [e.filled_by for e in scheme.evaluators]
+    points = [it.points for d in scheme.dimensions for it in d.items] or [100]
+    form = FormFill("甲支部", items={e: points for e in due}, declared="四星级")
+    at = P.setting_cell(grids[P.SHEET], "工作簿类型")
+    edits = form_edits("量化评分表1", grids["量化评分表1"], form)
+    api.write_edits(book, book, [*edits, CellBlock(P.SHEET, at[0] + 1, at[1] + 1, (("支部填报",),))])
+    outcome = api.check(book)
+    assert outcome.ok, [str(p) for p in outcome.problems]
+    assert {p.message.split("”")[0][1:] for p in outcome.problems if "未填写：本工作簿是支部填报工作簿" in p.message} == {
+        e.name for e in scheme.evaluators} - due
+    api.write_edits(book, book, [CellBlock(P.SHEET, at[0] + 1, at[1] + 1, (("党委汇总",),))])
+    assert not api.check(book).ok

@@ -25,7 +25,7 @@ else:  # pragma: no cover
 from ..numbers import percent_text
 from ..presets import preset_basis, preset_source
 from ..ratebook import LOG_COLUMNS, LOG_SHEET, RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
-from ..scheme import Dimension, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
+from ..scheme import Dimension, FILLERS, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, METHODS, PENDING, ROUND_HALF_EVEN, STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule
 from ..ballots import record as BALLOT_RECORD
 from ..sheets import forms as F
 from ..sheets import items as I
@@ -253,6 +253,10 @@ def _params(ws, fmt: _Formats, scheme: Scheme, book_kind: str = P.BOOK_COMMITTEE
             total = sum((r[1] for r in rows), Decimal(0))
             ws.write_formula(row, 1, f"=SUM({xl_rowcol_to_cell(first, 1)}:{xl_rowcol_to_cell(row - 1, 1)})", fmt.percent, _num(total))
             ws.data_validation(first, 2, row - 1, 2, {"validate": "list", "source": list(METHODS)})
+            if P.E_FILLER in header:
+                c = header.index(P.E_FILLER)
+                ws.data_validation(first, c, row - 1, c, {"validate": "list", "source": list(FILLERS), "ignore_blank": True,
+                                                           "input_title": P.E_FILLER, "input_message": "支部：支部填报工作簿必须填写；党委：支部不必填写；支部或党委：由组织的一方填写（如测评）"})
             row += 1
         _param_validations(ws, label, first, row - 1)
         row += 1

@@ -24,7 +24,7 @@ from ..rules.scoring import (
     shown,
     vote_score,
 )
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme
+from ..scheme import FILLED_BY_EITHER, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
@@ -63,12 +63,27 @@ class FormResult:
     items: tuple[Dimension, ...] = ()  # the items as the form lists them, checked against the 评分细则
     items_cell: str = ""  # the item table's header cell
     declared: str | None = None  # 申报星级: the star the branch declared in its 自评 (filing only, not rated)
+    pending: list[str] = field(default_factory=list)  # parts left blank that are not due here (the committee's, in a branch's book)
 
 
 class _Form:
     def __init__(self, sheet: str, grid: Grid, scheme: Scheme) -> None:
         self.sheet, self.grid, self.scheme = sheet, grid, scheme
         self.problems: list[Problem] = []
+        self.not_due: frozenset[str] = frozenset()
+
+    def blank(self, cells) -> bool:
+        return all(is_blank(cell_at(self.grid, r, c)) for r, c in cells)
+
+    def not_yet(self, result: "FormResult", who: str, r: int, c: int) -> None:
+        """A part left blank that is not due in this book: a 提示 naming its column."""
+        result.pending.append(who)
+        if self.scheme.evaluator(who).filled_by == FILLED_BY_EITHER:
+            by, fix = "由组织测评的一方（支部或党委）填写", "本支部组织了测评的，请填写后再校验；否则不必填写"
+        else:
+            by, fix = "由党委填写", "不必填写，发回党委后由党委评定"
+        self.add(r, c, f"“{who}”未填写：本工作簿是支部填报工作簿，这一部分{by}（参数表“评价主体与权重”的“填写方”），"
+                 "综合得分和星级待党委汇总后确定", fix, WARNING)
 
     def add(self, row: int, col: int, message: str, fix: str, severity: str = ERROR) -> None:
         self.problems.append(Problem(self.sheet, cell_name(row, col), message, fix, severity))
@@ -155,9 +170,16 @@ def _has_input(form: _Form) -> bool:
     return False
 
 
-def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | None, list[Problem]]:
-    """One form's scores, or its problems; (None, []) for a blank form."""
+def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] = frozenset()
+               ) -> tuple[FormResult | None, list[Problem]]:
+    """One form's scores, or its problems; (None, []) for a blank form.
+
+    `not_due` names the evaluators whose part may be left blank (a branch's own book
+    holds only the branch's parts): left wholly blank, such a part is listed in
+    `pending` with a 提示, not scored; filled in, it is checked as usual.
+    """
     form = _Form(sheet, grid, scheme)
+    form.not_due = not_due
     if not _has_input(form):
         return None, []
     name_at = form.right_of(F_NAME)
@@ -245,6 +267,16 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
     if len(ecols) != len(evaluators):
         return
     c_dim, c_dp, c_pts, c_content = cols[I_DIM], cols[I_DIM_POINTS], cols[I_POINTS], cols[I_CONTENT]
+    if form.not_due:
+        rows = []
+        r = hr + 1
+        while r < len(form.grid) and text(cell_at(form.grid, r, c_dim)) != TOTAL and not form.blank(
+                (r, c) for c in (c_dim, c_pts, c_content)):
+            rows.append(r)
+            r += 1
+        for e in [e for e in ecols if e in form.not_due]:
+            if form.blank((r, ecols[e]) for r in rows):
+                form.not_yet(result, e, hr, ecols.pop(e))
     dims: list[tuple[str, Decimal | None, int]] = []  # name, points, first row
     per_dim: dict[str, dict[str, list[Decimal]]] = {}
     listed: dict[str, list[Item]] = {}  # the items' texts and points, per dimension
@@ -310,6 +342,8 @@ def _items(form: _Form, result: FormResult, evaluators) -> None:
             form.add(hr, c_dim, f"评分表的维度（{'、'.join(result.dimensions)}）与参数表“达标维度”（{'、'.join(wanted)}）不一致", "请让两处维度名称和顺序一致")
             return
         weight = sum(scheme.evaluator(e).weight for e in ecols)
+        if result.pending or not weight:  # a part not in yet (a branch's book): no dimension reached so far
+            return
         result.dimension_scores = tuple(
             shown(sum(scheme.evaluator(e).weight * result.subtotals[e][i] for e in ecols) / weight, scheme)
             for i in range(len(dims))
@@ -362,6 +396,9 @@ def _votes(form: _Form, result: FormResult, evaluators) -> None:
         if c is None:
             form.add(hr, c0 + 1, f"测评表中没有“{e.name}”这一列", f"请在“{V_ITEM}”右侧加一列“{e.name}”")
             continue
+        if e.name in form.not_due and form.blank((labels[t], c) for t in (V_ROLL, V_VOTED, *options) if t in labels):
+            form.not_yet(result, e.name, hr, c)
+            continue
         roll = form.count(labels[V_ROLL], c, f"{e.name}应参评人数")
         counts = {o: form.count(labels[o], c, f"{e.name}“{o}”票数") for o in options}
         voted = form.count(labels[V_VOTED], c, f"{e.name}实际参评人数", required=False) if V_VOTED in labels else None
@@ -411,12 +448,15 @@ def _direct(form: _Form, result: FormResult, evaluators) -> None:
         who = text(cell_at(form.grid, r, cols[D_WHO]))
         for e in evaluators:
             if e.name == who:
+                if who in form.not_due and is_blank(cell_at(form.grid, r, cols[D_SCORE])):
+                    form.not_yet(result, who, r, cols[D_SCORE])
+                    break
                 s = form.score(r, cols[D_SCORE], f"{who}得分", Decimal(100))
                 if s is not None:
                     result.scores[who] = shown(s, form.scheme)
         r += 1
     for e in evaluators:
-        if e.name not in result.scores and not any(p.severity == ERROR for p in form.problems):
+        if e.name not in result.scores and e.name not in result.pending and not any(p.severity == ERROR for p in form.problems):
             form.add(hr, cols[D_WHO], f"没有“{e.name}”的得分行", f"请在“{D_WHO}”列加一行“{e.name}”并填写得分")
 
 

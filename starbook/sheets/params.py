@@ -14,6 +14,7 @@ from ..numbers import parse_number, parse_percent, percent_text, plain
 from ..problems import Problem
 from ..scheme import (
     CAP_BASES,
+    FILLERS,
     METHODS,
     ROUNDINGS,
     STAR_BY_DIMENSIONS,
@@ -89,6 +90,7 @@ BOOK_KIND = Setting("工作簿类型", "book_kind", "choice",
 # Tables: (section label, header titles). The first two titles identify the table.
 T_EVALUATORS = ("评价主体与权重", ("评价主体", "权重", "评分方式", "平局比较顺序"))
 E_TURNOUT = "参与率下限"  # optional column: a vote evaluator's own turnout minimum
+E_FILLER = "填写方"  # optional column: who fills the part (支部 / 党委 / 支部或党委); older books lack it
 T_GRADES = ("等次", ("等次", "最低分"))
 T_STARS = ("星级", ("星级", "最低分", "对应等次"))
 T_DIMENSIONS = ("达标维度", ("达标维度", "维度分值"))
@@ -132,8 +134,8 @@ def content(scheme: Scheme, book_kind: str = BOOK_COMMITTEE) -> list[tuple[str, 
          + [[s.key, s.default, s.help] for s in NOTICE_SETTINGS] + [[BOOK_KIND.key, book_kind, BOOK_KIND.help]]),
         (
             T_EVALUATORS[0],
-            (*T_EVALUATORS[1], E_TURNOUT),
-            [[e.name, e.weight, e.method, e.tie_order, e.turnout_min] for e in scheme.evaluators],
+            (*T_EVALUATORS[1], E_TURNOUT, E_FILLER),
+            [[e.name, e.weight, e.method, e.tie_order, e.turnout_min, e.filled_by] for e in scheme.evaluators],
         ),
         (T_GRADES[0], T_GRADES[1], [[g.name, g.min_score] for g in scheme.grades]),
         (T_STARS[0], T_STARS[1], [[r.star, r.min_score, r.grade] for r in scheme.star_rules]),
@@ -379,7 +381,7 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
         return ()
     header_row, cols, rows = found
     c_name, c_w, c_m, c_t = (cols[t] for t in T_EVALUATORS[1])
-    c_turnout = cols.get(E_TURNOUT)
+    c_turnout, c_filler = cols.get(E_TURNOUT), cols.get(E_FILLER)
     if not rows:
         rd.problem(header_row + 1, c_name, "没有填写任何评价主体", "请至少填写一个评价主体及其权重")
         return ()
@@ -405,9 +407,13 @@ def _evaluators(rd: _Reader) -> tuple[Evaluator, ...]:
                     rd.problem(r, c_t, f"平局比较顺序 {order} 重复", "每个顺序号只能用一次")
                 orders[order] = r
         turnout = None if c_turnout is None else rd.percent(r, c_turnout, f"“{name}”的参与率下限", optional=True)
+        filler = "" if c_filler is None else text(cell_at(rd.grid, r, c_filler))
+        if filler not in ("", *FILLERS):
+            rd.problem(r, c_filler, f"“{name}”的{E_FILLER}「{filler}」不是可选值",
+                       f"请选择{'、'.join(FILLERS)}之一（支部填报工作簿不必填写“党委”的部分），或留空")
         if w is not None:
             total += w
-            out.append(Evaluator(name, w, method, order, turnout))
+            out.append(Evaluator(name, w, method, order, turnout, filler))
     if len(out) == len(rows) and total != 1:
         rd.problem(
             rows[0], c_w, f"各评价主体权重合计为{percent_text(total)}，不等于100%",
