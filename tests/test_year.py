@@ -1,0 +1,150 @@
+"""A whole year of one township, end to end through the command line, on real files.
+
+12 organizations made with `starbook new` and `starbook forms`, handed down with
+`distribute`, three branch workbooks filled (自评, 申报星级) and `collect`ed back, the
+ballot counted from a 问卷星 export for all 12 with `ballots`, the committee's scores
+typed in, `rate`, `publish`, and next year started with `new --from`. Between the
+commands cells are typed the way a cadre's Excel would (starbook.fill, by titles).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from make_example import BRANCHES
+from make_year_example import RETURNED, branch_edits, committee_edits, roster_edits, wjx_export
+from starbook import api
+from starbook.cli import main
+from starbook.edits import CellBlock
+from starbook.fill import form_cells
+from starbook.grid import find_header, text
+from starbook.roster import book_year, members
+from starbook.sheets import params as P
+from starbook.sheets.forms import form_sheets
+from starbook.sheets.ledger import find_blocks
+from starbook.xlsx.read import read_grids
+
+NAMES = [b[0] for b in BRANCHES]
+PAPER = [n for n in NAMES if n not in RETURNED]  # branches that handed in paper forms, typed by the committee
+STARS = {
+    "东风村党支部": "五星级", "红旗村党支部": "四星级", "向阳社区党支部": "四星级", "新华村党支部": "四星级",
+    "长青村党支部": "四星级", "镇机关党支部": "三星级", "光明村党支部": "三星级", "幸福村党支部": "二星级",
+    "和平村党支部": "二星级", "宏达公司党支部": "一星级", "石桥村党支部": "无星", "南岭村党支部": "二星级",
+}
+
+
+def _type(path: Path, edits) -> None:
+    api.write_edits(path, path, edits)
+
+
+def _summary(path: Path) -> dict[str, dict[str, object]]:
+    grid = read_grids(path)["汇总表"]
+    hr, cols = find_header(grid, "党组织名称", "星级")
+    return {text(r[cols["党组织名称"]]): {t: r[c] for t, c in cols.items()} for r in grid[hr + 1:] if text(r[cols["党组织名称"]])}
+
+
+def _form_values(path: Path) -> dict[str, dict[str, object]]:
+    """Each form's 自评 total (its 合计 cell is a formula: its cached value), 申报星级 and vote counts."""
+    grids = read_grids(path)
+    out = {}
+    for m in members(grids):
+        grid = grids[m.form]
+        cells = form_cells(grid)
+        own = [grid[r][c] for r, c in cells.items["自评"]]
+        votes = {label: grid[r][c] for label, (r, c) in cells.votes["党员群众测评"].items()}
+        out[m.name] = {"自评": None if all(v == "" for v in own) else sum(own), "申报星级": grid[cells.header["申报星级"][0]][cells.header["申报星级"][1]],
+                       **votes}
+    return out
+
+
+def test_a_township_s_whole_year_through_the_command_line(tmp_path, capsys):
+    book = tmp_path / "张纪镇2026.xlsm"
+
+    # 1. the township's book: `new`, the organizations typed into the 汇总表, `forms`
+    assert main(["new", "--scheme", "分类定级", "--orgs", "0", "-o", str(book)]) == 0
+    _type(book, roster_edits(book))
+    assert main(["forms", str(book)]) == 0
+    grids = read_grids(book)
+    assert len(form_sheets(list(grids))) == 12 and book_year(grids) == 2026
+    assert [(m.name, m.category, m.last_star) for m in members(grids)] == [(b[0], b[1], b[5]) for b in BRANCHES]
+
+    # 2. hand the forms down
+    folder = tmp_path / "分发"
+    assert main(["distribute", str(book), "-o", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.xlsm" for n in NAMES)
+    for name in NAMES:
+        handed = read_grids(folder / f"{name}.xlsm")
+        assert [m.name for m in members(handed)] == [name] and P.book_kind(handed[P.SHEET])[0] == "支部填报"
+
+    # 3. three branches fill their own parts (自评, 申报星级) and check them; the committee's parts are not due there
+    returned = tmp_path / "支部来件"
+    returned.mkdir()
+    for name, declared in RETURNED.items():
+        path = folder / f"{name}.xlsm"
+        _type(path, branch_edits(path, name, declared))
+        capsys.readouterr()
+        assert main(["check", str(path)]) == 0
+        assert "“党委评定”未填写" in capsys.readouterr().err
+        (returned / path.name).write_bytes(path.read_bytes())
+    assert main(["check", str(folder / "红旗村党支部.xlsm")]) == 1  # handed down, never filled: its 自评 is due
+
+    # 4. collect them back into the township's book
+    assert main(["collect", str(returned), "-o", str(book)]) == 0
+    forms = _form_values(book)
+    own = {b[0]: int(b[3]) for b in BRANCHES}
+    assert {n: (v["自评"], v["申报星级"]) for n, v in forms.items() if n in RETURNED} == {n: (own[n], RETURNED[n]) for n in RETURNED}
+    assert all(forms[n]["自评"] is None and forms[n]["申报星级"] == "" for n in PAPER)
+
+    # 5. the 问卷星 ballot for all 12
+    export = wjx_export(tmp_path / "问卷星.csv")
+    assert main(["ballots", str(book), str(export)]) == 0
+    forms = _form_values(book)
+    for name, _, _, _, (roll, voted, good, fair, so_so, poor), _, _ in BRANCHES:
+        assert {k: forms[name][k] for k in ("好", "较好", "一般", "较差", "实际参评人数")} == {
+            "好": good, "较好": fair, "一般": so_so, "较差": poor, "实际参评人数": voted}
+    assert main(["ballots", str(book), str(export)]) == 0  # the same export again: counted once
+    assert _form_values(book) == forms
+
+    # 6. the committee's scores (党委评定, the roll) and the paper forms' 自评
+    assert main(["check", str(book)]) == 1
+    _type(book, committee_edits(book, own_scores_of=PAPER))
+    capsys.readouterr()
+    assert main(["check", str(book)]) == 0
+
+    # 7. rate
+    assert main(["rate", str(book)]) == 0
+    rows = _summary(book)
+    assert {n: r["星级"] for n, r in rows.items()} == STARS
+    assert rows["东风村党支部"]["综合得分"] == 96.9  # 97×50% + 96×30% + 98×20%
+    assert rows["向阳社区党支部"]["调整说明"].endswith("申报五星级，定为四星级")
+    assert rows["石桥村党支部"]["调整说明"].endswith("申报二星级，定为无星")
+    assert not rows["东风村党支部"]["调整说明"]  # declared 五星级 and got it
+
+    # the committee keeps its 整改台账: one item open, one closed (销号)
+    grid = read_grids(book)["整改台账"]
+    r = find_blocks(grid)["石桥村党支部"]
+    cols = {text(v): c for c, v in enumerate(grid[r + 2]) if text(v)}
+    lines = (("测评参与率低", "重新组织测评", "2027-03-31", "王书记", "进行中", None),
+             ("阵地建设滞后", "改造活动室", "2026-12-31", "李委员", "已完成", "已销号"))
+    _type(book, [CellBlock("整改台账", r + 4, cols["存在主要问题"] + 1, lines)])
+
+    # 8. publish
+    if shutil.which("soffice"):  # without LibreOffice (outside CI) the year goes on unpublished
+        pdf = tmp_path / "公示.pdf"
+        assert main(["publish", str(book), "-o", str(pdf)]) == 0
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+
+    # 9. next year
+    nxt = tmp_path / "张纪镇2027.xlsm"
+    capsys.readouterr()
+    assert main(["new", "--from", str(book), "-o", str(nxt)]) == 0
+    assert "未销号的 1 条" in capsys.readouterr().err
+    grids = read_grids(nxt)
+    assert book_year(grids) == 2027 and P.book_kind(grids[P.SHEET])[0] == "党委汇总"
+    assert [(m.name, m.category, m.last_star) for m in members(grids)] == [(b[0], b[1], STARS[b[0]]) for b in BRANCHES]
+    ledger = grids["整改台账"]
+    [(name, r)] = find_blocks(ledger).items()
+    cols = {text(v): c for c, v in enumerate(ledger[r + 2]) if text(v)}
+    assert name == "石桥村党支部"
+    assert [text(ledger[r + 3][cols[t]]) for t in ("存在主要问题", "责任人", "销号")] == ["测评参与率低", "王书记", ""]
+    assert all(text(v) == "" for v in ledger[r + 4]) if r + 4 < len(ledger) else True
