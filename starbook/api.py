@@ -449,8 +449,9 @@ def _form_year(grid) -> int | None:
     return int(value) if value is not None and value == value.to_integral_value() else None
 
 
-def _settings_edits(old, new) -> list[Edit]:
-    """The 参数 基本设置 values as typed in the old book (the 公示's settings are not in the Scheme)."""
+def _settings_edits(old, new, skip: Sequence[str] = ()) -> list[Edit]:
+    """The 参数 基本设置 values as typed in the old book (the 公示's settings are not in the Scheme),
+    but for the keys in `skip`."""
     from datetime import date
 
     from .edits import CellBlock
@@ -473,7 +474,7 @@ def _settings_edits(old, new) -> list[Edit]:
     edits: list[Edit] = []
     fresh = settings(new)
     for key, (_, _, value) in settings(old).items():
-        if key not in fresh or is_blank(value) or value == fresh[key][2]:
+        if key not in fresh or key in skip or is_blank(value) or value == fresh[key][2]:
             continue
         if isinstance(value, (datetime, date)):  # the cell keeps its date format; Excel stores the serial
             value = float((datetime(value.year, value.month, value.day) - datetime(1899, 12, 30)).days)

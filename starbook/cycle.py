@@ -30,12 +30,14 @@ from .sheets import forms as F
 from .sheets import params as P
 from .sheets import items as I
 from .sheets import ledger as L
+from .sheets import notice as N
 from .sheets import summary as S
 
 LEDGER_SHEET = "整改台账"  # sheets/ledger.py SHEET
 LEDGER_KEYS = ("存在主要问题", "销号")  # the ledger's header is found by these titles
 LEDGER_COLUMNS = ("存在主要问题", "整改措施", "完成时限", "责任人", "整改情况", "销号")
 BOOK_SUFFIX = ".xlsm"
+NOTICE_START = "公示开始日期"  # a date of last year's 公示: not carried into the next year
 
 
 def cycle_sheet(name: str) -> bool:
@@ -113,6 +115,10 @@ def read_source(grids: Mapping[str, Grid], what: str) -> tuple[Source | None, li
         if items is None or any(p.severity != WARNING for p in found_problems):
             return None, [p for p in found_problems if p.severity != WARNING]
     title = form_title(grids)
+    issuer = N.parse_settings(grids[P.SHEET])[0].issuer
+    if title and issuer and title.startswith(issuer) and title != issuer:
+        # A1 is 发布单位 & the form's name, cached by 定星: the name alone goes into the new formula
+        title = title[len(issuer):]
     if title is None:
         try:
             title = preset_title(scheme.preset_id)
@@ -405,8 +411,11 @@ def next_year_book(source: Source, grids: Mapping[str, Grid], people: Sequence[M
                                  "请在新工作簿中该党组织评分表的“上年星级”中填写党委最终确定的星级", WARNING))
 
     def fill(built: Mapping[str, Grid]) -> list[Edit]:
+        from .api import _settings_edits
+
         sheets = F.form_sheets(list(built))
-        edits: list[Edit] = []
+        # 参数 基本设置 as last year's committee typed them (发布单位, 联系人 …), last year's 公示 date aside
+        edits: list[Edit] = _settings_edits(grids[P.SHEET], built[P.SHEET], skip=(NOTICE_START,))
         rows = []
         for i, (m, sheet, last) in enumerate(zip(people, sheets, lasts), 1):
             edits += _form_fill(built, sheet, m, last)

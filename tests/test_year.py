@@ -11,8 +11,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import openpyxl
+import pytest
+
 from make_example import BRANCHES
-from make_year_example import RETURNED, branch_edits, committee_edits, roster_edits, wjx_export
+from make_year_example import BOOK, EXPORT, ISSUER, OUT as EXAMPLE, RETURNED, RETURNS, branch_edits, committee_edits, roster_edits, wjx_export
 from starbook import api
 from starbook.cli import main
 from starbook.edits import CellBlock
@@ -141,6 +144,10 @@ def test_a_township_s_whole_year_through_the_command_line(tmp_path, capsys):
     assert "未销号的 1 条" in capsys.readouterr().err
     grids = read_grids(nxt)
     assert book_year(grids) == 2027 and P.book_kind(grids[P.SHEET])[0] == "党委汇总"
+    issuer_at = P.setting_cell(grids[P.SHEET], "发布单位")
+    assert grids[P.SHEET][issuer_at[0]][issuer_at[1]] == ISSUER  # 参数 as last year's, 发布单位 included
+    wb = openpyxl.load_workbook(nxt)  # a second reader, for the formula itself: 发布单位 & the form's name, once
+    assert {wb[s]["A1"].value for s in form_sheets(wb.sheetnames)} == {"='参数'!$B$%d&\"基层党组织分类定级量化评分表\"" % (issuer_at[0] + 1)}
     assert [(m.name, m.category, m.last_star) for m in members(grids)] == [(b[0], b[1], STARS[b[0]]) for b in BRANCHES]
     ledger = grids["整改台账"]
     [(name, r)] = find_blocks(ledger).items()
@@ -148,3 +155,65 @@ def test_a_township_s_whole_year_through_the_command_line(tmp_path, capsys):
     assert name == "石桥村党支部"
     assert [text(ledger[r + 3][cols[t]]) for t in ("存在主要问题", "责任人", "销号")] == ["测评参与率低", "王书记", ""]
     assert all(text(v) == "" for v in ledger[r + 4]) if r + 4 < len(ledger) else True
+
+
+def test_the_ribbon_s_year_gives_the_command_line_s_files(tmp_path):
+    """分发评分表, 校验 and 定星 in a branch's book, 导入测评票, 定星 and 新年度 on xlwings' remote
+    engine (the JSON the ribbon's clients send) write what the commands write, step by step."""
+    xw = pytest.importorskip("xlwings")
+    from datetime import datetime
+
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    now, user = datetime(2026, 12, 1, 9, 0, 0), "zuzhi"
+    shutil.copytree(EXAMPLE, tmp_path / "cli")
+    shutil.copytree(EXAMPLE, tmp_path / "live")
+    cli, live = tmp_path / "cli" / BOOK, tmp_path / "live" / BOOK
+
+    def press(button, path, **kwargs):
+        book = xw.Book(json=payload(path))
+        result = button(book=book, **kwargs)
+        others = apply_actions(path, None, book.json()["actions"])
+        return result, others
+
+    # 分发评分表
+    by_cli, _ = api.distribute(cli, tmp_path / "cli" / "分发")
+    written, _ = press(excel.distribute, live, folder=tmp_path / "live" / "分发")
+    assert sorted(p.name for p in written) == sorted(p.name for p in by_cli)
+    for path in by_cli:
+        assert read_grids(tmp_path / "live" / "分发" / path.name) == read_grids(path)
+
+    # a branch's own book: 校验 and its 定星 preview, the committee's part not yet in
+    branch_cli = tmp_path / "cli" / RETURNS / "东风村党支部.xlsm"
+    branch_live = tmp_path / "live" / RETURNS / "东风村党支部.xlsm"
+    checked, _ = press(excel.check, branch_live)
+    assert checked.ok and checked.problems == api.check(branch_cli).problems
+    assert api.rate(branch_cli, now=now, user=user).ok
+    rated, others = press(excel.rate, branch_live, now=now, user=user)
+    assert rated.ok and "alert" in others
+    for sheet in ("汇总表", "定星统计", "定星记录", "整改名单"):  # (Excel itself recomputes the forms' formulas)
+        assert read_grids(branch_live)[sheet] == read_grids(branch_cli)[sheet], sheet
+    assert _summary(branch_live)["东风村党支部"]["调整说明"].startswith("预览：党委评定、党员群众测评尚未填写")
+
+    # 导入测评票 (问卷星's GBK .csv), then 定星
+    for folder in ("cli", "live"):
+        assert api.collect([tmp_path / folder / RETURNS], tmp_path / folder / BOOK).written
+    assert api.ballots(cli, [tmp_path / "cli" / EXPORT], now=now, user=user).ok
+    imported, _ = press(excel.import_ballots, live, paths=[tmp_path / "live" / EXPORT], now=now, user=user)
+    assert imported.ok
+    cli_grids, live_grids = read_grids(cli), read_grids(live)
+    for sheet in [*form_sheets(list(cli_grids)), "测评导入记录"]:
+        assert live_grids[sheet] == cli_grids[sheet], sheet
+    assert api.rate(cli, now=now, user=user).ok
+    rated, _ = press(excel.rate, live, now=now, user=user)
+    assert rated.ok
+    cli_grids, live_grids = read_grids(cli), read_grids(live)
+    for sheet in ("汇总表", "定星记录", "定星统计", "整改名单", "整改台账", "公示"):  # below the titles, formulas Excel recomputes
+        assert live_grids[sheet][1:] == cli_grids[sheet][1:], sheet
+    assert {n: r["星级"] for n, r in _summary(live).items()} == STARS
+
+    # 新年度
+    by_cli, _ = api.new_from(cli, tmp_path / "cli" / "张纪镇2027.xlsm")
+    out, _ = press(excel.new_year, live, out=tmp_path / "live" / "张纪镇2027.xlsm")
+    assert read_grids(out) == read_grids(by_cli)
