@@ -285,7 +285,7 @@ def _summary(outcome: Outcome) -> str:
     rating = outcome.rating
     counts = "、".join(f"{s}{rating.counts.get(s, 0)}个" for s in (*STARS, PENDING) if rating.counts.get(s, 0))
     changed = rating.changed
-    text = f"定星完成：{len(rating)} 个党组织（方案：{outcome.scheme.preset}）。\n{counts}。"
+    text = f"定星完成：{len(rating)} 个党组织（方案：{outcome.scheme.preset}）。" + (f"\n{counts}。" if counts else "")
     if changed:
         text += f"\n调整 {changed} 个，原因见汇总表“调整说明”列。"
     if outcome.warnings:

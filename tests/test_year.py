@@ -189,9 +189,13 @@ def test_the_ribbon_s_year_gives_the_command_line_s_files(tmp_path):
     branch_live = tmp_path / "live" / RETURNS / "东风村党支部.xlsm"
     checked, _ = press(excel.check, branch_live)
     assert checked.ok and checked.problems == api.check(branch_cli).problems
-    assert api.rate(branch_cli, now=now, user=user).ok
-    rated, others = press(excel.rate, branch_live, now=now, user=user)
-    assert rated.ok and "alert" in others
+    book = xw.Book(json=payload(branch_live))
+    rated = excel.rate(book=book, now=now, user=user)
+    actions = book.json()["actions"]
+    assert rated.ok and rated.problems == api.rate(branch_cli, now=now, user=user).problems
+    apply_actions(branch_live, None, actions)
+    alert = next(a for a in actions if a["func"] == "alert")["args"][0]
+    assert alert.startswith("定星完成：1 个党组织（方案：分类定级）。\n\n提示：") and "“党委评定”未填写" in alert
     for sheet in ("汇总表", "定星统计", "定星记录", "整改名单"):  # (Excel itself recomputes the forms' formulas)
         assert read_grids(branch_live)[sheet] == read_grids(branch_cli)[sheet], sheet
     assert _summary(branch_live)["东风村党支部"]["调整说明"].startswith("预览：党委评定、党员群众测评尚未填写")
