@@ -648,7 +648,7 @@ def distribute(live: _Live, *, folder=None) -> list | None:
     written = cycle.write_distribution(grids, source, handouts, target)
     _remove_problem_sheet(live)
     live.alert(f"已在文件夹“{target}”中生成 {len(written)} 个支部工作簿，每个党组织一个，以党组织名称命名。\n\n"
-               "请把它们分别发给各党支部填写（自评、申报星级、测评票数），收回后用“汇总”收集。")
+               "请把它们分别发给各党支部填写（自评、申报星级、测评票数），收回后用“汇总下级”收集。")
     return written
 
 

@@ -60,6 +60,16 @@ def _form_values(path: Path) -> dict[str, dict[str, object]]:
     return out
 
 
+def _ledger_lines(path: Path) -> list[CellBlock]:
+    """Two items the committee types into 石桥村's block of the 整改台账, the second closed (销号)."""
+    grid = read_grids(path)["整改台账"]
+    r = find_blocks(grid)["石桥村党支部"]
+    cols = {text(v): c for c, v in enumerate(grid[r + 2]) if text(v)}
+    lines = (("测评参与率低", "重新组织测评", "2027-03-31", "王书记", "进行中", None),
+             ("阵地建设滞后", "改造活动室", "2026-12-31", "李委员", "已完成", "已销号"))
+    return [CellBlock("整改台账", r + 4, cols["存在主要问题"] + 1, lines)]
+
+
 def test_a_township_s_whole_year_through_the_command_line(tmp_path, capsys):
     book = tmp_path / "张纪镇2026.xlsm"
 
@@ -124,12 +134,7 @@ def test_a_township_s_whole_year_through_the_command_line(tmp_path, capsys):
     assert not rows["东风村党支部"]["调整说明"]  # declared 五星级 and got it
 
     # the committee keeps its 整改台账: one item open, one closed (销号)
-    grid = read_grids(book)["整改台账"]
-    r = find_blocks(grid)["石桥村党支部"]
-    cols = {text(v): c for c, v in enumerate(grid[r + 2]) if text(v)}
-    lines = (("测评参与率低", "重新组织测评", "2027-03-31", "王书记", "进行中", None),
-             ("阵地建设滞后", "改造活动室", "2026-12-31", "李委员", "已完成", "已销号"))
-    _type(book, [CellBlock("整改台账", r + 4, cols["存在主要问题"] + 1, lines)])
+    _type(book, _ledger_lines(book))
 
     # 8. publish
     if shutil.which("soffice"):  # without LibreOffice (outside CI) the year goes on unpublished
@@ -217,7 +222,10 @@ def test_the_ribbon_s_year_gives_the_command_line_s_files(tmp_path):
         assert live_grids[sheet][1:] == cli_grids[sheet][1:], sheet
     assert {n: r["星级"] for n, r in _summary(live).items()} == STARS
 
-    # 新年度
-    by_cli, _ = api.new_from(cli, tmp_path / "cli" / "张纪镇2027.xlsm")
+    # 新年度, with an open item the committee typed into its 整改台账
+    for path in (cli, live):
+        _type(path, _ledger_lines(path))
+    by_cli, notes = api.new_from(cli, tmp_path / "cli" / "张纪镇2027.xlsm")
+    assert any("未销号的 1 条" in p.message for p in notes)
     out, _ = press(excel.new_year, live, out=tmp_path / "live" / "张纪镇2027.xlsm")
     assert read_grids(out) == read_grids(by_cli)

@@ -67,10 +67,10 @@ class FormResult:
 
 
 class _Form:
-    def __init__(self, sheet: str, grid: Grid, scheme: Scheme) -> None:
+    def __init__(self, sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] = frozenset()) -> None:
         self.sheet, self.grid, self.scheme = sheet, grid, scheme
         self.problems: list[Problem] = []
-        self.not_due: frozenset[str] = frozenset()
+        self.not_due = not_due  # parts that may be left blank here (parse_form)
 
     def blank(self, cells) -> bool:
         return all(is_blank(cell_at(self.grid, r, c)) for r, c in cells)
@@ -178,8 +178,7 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] =
     holds only the branch's parts): left wholly blank, such a part is listed in
     `pending` with a 提示, not scored; filled in, it is checked as usual.
     """
-    form = _Form(sheet, grid, scheme)
-    form.not_due = not_due
+    form = _Form(sheet, grid, scheme, not_due)
     if not _has_input(form):
         return None, []
     name_at = form.right_of(F_NAME)
