@@ -418,7 +418,9 @@ def forms_package(grids: dict, names: Sequence[str], vba: bytes | None, customui
         problems.append(Problem(S.SHEET, cell_name(hr + 1, cols[S.S_NAME]), "汇总表中没有党组织", "请逐行填写党组织名称和类别，再生成评分表"))
     if any(p.severity == "错误" for p in problems):
         return None, problems
-    year = next((v for sheet in F.form_sheets(list(grids)) for v in [_form_year(grids[sheet])] if v), None)
+    from .roster import book_year
+
+    year = book_year(grids)  # a form's 年度, else the 汇总表's “年度：” line (a book made with --orgs 0 has no form)
     buf = io.BytesIO()
     build_workbook(buf, BookSpec(scheme, preset_title(scheme.preset_id), forms=0, year=year or datetime.now().year,
                                  vba=vba, items=table, seeds=tuple(seeds)))
@@ -438,15 +440,6 @@ def install_package(built: tuple[bytes, list[Edit]], target: Path, before_replac
         write_edits(scratch, target, edits, before_replace=before_replace)
     finally:
         scratch.unlink(missing_ok=True)
-
-
-def _form_year(grid) -> int | None:
-    from .grid import as_number, cell_at, find_cell
-    from .sheets.forms import F_YEAR
-
-    pos = find_cell(grid, F_YEAR, max_rows=12)
-    value = as_number(cell_at(grid, pos[0], pos[1] + 1)) if pos else None
-    return int(value) if value is not None and value == value.to_integral_value() else None
 
 
 def _settings_edits(old, new, skip: Sequence[str] = ()) -> list[Edit]:

@@ -43,3 +43,18 @@ def test_the_readme_s_year_runs_as_written(tmp_path):
     assert book_year(nxt) == 2027 and {m.name: m.last_star for m in members(nxt)} == STARS
     if shutil.which("soffice"):
         assert (year / "公示.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_committed_year_example_is_what_the_script_builds(tmp_path):
+    """examples/year-2026 is reproducible from scripts/make_year_example.py (cells, not the zip's dates)."""
+    import make_year_example
+
+    rebuilt = make_year_example.build(tmp_path / "year")
+    shipped = make_year_example.OUT
+    files = sorted(p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(rebuilt) for p in rebuilt.rglob("*") if p.is_file())
+    for f in files:
+        if f.suffix == ".xlsm":
+            assert read_grids(shipped / f) == read_grids(rebuilt / f), f
+        else:
+            assert (shipped / f).read_bytes() == (rebuilt / f).read_bytes(), f

@@ -60,6 +60,17 @@ def _form_values(path: Path) -> dict[str, dict[str, object]]:
     return out
 
 
+def test_forms_keep_the_year_of_a_book_made_without_forms(tmp_path):
+    """`new --year 2025 --orgs 0`, organizations typed in, `forms`: the forms say 2025, whatever today's year."""
+    book = tmp_path / "张纪镇2025.xlsm"
+    assert main(["new", "--scheme", "分类定级", "--orgs", "0", "--year", "2025", "-o", str(book)]) == 0
+    _type(book, roster_edits(book))
+    assert main(["forms", str(book)]) == 0
+    grids = read_grids(book)
+    years = {grids[s][r][c + 1] for s in form_sheets(list(grids)) for r, line in enumerate(grids[s][:12]) for c, v in enumerate(line) if v == "年度"}
+    assert years == {2025}
+
+
 def _ledger_lines(path: Path) -> list[CellBlock]:
     """Two items the committee types into 石桥村's block of the 整改台账, the second closed (销号)."""
     grid = read_grids(path)["整改台账"]
