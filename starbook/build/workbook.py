@@ -70,6 +70,7 @@ class FormSeed:
     name: str
     kind: str | None = None
     last_star: str | None = None
+    star_class: str | None = None  # the scheme's input class (晋位升级等次), when known
 
 
 class _Formats:
@@ -199,6 +200,9 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
             if label == "基本设置" and r[0] in ("小数位数", "舍入方式"):
                 cells["decimals" if r[0] == "小数位数" else "rounding"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
+        if label == scheme.class_input and rows:
+            first, last = (xl_rowcol_to_cell(r, 0, True, True) for r in (row - len(rows), row - 1))
+            cells["class_words"] = f"='{P.SHEET}'!{first}:{last}"
         if label == P.T_VETOES[0] and rows:
             first, last = (xl_rowcol_to_cell(r, 2, True, True) for r in (row - len(rows), row - 1))
             cells["veto_codes"] = f"='{P.SHEET}'!{first}:{last}"
@@ -346,13 +350,25 @@ def _veto_picker(scheme: Scheme, param_cells: dict[str, str], *, one: bool = Fal
     }
 
 
+def _class_picker(scheme: Scheme, param_cells: dict[str, str]) -> dict:
+    """A dropdown of the 参数 class words (服务型五星's 先进/一般/后进), with the rule as its input message."""
+    rules = "；".join(f"{c.name}{c.rule}" for c in scheme.star_classes)
+    return {"validate": "list", "source": param_cells["class_words"], "input_title": scheme.class_input[:32],
+            "input_message": f"此前晋位升级的结果，限定可定星级：{rules}。未填写的不限定星级"[:255],
+            "error_title": scheme.class_input[:32], "error_message": "请从下拉列表选择（参数表中的等次），没有请留空"}
+
+
 def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
     scheme = spec.scheme
     inputs = S.input_columns(scheme)
     outputs = S.output_columns(scheme)
-    # Filing inputs after the results, so the columns 定星 and the other tools address stay put.
-    county = [S.S_DECLARED, S.S_SUPERVISOR, S.S_REVIEW]
-    titles = inputs + outputs + county
+    # 申报星级 stands next to the result it is compared with (seed 002 "开展自评，申报星级"); the
+    # county's columns follow the results. All are inputs 定星 never overwrites; found by title.
+    at = outputs.index(S.O_STAR)
+    results = [*outputs[:at], S.S_DECLARED, *outputs[at:]]
+    county = [S.S_SUPERVISOR, S.S_REVIEW]
+    titles = inputs + results + county
+    filing = {S.S_DECLARED, *county}
     last_col = len(titles) - 1
     _title(ws, fmt, last_col, param_cells, T.summary_title(scheme),
            "黄色（蓝色表头）列为输入，绿色表头列由“定星”写入。申报星级为党组织自评时申报的星级；"
@@ -366,9 +382,9 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
               S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14,
               S.S_DECLARED: 10, S.S_SUPERVISOR: 18, S.S_REVIEW: 18}
     for c, title in enumerate(titles):
-        is_input = c < len(inputs) or title in county
+        is_input = c < len(inputs) or title in filing
         ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)
-        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.S_DECLARED, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR):
+        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.S_DECLARED, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR, scheme.class_input):
             col_fmt = fmt.col_center
         elif title in (S.O_NOTE, S.O_REACHED, S.S_VETO, *county):
             col_fmt = fmt.col_wrap
@@ -394,7 +410,10 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     ws.conditional_format(first, star_col, LAST_ROW, star_col, {
         "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
     ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
-    ws.conditional_format(first, len(inputs), LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    declared = col[S.S_DECLARED]
+    ws.conditional_format(first, len(inputs), LAST_ROW, declared - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, declared, LAST_ROW, declared, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.conditional_format(first, declared + 1, LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
     # 主管部门党组织意见 applies to 非公企业 and 社会组织 only (seed 001): grey, not yellow, on other rows.
     sup, kind = col[S.S_SUPERVISOR], xl_col_to_name(col[S.S_KIND])
     applies = "OR(" + ",".join(f'${kind}{first + 1}="{k}"' for k in S.SUPERVISED) + ")"
@@ -405,6 +424,9 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
         "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})
     ws.data_validation(first, col[S.S_LAST], LAST_ROW, col[S.S_LAST], {
         "validate": "list", "source": list(STARS), "error_title": "上年星级", "error_message": "请从下拉列表选择星级，没有请留空"})
+    if scheme.class_input:
+        c = col[scheme.class_input]
+        ws.data_validation(first, c, LAST_ROW, c, _class_picker(scheme, param_cells))
     for e in scheme.evaluators:
         c = col[e.column]
         ws.data_validation(first, c, LAST_ROW, c, {
@@ -492,6 +514,10 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     ws.merge_range(4, 1, 4, 3, "", fmt.input_center)
     ws.data_validation(4, 1, 4, 1, {"validate": "list", "source": list(STARS), "input_title": F.F_DECLARED,
                                     "input_message": "本党组织自评时申报的星级", "error_message": "请从下拉列表选择星级"})
+    if scheme.class_input:  # 服务型五星: the earlier 晋位升级 result bounds the star
+        ws.write(4, 4, scheme.class_input, fmt.label)
+        ws.merge_range(4, 5, 4, last_col, seed.star_class or "", fmt.input_center)
+        ws.data_validation(4, 5, 4, 5, _class_picker(scheme, param_cells))
 
     row = 5  # the sections keep their rows: 申报星级 took the blank line above them
     section = 0

@@ -24,7 +24,7 @@ from ..rules.scoring import (
     shown,
     vote_score,
 )
-from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme
+from ..scheme import METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme, class_fix
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
@@ -63,6 +63,8 @@ class FormResult:
     items: tuple[Dimension, ...] = ()  # the items as the form lists them, checked against the 评分细则
     items_cell: str = ""  # the item table's header cell
     declared: str | None = None  # 申报星级: the star the branch declared in its 自评 (filing only, not rated)
+    star_class: str | None = None  # the scheme's input class (晋位升级等次) when the form has the field
+    class_cell: str = ""  # that field's value cell
 
 
 class _Form:
@@ -183,6 +185,8 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         if result.declared and result.declared not in STARS:
             form.add(declared[0], declared[1], f"申报星级「{result.declared}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
             result.declared = None
+    if scheme.class_input:
+        _star_class(form, result)
     held = {F_KIND: kind, F_LAST: last, X_VETO: find_header(grid, X_VETO, X_HIT)}
     result.holds = frozenset(k for k, at in held.items() if at is not None)
 
@@ -200,6 +204,20 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme) -> tuple[FormResult | Non
         return None, form.problems
     _final_preview(form, result)
     return result, form.problems
+
+
+def _star_class(form: _Form, result: FormResult) -> None:
+    """The scheme's input class (服务型五星: 晋位升级等次) from its header field, when the form has one."""
+    scheme = form.scheme
+    at = form.right_of(scheme.class_input)
+    if at is None or form.cell_error(at[0], at[1], scheme.class_input):
+        return
+    result.class_cell = cell_name(at[0], at[1])
+    word = text(at[2]) or None
+    if word is not None and word not in scheme.star_class_map:
+        form.add(at[0], at[1], f"{scheme.class_input}「{word}」不是可选的等次", class_fix(scheme))
+        return
+    result.star_class = word
 
 
 def _final_preview(form: _Form, result: FormResult) -> None:
