@@ -164,3 +164,28 @@ def test_the_supervisor_column_is_an_input_only_for_non_public_firms_and_social_
     xml = _parts(book, "xl/worksheets/sheet1.xml")["xl/worksheets/sheet1.xml"].decode("utf-8")
     rule = xml[xml.index(f'sqref="{letter}4:{letter}1048576"'):]
     assert f'NOT(OR(${kind}4="非公企业",${kind}4="社会组织"))' in rule[:rule.index("</conditionalFormatting>")]
+
+
+def test_new_books_put_the_declared_star_next_to_the_result(tmp_path):
+    from starbook.presets import all_presets
+
+    for scheme in all_presets():
+        book = tmp_path / f"{scheme.preset_id}.xlsm"
+        api.new(scheme.preset, book, orgs=0)
+        head = read_grids(book)["汇总表"][2]
+        assert head.index("申报星级") + 1 == head.index("星级"), scheme.preset
+
+
+def test_a_book_with_the_older_column_order_keeps_it_and_still_notes_the_declared_star(example):
+    """Older books had 申报星级 after the results: data is found by titles, nothing moves."""
+    head = read_grids(example)["汇总表"][2]
+    declared, review = head.index("申报星级"), head.index("县级复核意见")
+    patch_workbook(example, example, [CellBlock("汇总表", 3, declared + 1, (("县级复核意见",),)),
+                                      CellBlock("汇总表", 3, review + 1, (("申报星级",),))])
+    _patch(example, "量化评分表1", "申报星级", 1, "五星级")
+    assert api.rate(example).ok
+    summary = read_grids(example)["汇总表"]
+    assert summary[2][review] == "申报星级" and summary[2][declared] == "县级复核意见"
+    row = next(line for line in summary[3:] if line[review] == "五星级")
+    assert "申报五星级，定为" in row[summary[2].index("调整说明")]
+    assert all(line[declared] in (None, "") for line in summary[3:])
