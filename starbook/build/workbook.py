@@ -364,18 +364,20 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     outputs = S.output_columns(scheme)
     # 申报星级 stands next to the result it is compared with (seed 002 "开展自评，申报星级"); the
     # county's columns follow the results. All are inputs 定星 never overwrites; found by title.
+    # 数据来源 (the form a row was taken from) is the tool's bookkeeping: last, outside the print area.
     at = outputs.index(S.O_STAR)
-    results = [*outputs[:at], S.S_DECLARED, *outputs[at:]]
+    results = [t for t in (*outputs[:at], S.S_DECLARED, *outputs[at:]) if t != S.O_SOURCE]
     county = [S.S_SUPERVISOR, S.S_REVIEW]
-    titles = inputs + results + county
+    titles = inputs + results + county + [S.O_SOURCE]
     filing = {S.S_DECLARED, *county}
     last_col = len(titles) - 1
-    _title(ws, fmt, last_col, param_cells, T.summary_title(scheme),
+    printed = last_col - 1
+    _title(ws, fmt, printed, param_cells, T.summary_title(scheme),
            "黄色（蓝色表头）列为输入，绿色表头列由“定星”写入。申报星级为党组织自评时申报的星级；"
            "县级复核意见由县委组织部复核时填写；主管部门党组织意见仅非公企业、社会组织填写。重新定星不改动这些列。"
            "党委书记签字、党委公章在每页页脚。")
     ws.set_row(0, 32)
-    ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
+    ws.merge_range(1, 0, 1, printed, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
@@ -413,12 +415,13 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     declared = col[S.S_DECLARED]
     ws.conditional_format(first, len(inputs), LAST_ROW, declared - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
     ws.conditional_format(first, declared, LAST_ROW, declared, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
-    ws.conditional_format(first, declared + 1, LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, declared + 1, LAST_ROW, printed - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, last_col, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
     # 主管部门党组织意见 applies to 非公企业 and 社会组织 only (seed 001): grey, not yellow, on other rows.
     sup, kind = col[S.S_SUPERVISOR], xl_col_to_name(col[S.S_KIND])
     applies = "OR(" + ",".join(f'${kind}{first + 1}="{k}"' for k in S.SUPERVISED) + ")"
     ws.conditional_format(first, sup, LAST_ROW, sup, {"type": "formula", "criteria": f"=AND({has_name[1:]},NOT({applies}))", "format": fmt.cf_na})
-    ws.conditional_format(first, last_col - len(county) + 1, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.conditional_format(first, printed - len(county) + 1, LAST_ROW, printed, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
     ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
         "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
         "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})
@@ -449,6 +452,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
                                                          "input_message": message, "error_message": "请从下拉列表选择星级"})
     ws.freeze_panes(first, col[S.S_NAME] + 1)
     _print_setup(ws, landscape=True, repeat=(0, header))
+    ws.print_area(0, 0, LAST_ROW, printed)
     # Seed 001: the 汇总表 "由党委书记签字后加盖党委公章上报县委组织部". The rows grow with every
     # rating, so the sign-off goes in the footer of each page rather than below the data.
     ws.set_footer("&L党委书记（签字）：&C第 &P 页，共 &N 页&R党委（公章）　　　　年　　月　　日", {"margin": 0.3})
@@ -525,9 +529,10 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     numerals = "一二三四五六"
     if items_by:
         marked = "【示例评分项】" if example else ""
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分（得分不得超过该项分值）{marked}", fmt.section)
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分{marked}", fmt.section)
         kind = seed.kind or I.GENERAL
         ws.write_comment(row, 0, (
+            "每项得分不得超过该项分值（黄色单元格填写）。"
             f"评分项取自“{I.SHEET}”表类别“{kind}”。"
             + ("这些是预设的示例评分项，不是组织部下发的评分细则：请点击“导入评分细则”或运行 starbook new --items 文件 换成本地的评分细则。"
                if example else "评分项与评分细则不一致时，定星会提示。")), {"x_scale": 2.5, "y_scale": 2})
@@ -556,6 +561,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
                     ws.data_validation(row, 6 + k, row, 6 + k, {
                         "validate": "decimal", "criteria": "between", "minimum": 0,
                         "maximum": f"=${xl_col_to_name(5)}${row + 1}",
+                        "input_title": e.name[:32], "input_message": "得分不得超过该项分值",
                         "error_title": "得分超出分值", "error_message": "得分应在 0 到该项分值之间"})
                 number += 1
                 row += 1
@@ -576,7 +582,8 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         total_row = row
         row += 2
         # 维度小计: the preview of the capped subtotals.
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计（各维度不超过维度分值，自动计算）", fmt.section)
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计", fmt.section)
+        ws.write_comment(row, 0, "由公式自动计算：各维度小计为其各项得分之和，不超过维度分值。", {"x_scale": 2, "y_scale": 1})
         section += 1
         row += 1
         ws.write(row, 0, F.SUBTOTALS, fmt.header_input)
@@ -609,6 +616,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         section += 1
         row += 1
         ws.write(row, 0, F.V_ITEM, fmt.header_input)
+        ws.set_row(row, 30)  # an evaluator's name takes two lines
         for k, e in enumerate(votes):
             ws.write(row, 1 + k, e.name, fmt.header_input)
         shares = {percent_text(e.required_share(scheme)) for e in votes}
@@ -676,7 +684,8 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
             ws.write_formula(row, 2, f"={score_refs[e.name]}", fmt.score, 0 if e.method == METHOD_ITEMS else "")
         ws.write_formula(row, 3, f'=IF(C{row + 1}="","",B{row + 1}*C{row + 1})', fmt.score, 0 if e.method == METHOD_ITEMS else "")
         row += 1
-    ws.write(row, 0, F.FINAL_PREVIEW, fmt.total_label)
+    ws.write(row, 0, F.FINAL, fmt.total_label)
+    ws.write_comment(row, 0, "预览：正式结果以汇总表“定星”为准。", {"x_scale": 1.5, "y_scale": 1})
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
     ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
     row += 2
@@ -725,8 +734,8 @@ def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
         ws.write_string(row, 0, kind, fmt.input_center)
         ws.write_string(row, 1, dim, fmt.input)
         ws.write_number(row, 2, _num(dim_points), fmt.input_center)
-        ws.write_string(row, 3, content, fmt.input)
-        ws.write_string(row, 4, standard, fmt.input)
+        ws.write_string(row, 3, content, fmt.input_wrap)
+        ws.write_string(row, 4, standard, fmt.input_wrap)
         ws.write_number(row, 5, _num(points), fmt.input_center)
         ws.write_string(row, 6, source, fmt.text_center)
         row += 1

@@ -35,7 +35,8 @@ X_VETO, X_HIT = "否决事项", "是否存在"
 D_WHO, D_WEIGHT, D_SCORE, D_WEIGHTED = "评价主体", "权重", "得分", "加权得分"
 TOTAL = "合计"
 SUBTOTALS, ALL_TOTALS = "维度小计", "各方总分"
-FINAL_PREVIEW = "综合得分（预览）"
+FINAL = "综合得分"  # the weighted total's row; a preview of 定星 (its note says so, not the print)
+FINAL_PREVIEW = "综合得分（预览）"  # the same row in books built before
 CATEGORIES = ("农村", "城市社区", "非公企业", "机关事业单位", "高等院校", "国有企业", "社会组织")
 YES, NO = "是", "否"
 
@@ -230,7 +231,7 @@ def _final_preview(form: _Form, result: FormResult) -> None:
     r = hr + 1
     while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[D_WHO])):
         who = text(cell_at(form.grid, r, cols[D_WHO]))
-        if who == FINAL_PREVIEW:
+        if who in (FINAL, FINAL_PREVIEW):
             result.preview.append((r, cols[D_WEIGHTED], final_score(result.scores, scheme.evaluators, scheme)))
             break
         if who in result.scores:
