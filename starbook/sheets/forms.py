@@ -466,3 +466,28 @@ def _vetoes(form: _Form, result: FormResult) -> None:
 
 def form_sheets(names: Sequence[str]) -> list[str]:
     return [n for n in names if is_form(n)]
+
+
+def listed_items(grid: Grid) -> tuple[Dimension, ...] | None:
+    """The items a form lists (维度, 维度分值, 评分内容, 评分标准, 分值), read without its scores,
+    so a blank form can be matched to a 类别's items; None when the table cannot be read."""
+    header = find_header(grid, I_DIM, I_CONTENT, I_POINTS)
+    if header is None:
+        return None
+    hr, cols = header
+    if I_DIM_POINTS not in cols:
+        return None
+    c_std = cols.get(I_STANDARD)
+    dims: list[tuple[str, Decimal | None, list[Item]]] = []
+    for line in grid[hr + 1:]:
+        head = text(cell_at([line], 0, cols[I_DIM]))
+        content = text(cell_at([line], 0, cols[I_CONTENT]))
+        points = as_number(cell_at([line], 0, cols[I_POINTS]))
+        if head == TOTAL or (not content and points is None):
+            break
+        if head:
+            dims.append((head, as_number(cell_at([line], 0, cols[I_DIM_POINTS])), []))
+        if not dims or points is None:
+            return None
+        dims[-1][2].append(Item(content, text(cell_at([line], 0, c_std)) if c_std is not None else "", points))
+    return tuple(Dimension(name, points, tuple(items)) for name, points, items in dims if points is not None)
