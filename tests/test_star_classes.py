@@ -200,3 +200,16 @@ def test_the_worksheet_function_honours_the_class(tmp_path):
     got = U.SB_QUOTASTARS(scores, None, params, classes)
     assert [s for (s,) in got] == _column(book, "星级")
     assert U.SB_QUOTASTARS(scores, None, params, [["较好"]] + classes[1:]).startswith("#错误：第1行晋位升级等次「较好」")
+
+
+def test_forms_built_from_the_summary_carry_its_class(tmp_path, capsys):
+    from starbook.cli import main
+
+    book = tmp_path / "fw.xlsm"
+    api.new("服务型五星", book, orgs=0, year=2026)
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [
+        {"党组织名称": "服务中心党支部", "类别": "机关事业单位", CLASS: "后进"}])])
+    assert main(["forms", str(book)]) == 0, capsys.readouterr().err
+    grid = read_grids(book)["量化评分表1"]
+    r, c = find_cell(grid, CLASS)
+    assert grid[r][c + 1] == "后进"

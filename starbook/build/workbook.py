@@ -586,6 +586,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         ws.write_comment(row, 0, "由公式自动计算：各维度小计为其各项得分之和，不超过维度分值。", {"x_scale": 2, "y_scale": 1})
         section += 1
         row += 1
+        ws.set_row(row, 30)  # the evaluators' names may take two lines, as in the item table's header
         ws.write(row, 0, F.SUBTOTALS, fmt.header_input)
         ws.write(row, 1, F.I_DIM_POINTS, fmt.header_input)
         ws.merge_range(row, 2, row, 5, "", fmt.header_input)
