@@ -213,3 +213,19 @@ def test_forms_built_from_the_summary_carry_its_class(tmp_path, capsys):
     grid = read_grids(book)["量化评分表1"]
     r, c = find_cell(grid, CLASS)
     assert grid[r][c + 1] == "后进"
+
+
+def test_a_summary_without_the_class_column_gets_it_and_a_hint(tmp_path):
+    """A 服务型五星 book whose 汇总表 lost (or never had) the column: rated unbounded, the column added."""
+    book = _book(tmp_path / "fw.xlsm", [(None, 96, "五星级", "五星级")])
+    head = read_grids(book)["汇总表"][2]
+    c = head.index(CLASS)
+    patch_workbook(book, book, [CellBlock("汇总表", 3, c + 1, (("备注",),))])
+    outcome = api.rate(book)
+    assert outcome.ok
+    (hint,) = [p for p in outcome.problems if CLASS in p.message]
+    head = read_grids(book)["汇总表"][2]
+    assert head[-1] == CLASS or CLASS in head
+    where = head.index(CLASS)
+    assert hint.severity == "提示" and hint.cell == f"{chr(65 + where)}3" and "没有“晋位升级等次”列" in hint.message
+    assert _column(book, "星级") == ["五星级"]
