@@ -411,6 +411,10 @@ def add_form(live: _Live) -> str | None:
             live.alert("评分表按党组织类别的评分细则生成：请先在汇总表中填好新党组织的名称和类别，"
                        "选中它所在的行，再点击“新增评分表”。", "critical")
             return None
+        have = next((f.name for f in forms if org.get(F_NAME) and _form_name(grids[f.name]) == org[F_NAME]), None)
+        if have is not None:
+            live.alert(f"“{org[F_NAME]}”已经有评分表“{have}”，未新增。请选中汇总表中还没有评分表的党组织所在的行。", "critical")
+            return None
         found = I.form_of_kind(grids, table, kind)
         if found is None:
             what = f"类别“{kind}”" if kind else f"“{I.GENERAL}”"
@@ -429,6 +433,14 @@ def add_form(live: _Live) -> str | None:
     live.apply(edits)
     copy.activate()
     return name
+
+
+def _form_name(grid: Grid) -> str:
+    from .fill import form_cells
+    from .grid import cell_at, text
+
+    at = form_cells(grid).header.get(F_NAME)
+    return text(cell_at(grid, *at)) if at else ""
 
 
 def _cursor_row(book, grids: dict[str, Grid], scheme) -> dict[str, str]:

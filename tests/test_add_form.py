@@ -61,3 +61,11 @@ def test_a_kind_no_form_was_built_for_is_refused_with_the_ways_to_get_one(tmp_pa
     name, actions = _press(book, sheet=names.index("汇总表"), cell="B6")
     assert name is None and [a["func"] for a in actions] == ["alert"]
     assert "类别“社会组织”" in actions[0]["args"][0] and "--kind 社会组织" in actions[0]["args"][0]
+
+
+def test_an_organization_that_has_a_form_gets_no_second_one(tmp_path, seven, capsys):
+    book = _book(tmp_path, seven, capsys)
+    names = [s["name"] for s in payload(book)["sheets"]]
+    name, actions = _press(book, sheet=names.index("汇总表"), cell="B4")  # 县财政局机关支部: 量化评分表1
+    assert name is None and [a["func"] for a in actions] == ["alert"]
+    assert "已经有评分表“量化评分表1”" in actions[0]["args"][0]
