@@ -229,3 +229,23 @@ def test_a_summary_without_the_class_column_gets_it_and_a_hint(tmp_path):
     where = head.index(CLASS)
     assert hint.severity == "提示" and hint.cell == f"{chr(65 + where)}3" and "没有“晋位升级等次”列" in hint.message
     assert _column(book, "星级") == ["五星级"]
+
+
+def test_any_scheme_may_declare_a_class_table_in_params(example):
+    """Generic: a 分类定级 committee adds “本地类别 | 可定星级” to 参数 and a 本地类别 column to the 汇总表."""
+    assert api.rate(example).ok  # the 汇总表 rows come from the forms
+    params = read_grids(example)["参数"]
+    width = max(len(line) for line in params)
+    patch_workbook(example, example, [CellBlock("参数", 5, width + 2, (("本地类别", "可定星级"), ("示范", "五星级、四星级")))])
+    head = read_grids(example)["汇总表"][2]
+    c = len(head) + 1
+    row = next(i for i, line in enumerate(read_grids(example)["汇总表"]) if line[head.index("党组织名称")] == "镇机关党支部")
+    patch_workbook(example, example, [CellBlock("汇总表", 3, c + 1, (("本地类别",),)), CellBlock("汇总表", row + 1, c + 1, (("示范",),))])
+    outcome = api.rate(example)
+    assert outcome.ok
+    summary = read_grids(example)["汇总表"]
+    line = summary[row]
+    head = summary[2]
+    assert line[head.index("初定星级")] == "三星级" and line[head.index("星级")] == "四星级"
+    assert "本地类别为“示范”（可定五星级、四星级），由三星级调整为四星级" in line[head.index("调整说明")]
+    assert sum("未填写本地类别" in p.message for p in outcome.problems) == 1  # the other eleven, in one 提示
