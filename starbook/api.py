@@ -410,7 +410,8 @@ def forms_package(grids: dict, names: Sequence[str], vba: bytes | None, customui
             problems.append(Problem(S.SHEET, cell_name(r, cols[S.S_KIND]), f"“{ITEMS_SHEET}”中没有类别“{kind}”的评分项（也没有“{GENERAL}”评分项）",
                                     f"请在“{ITEMS_SHEET}”中补上“{kind}”的评分项，或点击“导入评分细则”"))
         last = text(cell_at(grid, r, cols[S.S_LAST])) if S.S_LAST in cols else ""
-        seeds.append(FormSeed(name, kind, last or None))
+        klass = text(cell_at(grid, r, cols[scheme.class_input])) if scheme.class_input in cols else ""
+        seeds.append(FormSeed(name, kind, last or None, klass or None))
     if len(seeds) > MAX_FORMS:
         problems.append(Problem(S.SHEET, "", f"汇总表有 {len(seeds)} 个党组织，一个工作簿最多 {MAX_FORMS} 张评分表",
                                 "请分成几个工作簿（每个乡镇或片区一个）"))

@@ -24,7 +24,9 @@ Canonical form (version 2):
   `<evaluator>得分` in the scheme's evaluator order, each `<dimension>得分` in
   the scheme's order (按维度达标 only), 上年星级, 否决事项 (the recognised veto
   names joined by "；", `scheme.VETO_SEPARATOR`, which no veto name holds, in the
-  order given).
+  order given), then, only for a scheme with an input class bounding the star
+  (服务型五星's 晋位升级等次), that class. Such a scheme's text has its class table;
+  a scheme without one is written as before the class existed.
 * 结果摘要 = SHA-256 of "starbook 结果摘要 v2\\n", then these columns:
   党组织名称 and the output columns the scheme has, in this order:
   综合得分, 等次, 初定星级, 星级, 调整说明, 审定机关, 升降, then 满意率,
@@ -83,6 +85,8 @@ def scheme_text(scheme: Scheme) -> str:
             for f in dataclasses.fields(v):
                 if f.metadata.get("digest") is False:  # not a rule of the rating (e.g. who fills a part)
                     continue
+                if f.metadata.get("digest") == "when set" and not getattr(v, f.name):
+                    continue  # a newer, optional rule: older books' digests stay as they were
                 out.append(f.name + "=")
                 walk(getattr(v, f.name))
                 out.append(";")
@@ -123,12 +127,13 @@ def _joined(sep: str, tuples: Sequence[tuple[str, ...]]) -> list[str]:
     return list(map(Memo(sep.join).__getitem__, tuples))
 
 
-def _input_columns(scheme: Scheme, names, categories, scores, dims, lasts, vetoes) -> list[Sequence[object]]:
+def _input_columns(scheme: Scheme, names, categories, scores, dims, lasts, vetoes, classes=()) -> list[Sequence[object]]:
     columns: list[Sequence[object]] = [names, categories]
     columns += [[s[e.name] for s in scores] for e in scheme.evaluators]
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         columns += [[d[i] if i < len(d) else None for d in dims] for i in range(len(scheme.dimensions))]
-    return columns + [lasts, _joined(VETO_SEPARATOR, vetoes)]
+    columns += [lasts, _joined(VETO_SEPARATOR, vetoes)]
+    return columns + [classes] if scheme.star_class_map else columns
 
 
 def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
@@ -141,6 +146,7 @@ def input_digest(scheme: Scheme, orgs: Sequence[OrgInput]) -> str:
         [o.dimension_scores for o in orgs],
         [o.last_star for o in orgs],
         [o.vetoes for o in orgs],
+        [o.star_class for o in orgs],
     )
     return _hash(INPUTS_HEAD + scheme_text(scheme) + _RS, columns)
 
@@ -182,6 +188,7 @@ def summary_digests(grid: Grid, scheme: Scheme) -> tuple[str, str] | None:
         [tuple(r.dimension_scores[d] for d in dim_names if d in r.dimension_scores) for r in rows],
         [r.last_star for r in rows],
         [r.vetoes for r in rows],
+        [r.star_class for r in rows],
     )
     outputs: list[Iterable[object]] = [[r.name for r in rows]]
     for title in result_titles(scheme):

@@ -29,7 +29,7 @@ from .gcpause import gc_paused
 from .ratebook import Outcome, rate_book
 from .scheme import METHOD_DIRECT, METHOD_VOTE, PENDING, STARS
 from .sheets.params import parse_params
-from .sheets.forms import PREFIX, is_form
+from .sheets.forms import F_KIND, F_LAST, F_NAME, PREFIX, is_form
 from .sheets.summary import SHEET as SUMMARY_SHEET
 from .shell import crash_log, os_user
 from .shell import wanted as _wanted
@@ -378,7 +378,15 @@ def check(live: _Live) -> Outcome:
 
 @_guarded
 def add_form(live: _Live) -> str | None:
-    """新增评分表: copy the last form after itself and clear its inputs."""
+    """新增评分表: copy a form after the last one and clear its inputs.
+
+    With a 评分细则, the copy is of a form built from the items of the new organization's 类别:
+    the 类别 (and name, 上年星级…) of the 汇总表 row the cursor is on, written into the new form.
+    Excel copies a sheet as it is, so a 类别 no form of the book was built for is refused with
+    the ways to get one (生成评分表, starbook forms / new --items --kind), never a wrong form."""
+    from .fill import form_cells
+    from .sheets import items as I
+
     book = live.book
     forms = [s for s in book.sheets if is_form(s.name)]
     if not forms:
@@ -391,12 +399,73 @@ def add_form(live: _Live) -> str | None:
     if scheme is None:
         _show_problems(live, problems)
         return None
-    source = forms[-1]
-    copy = live.copy_sheet(source, name)
+    source, org = forms[-1].name, {}
+    if I.SHEET in grids:
+        table, problems = I.parse_items(grids[I.SHEET])
+        if table is None:
+            _show_problems(live, problems)
+            return None
+        org = _cursor_row(book, grids, scheme)
+        kind = org.get(F_KIND) or None
+        if kind is None and set(table.kinds) != {I.GENERAL}:
+            live.alert("评分表按党组织类别的评分细则生成：请先在汇总表中填好新党组织的名称和类别，"
+                       "选中它所在的行，再点击“新增评分表”。", "critical")
+            return None
+        have = next((f.name for f in forms if org.get(F_NAME) and _form_name(grids[f.name]) == org[F_NAME]), None)
+        if have is not None:
+            live.alert(f"“{org[F_NAME]}”已经有评分表“{have}”，未新增。请选中汇总表中还没有评分表的党组织所在的行。", "critical")
+            return None
+        found = I.form_of_kind(grids, table, kind)
+        if found is None:
+            what = f"类别“{kind}”" if kind else f"“{I.GENERAL}”"
+            live.alert(f"本工作簿中没有按{what}的评分细则生成的评分表可以复制（新增评分表复制同类别的评分表，"
+                       "Excel 不能改变复制出的评分项行数）。\n\n还没有填写评分表时，请点击“生成评分表”按汇总表各行的类别另存新工作簿；"
+                       f"否则请用 starbook new --items 评分细则文件 --kind {kind or I.GENERAL} --orgs 1 生成这一类的评分表，填好后用“汇总”收集。",
+                       "critical")
+            return None
+        source = found
+    copy = live.copy_sheet(book.sheets[source], name)
     direct = [e.name for e in scheme.evaluators if e.method == METHOD_DIRECT]
-    live.apply(blank_form_edits(name, grids[source.name], direct))
+    labels = (scheme.class_input,) if scheme.class_input else ()
+    edits = blank_form_edits(name, grids[source], direct, labels)
+    header = form_cells(grids[source], labels).header
+    edits += [CellBlock(name, r + 1, c + 1, ((org[label],),)) for label, (r, c) in header.items() if org.get(label)]
+    live.apply(edits)
     copy.activate()
     return name
+
+
+def _form_name(grid: Grid) -> str:
+    from .fill import form_cells
+    from .grid import cell_at, text
+
+    at = form_cells(grid).header.get(F_NAME)
+    return text(cell_at(grid, *at)) if at else ""
+
+
+def _cursor_row(book, grids: dict[str, Grid], scheme) -> dict[str, str]:
+    """The 汇总表 row the cursor is on, as the new form's header (名称, 类别, 上年星级, the scheme's
+    class); empty when the cursor is elsewhere. Read from the cells already read, no dialog:
+    the remote clients have no input box, and the cadre fills that row first anyway."""
+    from .grid import cell_at, find_header, text
+    from .sheets import summary as S
+
+    try:
+        if book.sheets.active.name != SUMMARY_SHEET:
+            return {}
+        row = book.selection.row - 1
+    except Exception:
+        return {}
+    grid = grids.get(SUMMARY_SHEET, [])
+    found = find_header(grid, S.S_NAME, max_rows=30)
+    if found is None or row <= found[0]:
+        return {}
+    cols = found[1]
+    titles = {F_NAME: S.S_NAME, F_KIND: S.S_KIND, F_LAST: S.S_LAST}
+    if scheme.class_input:
+        titles[scheme.class_input] = scheme.class_input
+    org = {label: text(cell_at(grid, row, cols[t])) for label, t in titles.items() if t in cols}
+    return org if org.get(F_NAME) else {}
 
 
 EXPORT_FILTER = "测评结果文件 (*.xlsx;*.xls;*.csv),*.xlsx;*.xls;*.csv"

@@ -46,9 +46,10 @@ class FormCells:
 FIXED_ITEM_TITLES = (F.I_DIM, F.I_DIM_POINTS, F.I_NO, F.I_CONTENT, F.I_STANDARD, F.I_POINTS)
 
 
-def form_cells(grid: Grid) -> FormCells:
+def form_cells(grid: Grid, labels: Sequence[str] = ()) -> FormCells:
+    """`labels`: further header fields a scheme adds (服务型五星's 晋位升级等次)."""
     cells = FormCells()
-    for label in (F.F_NAME, F.F_KIND, F.F_LAST, F.F_DECLARED):
+    for label in (F.F_NAME, F.F_KIND, F.F_LAST, F.F_DECLARED, *labels):
         pos = find_cell(grid, label, max_rows=12)
         if pos is not None:
             cells.header[label] = (pos[0], pos[1] + 1)
@@ -115,13 +116,13 @@ def form_edits(sheet: str, grid: Grid, fill: FormFill) -> list[CellBlock]:
     return edits
 
 
-def blank_form_edits(sheet: str, grid: Grid, direct: Sequence[str] = ()) -> list[CellBlock]:
+def blank_form_edits(sheet: str, grid: Grid, direct: Sequence[str] = (), labels: Sequence[str] = ()) -> list[CellBlock]:
     """Edits that empty a copied form's inputs (for 新增评分表): it reads as a blank form.
 
     `direct` names the evaluators whose score is typed on the form (直接录入);
-    the other 得分 cells are formulas and stay.
+    the other 得分 cells are formulas and stay; `labels` are the scheme's own header fields.
     """
-    cells = form_cells(grid)
+    cells = form_cells(grid, labels)
     edits = [_one(sheet, r, c, None) for r, c in cells.header.values()]
     for places in cells.items.values():
         if places:

@@ -59,6 +59,10 @@ def only_sheets(workbook_xml: str, wanted: Sequence[str]) -> str:
     xml = workbook_xml[:start] + block + workbook_xml[end:]
     xml = _LOCAL.sub(lambda m: f"{m.group(1)}{new_index[int(m.group(2))]}{m.group(3)}", xml)
     xml = re.sub(r'\s+(activeTab|firstSheet)="\d+"', "", xml)
+    # LibreOffice prints a hidden sheet that has a print area (the 汇总表's leaves 数据来源 out): drop those.
+    shown = len(wanted)
+    xml = re.sub(r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+                 lambda m: m.group(0) if int(m.group(1)) < shown else "", xml)
     return xml
 
 

@@ -21,6 +21,7 @@ from .scheme import (
     Grade,
     Item,
     Scheme,
+    StarClass,
     StarRule,
     UpgradeTarget,
     Veto,
@@ -43,6 +44,10 @@ def _opt_percent(value: Any) -> Decimal | None:
 
 def _evaluator(filled_by: dict[str, str], name: str, weight: Any, method: str, tie: Any, turnout: Any = "") -> Evaluator:
     return Evaluator(name, parse_percent(weight), method, int(tie) if tie != "" else None, _opt_percent(turnout), filled_by.get(name, ""))
+
+
+def _star_list(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split("、") if s.strip())
 
 
 def scheme_from_data(data: dict[str, Any]) -> Scheme:
@@ -78,6 +83,8 @@ def scheme_from_data(data: dict[str, Any]) -> Scheme:
         upgrade_targets=tuple(
             UpgradeTarget(label, tuple(stars), parse_percent(r)) for label, stars, r in data["upgrade_targets"]
         ),
+        class_input=data["class_input"],
+        star_classes=tuple(StarClass(name, _star_list(stars)) for name, stars in data["class_stars"]),
         dimensions=tuple(
             Dimension(
                 d["name"],

@@ -100,6 +100,7 @@ def rate_book(
     orgs, rows, sources, found = _merge(grids[S.SHEET], summary, by_name, scheme, blank_forms)
     problems += found
     problems += _room_below(grids[S.SHEET], (merges or {}).get(S.SHEET, ()), summary, rows)
+    problems += _blank_classes(summary, orgs, rows, sources, scheme)
     if any(p.severity == ERROR for p in problems):
         return Outcome(problems, scheme=scheme)
     if not orgs:
@@ -195,7 +196,11 @@ def _merge(
     sourced = c_src is not None and _any_filled(grid, c_src, summary.header_row + 1, summary.last_row + 1)
     if not forms and not sourced and plain is not None and plain.dimension_scores is None:
         # A 汇总表 typed or pasted in full: each row is its organization's input as it stands.
-        orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
+        if plain.classes is None:
+            orgs = list(map(OrgInput, plain.names, plain.scores, plain.categories, plain.last_stars))
+        else:
+            orgs = [OrgInput(n, s, k, ls, star_class=c) for n, s, k, ls, c in
+                    zip(plain.names, plain.scores, plain.categories, plain.last_stars, plain.classes)]
         return orgs, list(range(plain.first, plain.first + len(orgs))), [None] * len(orgs), []
     problems: list[Problem] = []
     by_sheet = {f.sheet: f for f in forms.values()}
@@ -214,7 +219,7 @@ def _merge(
         form = forms.get(row.name)
         if form is not None and form.sheet not in owner:
             owner[form.sheet], bound[row.row] = row.row, form
-            problems += _overridden(row, form, c_name)
+            problems += _overridden(row, form, c_name, scheme.class_input)
             continue
         if form is not None:
             problems.append(Problem(
@@ -304,7 +309,7 @@ def _any_filled(grid: Grid, c: int, first: int, stop: int) -> bool:
     return any(not is_blank(v) for v in values)
 
 
-def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int) -> list[Problem]:
+def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int, class_title: str = "") -> list[Problem]:
     """A row matched to a form by name whose own 类别, 上年星级 or 否决事项 differ: the form wins, say so."""
     differ = []
     if F.F_KIND in form.holds and row.category and row.category != form.category:
@@ -313,12 +318,45 @@ def _overridden(row: S.SummaryRow, form: F.FormResult, c_name: int) -> list[Prob
         differ.append(f"上年星级“{row.last_star}”")
     if F.X_VETO in form.holds and set(row.vetoes) - set(form.vetoes):
         differ.append(f"否决事项“{join_vetoes(row.vetoes)}”")
+    if form.star_class and row.star_class and row.star_class != form.star_class:
+        differ.append(f"{class_title}“{row.star_class}”")
     if not differ:
         return []
     return [Problem(
         S.SHEET, cell_name(row.row, c_name),
         f"第{row.row + 1}行“{row.name}”的{'、'.join(differ)}与评分表“{form.sheet}”不同，已按评分表定星",
         f"如需保留，请在评分表“{form.sheet}”中填写", WARNING)]
+
+
+def _blank_classes(summary: S.Summary, orgs: Sequence[OrgInput], rows: Sequence[int], sources, scheme: Scheme) -> list[Problem]:
+    """A 提示 for the organizations without the scheme's input class (服务型五星: 晋位升级等次):
+    their star is not bounded. Not an error: a new branch, or a committee's first year, may
+    have no earlier 晋位升级 result, and one blank cell must not stop a whole committee's 定星."""
+    if not scheme.star_class_map:
+        return []
+    title = scheme.class_input
+    blank = [i for i, o in enumerate(orgs) if o.star_class is None]
+    if not blank:
+        return []
+    fix = (f"请按此前的晋位升级结果填写{'、'.join(c.name for c in scheme.star_classes)}之一"
+           f"（参数表“{title}”表规定各等次的可定星级）；确无此结果的可留空，星级只按分数定")
+    problems = []
+    on_form = {i for i in blank if sources[i] is not None and sources[i].class_cell}
+    for i in sorted(on_form):
+        problems.append(Problem(sources[i].sheet, sources[i].class_cell, f"{orgs[i].name}未填写{title}，星级未按{title}限定", fix, WARNING))
+    rest = [i for i in blank if i not in on_form]
+    if rest:
+        c = summary.columns.get(title)
+        names = "、".join(orgs[i].name for i in rest[:5]) + (f"等{len(rest)}个党组织" if len(rest) > 5 else "")
+        if c is None:
+            where = cell_name(summary.header_row, summary.width)
+            message = f"汇总表没有“{title}”列（定星已在 {where} 加上这一列），{names}的星级未按{title}限定"
+        else:
+            cells = sorted(rows[i] for i in rest)
+            where = cell_name(cells[0], c) if len(cells) == 1 else f"{cell_name(cells[0], c)}:{cell_name(cells[-1], c)}"
+            message = f"{names}未填写{title}，星级未按{title}限定"
+        problems.append(Problem(S.SHEET, where, message, fix, WARNING))
+    return problems
 
 
 def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, scheme: Scheme) -> OrgInput:
@@ -333,12 +371,15 @@ def _org_input(name: str, row: S.SummaryRow | None, form: F.FormResult | None, s
             dimension_scores=form.dimension_scores,
             satisfaction=form.satisfaction,
             notes=tuple(form.notes),
+            # the form's class when it gives one, else the committee's in the 汇总表 (it knows the earlier result)
+            star_class=form.star_class or (row.star_class if row is not None else None),
         )
     assert row is not None
     dims = row.dimension_scores
     if dims:
-        return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes, tuple(dims[d.name] for d in scheme.dimensions if d.name in dims))
-    return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes)  # the row's own scores: nothing changes them
+        return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes, tuple(dims[d.name] for d in scheme.dimensions if d.name in dims),
+                        star_class=row.star_class)
+    return OrgInput(name, row.scores, row.category, row.last_star, row.vetoes, star_class=row.star_class)  # the row's own scores: nothing changes them
 
 
 def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -357,7 +398,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
     columns = dict(summary.columns)
     edits: list[Edit] = []
     width = summary.width
-    for title in S.output_columns(scheme):
+    added = [scheme.class_input] if scheme.class_input else []  # an input, but an older book may lack it
+    for title in added + S.output_columns(scheme):
         if title not in columns:
             edits.append(CellBlock(sheet, summary.header_row + 1, width + 1, ((title,),)))
             columns[title] = width
@@ -429,6 +471,8 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
         fill(S.S_VETO, r, join_vetoes(org.vetoes))
         if form.declared:
             fill(S.S_DECLARED, r, form.declared)
+        if form.class_cell:
+            fill(scheme.class_input, r, org.star_class or "")
         for e in scheme.evaluators:
             fill(e.column, r, org.scores[e.name])
         for d, value in zip(scheme.dimensions, org.dimension_scores):

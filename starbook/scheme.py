@@ -160,6 +160,25 @@ def split_vetoes(raw: str, vetoes) -> tuple[tuple[str, ...], list[str]]:
 
 
 @dataclass(frozen=True)
+class StarClass:
+    """One word of a scheme's input class and the stars it allows (服务型五星: the branch's
+    earlier 晋位升级 result, “‘先进’的可分为五星级、四星级和三星级”): an input, not a band of the score."""
+
+    name: str
+    stars: tuple[str, ...]
+
+    @property
+    def rule(self) -> str:
+        return f"可定{'、'.join(self.stars)}"
+
+
+def class_fix(scheme: "Scheme") -> str:
+    """How to fill the scheme's input class (晋位升级等次), naming the allowed words."""
+    words = "、".join(c.name for c in scheme.star_classes)
+    return f"请填写{words}之一（参数表“{scheme.class_input}”表），没有请留空"
+
+
+@dataclass(frozen=True)
 class DistributionTarget:
     label: str
     stars: tuple[str, ...]
@@ -216,6 +235,10 @@ class Scheme:
     distribution_targets: tuple[DistributionTarget, ...] = ()
     upgrade_targets: tuple[UpgradeTarget, ...] = ()
     dimensions: tuple[Dimension, ...] = field(default=(), compare=False)
+    # An input that bounds the star (参数 table “<class_input> | 可定星级”); none by default.
+    # Left out of the digests' scheme text while unset, so books without one keep their digests.
+    class_input: str = field(default="", metadata={"digest": "when set"})
+    star_classes: tuple[StarClass, ...] = field(default=(), metadata={"digest": "when set"})
 
     @cached_property
     def grades_by_score(self) -> tuple[Grade, ...]:
@@ -252,3 +275,8 @@ class Scheme:
 
     def approving_body(self, star: str) -> str:
         return self._approving_map.get(star, "")
+
+    @cached_property
+    def star_class_map(self) -> dict[str, StarClass]:
+        """The input class's words → their star ranges; empty when the scheme has no such input."""
+        return {c.name: c for c in self.star_classes} if self.class_input else {}

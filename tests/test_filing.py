@@ -2,6 +2,7 @@
 sign-offs, filing columns, the 整改台账 kept across ratings, the 定星统计 chart."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import zipfile
@@ -164,3 +165,53 @@ def test_the_supervisor_column_is_an_input_only_for_non_public_firms_and_social_
     xml = _parts(book, "xl/worksheets/sheet1.xml")["xl/worksheets/sheet1.xml"].decode("utf-8")
     rule = xml[xml.index(f'sqref="{letter}4:{letter}1048576"'):]
     assert f'NOT(OR(${kind}4="非公企业",${kind}4="社会组织"))' in rule[:rule.index("</conditionalFormatting>")]
+
+
+def test_new_books_put_the_declared_star_next_to_the_result(tmp_path):
+    from starbook.presets import all_presets
+
+    for scheme in all_presets():
+        book = tmp_path / f"{scheme.preset_id}.xlsm"
+        api.new(scheme.preset, book, orgs=0)
+        head = read_grids(book)["汇总表"][2]
+        assert head.index("申报星级") + 1 == head.index("星级"), scheme.preset
+
+
+def test_a_book_with_the_older_column_order_keeps_it_and_still_notes_the_declared_star(example):
+    """Older books had 申报星级 after the results: data is found by titles, nothing moves."""
+    head = read_grids(example)["汇总表"][2]
+    declared, review = head.index("申报星级"), head.index("县级复核意见")
+    patch_workbook(example, example, [CellBlock("汇总表", 3, declared + 1, (("县级复核意见",),)),
+                                      CellBlock("汇总表", 3, review + 1, (("申报星级",),))])
+    _patch(example, "量化评分表1", "申报星级", 1, "五星级")
+    assert api.rate(example).ok
+    summary = read_grids(example)["汇总表"]
+    assert summary[2][review] == "申报星级" and summary[2][declared] == "县级复核意见"
+    row = next(line for line in summary[3:] if line[review] == "五星级")
+    assert "申报五星级，定为" in row[summary[2].index("调整说明")]
+    assert all(line[declared] in (None, "") for line in summary[3:])
+
+
+PRINTED = ("汇总表", "量化评分表1", "评分细则", "整改名单", "整改台账", "后进党组织调查摸底表", "定星统计", "公示")
+TOOL_TEXT = (*GUIDANCE, "得分不得超过", "自动计算", "预览", "数据来源")
+
+
+def test_every_filing_sheet_prints_on_a4_with_page_numbers_and_no_tool_text(example):
+    """Every sheet a county receives, rendered by LibreOffice into tests/artifacts/every-sheet-*.png
+    for a reviewer: A4 pages, a page number on each, none of the tool's own words or columns."""
+    _patch(example, "参数", "发布单位", 1, ISSUER)
+    assert api.rate(example).ok
+    _render(example, PRINTED, "every-sheet")
+    pdf = ARTIFACTS / "every-sheet.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages == len(PRINTED)  # the example's sheets each fit one page
+    for page in range(1, pages + 1):
+        out = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page), str(pdf)], check=True, capture_output=True, text=True).stdout
+        size = next(line for line in out.splitlines() if "size" in line)
+        assert "(A4)" in size, (page, size)
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+                              check=True, capture_output=True, text=True).stdout.replace(" ", "")
+        assert re.search(r"第\d+页|—\d+—", text), page
+        for words in TOOL_TEXT:
+            assert words not in text, (page, words)

@@ -105,6 +105,9 @@ LITERAL = [
      lambda s: set(approving(s).values()), {"机关党委"}),
     ("fuwuxing", WUXING_DOC, "结合基层组织建设年晋位升级情况,原则上“先进”的可分为五星级、四星级和三星级",
      grades, []),  # 先进/一般/后进 come from 晋位升级, not from this year's score
+    ("fuwuxing", WUXING_DOC, "原则上“先进”的可分为五星级、四星级和三星级。“一般”的为二星级和一星级、“后进”的为无星",
+     lambda s: (s.class_input, [(c.name, c.stars) for c in s.star_classes]),
+     ("晋位升级等次", [("先进", ("五星级", "四星级", "三星级")), ("一般", ("二星级", "一星级")), ("后进", ("无星",))])),
     ("fuwuxing", WUXING_DOC, "星级服务业绩:政务服务流程进一步优化",
      lambda s: [d.points for d in s.dimensions], [D(20)] * 5),
     # ------------------------------------------------ 三档星级 (篇2)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
+from starbook.xlsx.read import read_grids
 from test_bad_input import digest, run  # the CLI run and file digest the bad-input tests use
 
 
@@ -109,17 +110,23 @@ def test_a_renamed_form_keeps_its_row(capsys, example):
     assert "党组织：12 个" in out  # rated and counted in the quotas once, not as 13
 
 
+def _source_letter(book) -> str:
+    head = read_grids(book)["汇总表"][2]
+    return chr(65 + head.index("数据来源"))
+
+
 def test_a_deleted_form_leaves_no_ghost(capsys, example):
     assert run(capsys, "rate", example)[0] == 0
     edit(example, lambda wb: wb.remove(wb["量化评分表12"]))
     before = digest(example)
     code, out = run(capsys, "rate", example)
     assert code == 1
-    assert "【汇总表】Q15：第15行“南岭村党支部”的数据来源“量化评分表12”已不存在" in out
+    src = _source_letter(example)  # 数据来源: found by its title (the last column in newer books)
+    assert f"【汇总表】{src}15：第15行“南岭村党支部”的数据来源“量化评分表12”已不存在" in out
     assert "删除这一行，或清空该行的‘数据来源’后作为手填数据定星" in out
     assert digest(example) == before
     # the cadre keeps the row as typed data: it is rated from what it holds
-    edit(example, lambda wb: setattr(wb["汇总表"]["Q15"], "value", None))
+    edit(example, lambda wb: setattr(wb["汇总表"][f"{src}15"], "value", None))
     code, out = run(capsys, "rate", example)
     assert code == 0, out
     assert by_name(example)["南岭村党支部"]["综合得分"] is not None
@@ -361,7 +368,7 @@ def test_form_previews_follow_the_decimals_and_rounding_in_params(example, tmp_p
         assert outcome.ok, outcome.problems
         cached = read_grids(book)["量化评分表1"]
         final = {r.name: float(r.final) for r in outcome.rating.results}["东风村党支部"]
-        preview = next(r for r in cached if r and r[0] == "综合得分（预览）")[3]
+        preview = next(r for r in cached if r and r[0] in ("综合得分", "综合得分（预览）"))[3]
         assert preview == final == round(final, 1)
         top = next(i for i, r in enumerate(cached) if r and r[0] == "维度小计")
         assert cached[top + 1][0] == "党组织带头人" and cached[top + 1][6] == subtotal
@@ -385,7 +392,7 @@ def test_a_copied_row_cannot_claim_a_form_twice(capsys, example):
     edit(example, copy_row)
     code, out = run(capsys, "rate", example)
     assert code == 1
-    assert "【汇总表】Q16：第16行“南岭村党支部（副本）”的数据来源“量化评分表12”与第15行相同" in out
+    assert f"【汇总表】{_source_letter(example)}16：第16行“南岭村党支部（副本）”的数据来源“量化评分表12”与第15行相同" in out
 
 
 def test_the_ribbon_and_the_command_line_log_the_same_digests(example, tmp_path):

@@ -30,7 +30,7 @@ from starbook.problems import errors
 from starbook.rules.grading import grade_for, star_for
 from starbook.rules.rating import OrgInput, rate_organizations
 from starbook.rules.scoring import dimension_subtotal, final_score, shown, vote_score
-from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme, StarRule, split_vetoes
+from starbook.scheme import STAR_BY_DIMENSIONS, STARS, Evaluator, Grade, Scheme, StarRule, class_fix, split_vetoes
 from starbook.sheets.params import parse_params
 
 from udfs.cells import ERROR_PREFIX, UdfError, cell_count, grid, line, number, refuse_error, refuse_errors, single
@@ -181,12 +181,14 @@ def SB_STAR(score, table, grade=None):
 
 
 @udf
-def SB_QUOTASTARS(scores, vetoes=None, scheme=None):
+def SB_QUOTASTARS(scores, vetoes=None, scheme=None, classes=None):
     """整列党组织的星级，与“定星”写入汇总表“星级”列的相同：由各方得分经等次、
-    否决事项和名额（五星级上限、较差比例、平局待定）得出，动态数组。
+    限定星级的等次（服务型五星的晋位升级等次）、否决事项和名额（五星级上限、较差比例、平局待定）得出，动态数组。
     =SB_QUOTASTARS(D4:F15, H4:H15, 参数!A1:F200)
+    服务型五星（第四个参数为晋位升级等次列）：=SB_QUOTASTARS(D4:F15, I4:I15, 参数!A1:F200, H4:H15)
     各方得分为汇总表中各评价主体得分列（按参数表评价主体的顺序）；否决事项可省略；
-    方案为参数表（从 A1 起）或方案名，省略为“分类定级”。"""
+    方案为参数表（从 A1 起）或方案名，省略为“分类定级”；等次为汇总表中限定星级的一列
+    （服务型五星：晋位升级等次），省略时不限定，与“定星”对未填写的党组织相同。"""
     s = _scheme(scheme)
     if s.star_mode == STAR_BY_DIMENSIONS:
         raise UdfError(f"方案“{s.preset}”按维度达标定星，本函数不适用，请点击“定星”")
@@ -198,12 +200,13 @@ def SB_QUOTASTARS(scores, vetoes=None, scheme=None):
     if any(len(r) != len(s.evaluators) for r in rows):
         raise UdfError(f"各方得分应为 {len(s.evaluators)} 列（{titles}），收到 {len(max(rows, key=len))} 列")
     hits = _vetoes(vetoes, len(rows), s)
+    bounds = _classes(classes, len(rows), s)
     orgs, used = [], []
     for i, row in enumerate(rows):
         if all(is_blank(v) for v in row):
             continue  # a blank row of the 汇总表 gets a blank star
         org_scores = {e.name: shown(number(v, f"第{i + 1}行{e.column}", high=HUNDRED), s) for e, v in zip(s.evaluators, row)}
-        orgs.append(OrgInput(f"第{i + 1}行", org_scores, vetoes=hits[i]))
+        orgs.append(OrgInput(f"第{i + 1}行", org_scores, vetoes=hits[i], star_class=bounds[i]))
         used.append(i)
     stars = [""] * len(rows)
     for i, star in zip(used, rate_organizations(s, orgs).column("star")):
@@ -224,4 +227,22 @@ def _vetoes(value, n: int, scheme: Scheme) -> list[tuple[str, ...]]:
         if unknown:
             raise UdfError(f"第{i + 1}行否决事项“{'、'.join(unknown)}”不在参数表的否决事项中，请使用参数表“否决事项”表中的名称")
         out.append(names)
+    return out
+
+
+def _classes(value, n: int, scheme: Scheme) -> list[str | None]:
+    """Each row's input class (服务型五星: 晋位升级等次) as the 汇总表 parser reads it; none when omitted."""
+    if value is None or is_blank(value):
+        return [None] * n
+    if not scheme.class_input:
+        raise UdfError(f"方案“{scheme.preset}”没有限定星级的等次，请省略第四个参数")
+    values = line(value, scheme.class_input)
+    if len(values) != n:
+        raise UdfError(f"{scheme.class_input}有 {len(values)} 行，各方得分有 {n} 行，行数应相同")
+    out: list[str | None] = []
+    for i, v in enumerate(values):
+        word = text(v) or None
+        if word is not None and word not in scheme.star_class_map:
+            raise UdfError(f"第{i + 1}行{scheme.class_input}「{word}」不是可选的等次。{class_fix(scheme)}")
+        out.append(word)
     return out

@@ -70,6 +70,7 @@ class FormSeed:
     name: str
     kind: str | None = None
     last_star: str | None = None
+    star_class: str | None = None  # the scheme's input class (晋位升级等次), when known
 
 
 class _Formats:
@@ -199,6 +200,9 @@ def _params_sheet_cells(scheme: Scheme) -> dict[str, str]:
             if label == "基本设置" and r[0] in ("小数位数", "舍入方式"):
                 cells["decimals" if r[0] == "小数位数" else "rounding"] = f"'{P.SHEET}'!{xl_rowcol_to_cell(row, 1, True, True)}"
             row += 1
+        if label == scheme.class_input and rows:
+            first, last = (xl_rowcol_to_cell(r, 0, True, True) for r in (row - len(rows), row - 1))
+            cells["class_words"] = f"='{P.SHEET}'!{first}:{last}"
         if label == P.T_VETOES[0] and rows:
             first, last = (xl_rowcol_to_cell(r, 2, True, True) for r in (row - len(rows), row - 1))
             cells["veto_codes"] = f"='{P.SHEET}'!{first}:{last}"
@@ -350,29 +354,43 @@ def _veto_picker(scheme: Scheme, param_cells: dict[str, str], *, one: bool = Fal
     }
 
 
+def _class_picker(scheme: Scheme, param_cells: dict[str, str]) -> dict:
+    """A dropdown of the 参数 class words (服务型五星's 先进/一般/后进), with the rule as its input message."""
+    rules = "；".join(f"{c.name}{c.rule}" for c in scheme.star_classes)
+    return {"validate": "list", "source": param_cells["class_words"], "input_title": scheme.class_input[:32],
+            "input_message": f"此前晋位升级的结果，限定可定星级：{rules}。未填写的不限定星级"[:255],
+            "error_title": scheme.class_input[:32], "error_message": "请从下拉列表选择（参数表中的等次），没有请留空"}
+
+
 def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> None:
     scheme = spec.scheme
     inputs = S.input_columns(scheme)
     outputs = S.output_columns(scheme)
-    # Filing inputs after the results, so the columns 定星 and the other tools address stay put.
-    county = [S.S_DECLARED, S.S_SUPERVISOR, S.S_REVIEW]
-    titles = inputs + outputs + county
+    # 申报星级 stands next to the result it is compared with (seed 002 "开展自评，申报星级"); the
+    # county's columns follow the results. All are inputs 定星 never overwrites; found by title.
+    # 数据来源 (the form a row was taken from) is the tool's bookkeeping: last, outside the print area.
+    at = outputs.index(S.O_STAR)
+    results = [t for t in (*outputs[:at], S.S_DECLARED, *outputs[at:]) if t != S.O_SOURCE]
+    county = [S.S_SUPERVISOR, S.S_REVIEW]
+    titles = inputs + results + county + [S.O_SOURCE]
+    filing = {S.S_DECLARED, *county}
     last_col = len(titles) - 1
-    _title(ws, fmt, last_col, param_cells, T.summary_title(scheme),
+    printed = last_col - 1
+    _title(ws, fmt, printed, param_cells, T.summary_title(scheme),
            "黄色（蓝色表头）列为输入，绿色表头列由“定星”写入。申报星级为党组织自评时申报的星级；"
            "县级复核意见由县委组织部复核时填写；主管部门党组织意见仅非公企业、社会组织填写。重新定星不改动这些列。"
            "党委书记签字、党委公章在每页页脚。")
     ws.set_row(0, 32)
-    ws.merge_range(1, 0, 1, last_col, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
+    ws.merge_range(1, 0, 1, printed, f"填报单位（盖章）：                    年度：{spec.year or '        '}                    填报日期：", fmt.subtitle)
     header = 2
     ws.set_row(header, 36)
     widths = {S.S_NO: 6, S.S_NAME: 24, S.S_KIND: 12, S.S_LAST: 10, S.S_VETO: 18, S.O_FINAL: 10, S.O_GRADE: 8,
               S.O_BASE: 10, S.O_STAR: 10, S.O_NOTE: 46, S.O_BODY: 10, S.O_MOVE: 8, S.O_SAT: 9, S.O_HONOR: 9, S.O_REACHED: 30, S.O_SOURCE: 14,
               S.S_DECLARED: 10, S.S_SUPERVISOR: 18, S.S_REVIEW: 18}
     for c, title in enumerate(titles):
-        is_input = c < len(inputs) or title in county
+        is_input = c < len(inputs) or title in filing
         ws.write(header, c, title, fmt.header_input if is_input else fmt.header_result)
-        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.S_DECLARED, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR):
+        if title in (S.S_NO, S.S_KIND, S.S_LAST, S.S_DECLARED, S.O_GRADE, S.O_BASE, S.O_STAR, S.O_BODY, S.O_MOVE, S.O_HONOR, scheme.class_input):
             col_fmt = fmt.col_center
         elif title in (S.O_NOTE, S.O_REACHED, S.S_VETO, *county):
             col_fmt = fmt.col_wrap
@@ -398,17 +416,24 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
     ws.conditional_format(first, star_col, LAST_ROW, star_col, {
         "type": "formula", "criteria": f'=AND(${star}{first + 1}<>"",${star}{first + 1}<>${base}{first + 1})', "format": fmt.cf_changed})
     ws.conditional_format(first, 0, LAST_ROW, len(inputs) - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
-    ws.conditional_format(first, len(inputs), LAST_ROW, last_col - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    declared = col[S.S_DECLARED]
+    ws.conditional_format(first, len(inputs), LAST_ROW, declared - 1, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, declared, LAST_ROW, declared, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.conditional_format(first, declared + 1, LAST_ROW, printed - len(county), {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
+    ws.conditional_format(first, last_col, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_row})
     # 主管部门党组织意见 applies to 非公企业 and 社会组织 only (seed 001): grey, not yellow, on other rows.
     sup, kind = col[S.S_SUPERVISOR], xl_col_to_name(col[S.S_KIND])
     applies = "OR(" + ",".join(f'${kind}{first + 1}="{k}"' for k in S.SUPERVISED) + ")"
     ws.conditional_format(first, sup, LAST_ROW, sup, {"type": "formula", "criteria": f"=AND({has_name[1:]},NOT({applies}))", "format": fmt.cf_na})
-    ws.conditional_format(first, last_col - len(county) + 1, LAST_ROW, last_col, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
+    ws.conditional_format(first, printed - len(county) + 1, LAST_ROW, printed, {"type": "formula", "criteria": has_name, "format": fmt.cf_input})
     ws.data_validation(first, col[S.S_KIND], LAST_ROW, col[S.S_KIND], {
         "validate": "list", "source": list(F.CATEGORIES), "error_type": "warning",
         "error_title": "类别", "error_message": "请从下拉列表选择党组织类别"})
     ws.data_validation(first, col[S.S_LAST], LAST_ROW, col[S.S_LAST], {
         "validate": "list", "source": list(STARS), "error_title": "上年星级", "error_message": "请从下拉列表选择星级，没有请留空"})
+    if scheme.class_input:
+        c = col[scheme.class_input]
+        ws.data_validation(first, c, LAST_ROW, c, _class_picker(scheme, param_cells))
     for e in scheme.evaluators:
         c = col[e.column]
         ws.data_validation(first, c, LAST_ROW, c, {
@@ -431,6 +456,7 @@ def _summary(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> 
                                                          "input_message": message, "error_message": "请从下拉列表选择星级"})
     ws.freeze_panes(first, col[S.S_NAME] + 1)
     _print_setup(ws, landscape=True, repeat=(0, header))
+    ws.print_area(0, 0, LAST_ROW, printed)
     # Seed 001: the 汇总表 "由党委书记签字后加盖党委公章上报县委组织部". The rows grow with every
     # rating, so the sign-off goes in the footer of each page rather than below the data.
     ws.set_footer("&L党委书记（签字）：&C第 &P 页，共 &N 页&R党委（公章）　　　　年　　月　　日", {"margin": 0.3})
@@ -496,6 +522,10 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     ws.merge_range(4, 1, 4, 3, "", fmt.input_center)
     ws.data_validation(4, 1, 4, 1, {"validate": "list", "source": list(STARS), "input_title": F.F_DECLARED,
                                     "input_message": "本党组织自评时申报的星级", "error_message": "请从下拉列表选择星级"})
+    if scheme.class_input:  # 服务型五星: the earlier 晋位升级 result bounds the star
+        ws.write(4, 4, scheme.class_input, fmt.label)
+        ws.merge_range(4, 5, 4, last_col, seed.star_class or "", fmt.input_center)
+        ws.data_validation(4, 5, 4, 5, _class_picker(scheme, param_cells))
 
     row = 5  # the sections keep their rows: 申报星级 took the blank line above them
     section = 0
@@ -503,9 +533,10 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     numerals = "一二三四五六"
     if items_by:
         marked = "【示例评分项】" if example else ""
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分（得分不得超过该项分值）{marked}", fmt.section)
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、逐项评分{marked}", fmt.section)
         kind = seed.kind or I.GENERAL
         ws.write_comment(row, 0, (
+            "每项得分不得超过该项分值（黄色单元格填写）。"
             f"评分项取自“{I.SHEET}”表类别“{kind}”。"
             + ("这些是预设的示例评分项，不是组织部下发的评分细则：请点击“导入评分细则”或运行 starbook new --items 文件 换成本地的评分细则。"
                if example else "评分项与评分细则不一致时，定星会提示。")), {"x_scale": 2.5, "y_scale": 2})
@@ -534,6 +565,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
                     ws.data_validation(row, 6 + k, row, 6 + k, {
                         "validate": "decimal", "criteria": "between", "minimum": 0,
                         "maximum": f"=${xl_col_to_name(5)}${row + 1}",
+                        "input_title": e.name[:32], "input_message": "得分不得超过该项分值",
                         "error_title": "得分超出分值", "error_message": "得分应在 0 到该项分值之间"})
                 number += 1
                 row += 1
@@ -554,9 +586,11 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         total_row = row
         row += 2
         # 维度小计: the preview of the capped subtotals.
-        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计（各维度不超过维度分值，自动计算）", fmt.section)
+        ws.merge_range(row, 0, row, last_col, f"{numerals[section]}、维度小计", fmt.section)
+        ws.write_comment(row, 0, "由公式自动计算：各维度小计为其各项得分之和，不超过维度分值。", {"x_scale": 2, "y_scale": 1})
         section += 1
         row += 1
+        ws.set_row(row, 30)  # the evaluators' names may take two lines, as in the item table's header
         ws.write(row, 0, F.SUBTOTALS, fmt.header_input)
         ws.write(row, 1, F.I_DIM_POINTS, fmt.header_input)
         ws.merge_range(row, 2, row, 5, "", fmt.header_input)
@@ -587,6 +621,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
         section += 1
         row += 1
         ws.write(row, 0, F.V_ITEM, fmt.header_input)
+        ws.set_row(row, 30)  # an evaluator's name takes two lines
         for k, e in enumerate(votes):
             ws.write(row, 1 + k, e.name, fmt.header_input)
         shares = {percent_text(e.required_share(scheme)) for e in votes}
@@ -654,7 +689,8 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
             ws.write_formula(row, 2, f"={score_refs[e.name]}", fmt.score, 0 if e.method == METHOD_ITEMS else "")
         ws.write_formula(row, 3, f'=IF(C{row + 1}="","",B{row + 1}*C{row + 1})', fmt.score, 0 if e.method == METHOD_ITEMS else "")
         row += 1
-    ws.write(row, 0, F.FINAL_PREVIEW, fmt.total_label)
+    ws.write(row, 0, F.FINAL, fmt.total_label)
+    ws.write_comment(row, 0, "预览：正式结果以汇总表“定星”为准。", {"x_scale": 1.5, "y_scale": 1})
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
     ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
     row += 2
@@ -703,8 +739,8 @@ def _items_sheet(ws, fmt: _Formats, table: I.ItemTable) -> None:
         ws.write_string(row, 0, kind, fmt.input_center)
         ws.write_string(row, 1, dim, fmt.input)
         ws.write_number(row, 2, _num(dim_points), fmt.input_center)
-        ws.write_string(row, 3, content, fmt.input)
-        ws.write_string(row, 4, standard, fmt.input)
+        ws.write_string(row, 3, content, fmt.input_wrap)
+        ws.write_string(row, 4, standard, fmt.input_wrap)
         ws.write_number(row, 5, _num(points), fmt.input_center)
         ws.write_string(row, 6, source, fmt.text_center)
         row += 1

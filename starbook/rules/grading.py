@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from ..scheme import STARS, Scheme, Veto, star_of_rank, star_rank
+from ..scheme import STARS, Scheme, StarClass, Veto, star_of_rank, star_rank
 
 
 def grade_for(score: Decimal, scheme: Scheme) -> str | None:
@@ -43,3 +43,12 @@ def veto_cap(star: str, hits: Iterable[str], scheme: Scheme) -> tuple[str, list[
             star = veto.max_star
             lowered.append(veto)
     return star, lowered
+
+
+def class_bound(star: str, allowed: StarClass) -> str:
+    """The star itself when its class allows it, else the allowed star nearest to it
+    (the lower of two equally near): “‘一般’的为二星级和一星级” moves a 四星级 to 二星级."""
+    if star in allowed.stars or not allowed.stars:
+        return star
+    rank = star_rank(star)
+    return min(allowed.stars, key=lambda s: (abs(star_rank(s) - rank), star_rank(s)))

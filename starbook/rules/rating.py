@@ -10,7 +10,7 @@ from decimal import Decimal
 from ..memo import Memo
 from ..numbers import percent_text
 from ..scheme import PENDING, STAR_BY_DIMENSIONS, STARS, Scheme
-from .grading import dimensions_reached, grade_for, star_for, star_for_dimension_count, veto_cap
+from .grading import class_bound, dimensions_reached, grade_for, star_for, star_for_dimension_count, veto_cap
 from .movement import TargetReport, distribution_report, honor_eligible, movement, upgrade_report
 from .quotas import Standings, apply_bottom_floor, apply_five_star_cap
 from .scoring import final_scores
@@ -26,6 +26,7 @@ class OrgInput:
     dimension_scores: tuple[Decimal, ...] = ()  # only for 按维度达标
     satisfaction: Decimal | None = None
     notes: tuple[str, ...] = ()  # remarks found while reading (e.g. turnout)
+    star_class: str | None = None  # the scheme's input class (服务型五星: 晋位升级等次), bounding the star
 
 
 @dataclass(slots=True)
@@ -98,6 +99,24 @@ def _rectify(grade: str | None, star: str, org: OrgInput, scheme: Scheme) -> tup
     return tuple(reasons)
 
 
+def apply_star_classes(st: Standings, orgs: Sequence[OrgInput], scheme: Scheme) -> None:
+    """Each organization's input class bounds its score-based star (服务型五星: 先进 → 五/四/三星级,
+    一般 → 二/一星级, 后进 → 无星); a star outside the range moves to the nearest allowed one.
+    A blank class bounds nothing (ratebook gives the 提示); applied before vetoes and quotas."""
+    classes = scheme.star_class_map
+    if not classes:
+        return
+    for i, org in enumerate(orgs):
+        allowed = classes.get(org.star_class or "")
+        if allowed is None:
+            continue
+        star = st.stars[i]
+        bounded = class_bound(star, allowed)
+        if bounded != star:
+            st.note(i, f"{scheme.class_input}为“{allowed.name}”（{allowed.rule}），由{star}调整为{bounded}")
+            st.stars[i] = bounded
+
+
 def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     """The whole 定星 of DOMAIN.md for one committee's organizations.
 
@@ -119,6 +138,7 @@ def rate_organizations(scheme: Scheme, orgs: Sequence[OrgInput]) -> Rating:
     ties = list(zip(*[columns[e.name] for e in scheme.tie_break])) if scheme.tie_break else [()] * len(orgs)
     st = Standings(names, finals, ties, grades, list(stars0), {i: list(o.notes) for i, o in enumerate(orgs) if o.notes})  # stars0 stays as it was
 
+    apply_star_classes(st, orgs, scheme)
     apply_bottom_floor(st, scheme)
     for i, org in enumerate(orgs):
         if not org.vetoes or st.stars[i] == PENDING:

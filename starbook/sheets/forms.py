@@ -24,7 +24,7 @@ from ..rules.scoring import (
     shown,
     vote_score,
 )
-from ..scheme import FILLED_BY_EITHER, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme
+from ..scheme import FILLED_BY_EITHER, METHOD_DIRECT, METHOD_ITEMS, METHOD_VOTE, STARS, TURNOUT_ERROR, Dimension, Item, Scheme, class_fix
 
 PREFIX = "量化评分表"
 F_NAME, F_KIND, F_YEAR, F_LAST = "党组织名称", "类别", "年度", "上年星级"
@@ -35,7 +35,8 @@ X_VETO, X_HIT = "否决事项", "是否存在"
 D_WHO, D_WEIGHT, D_SCORE, D_WEIGHTED = "评价主体", "权重", "得分", "加权得分"
 TOTAL = "合计"
 SUBTOTALS, ALL_TOTALS = "维度小计", "各方总分"
-FINAL_PREVIEW = "综合得分（预览）"
+FINAL = "综合得分"  # the weighted total's row; a preview of 定星 (its note says so, not the print)
+FINAL_PREVIEW = "综合得分（预览）"  # the same row in books built before
 CATEGORIES = ("农村", "城市社区", "非公企业", "机关事业单位", "高等院校", "国有企业", "社会组织")
 YES, NO = "是", "否"
 
@@ -64,6 +65,8 @@ class FormResult:
     items_cell: str = ""  # the item table's header cell
     declared: str | None = None  # 申报星级: the star the branch declared in its 自评 (filing only, not rated)
     pending: list[str] = field(default_factory=list)  # parts left blank that are not due here (the committee's, in a branch's book)
+    star_class: str | None = None  # the scheme's input class (晋位升级等次) when the form has the field
+    class_cell: str = ""  # that field's value cell
 
 
 class _Form:
@@ -204,6 +207,8 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] =
         if result.declared and result.declared not in STARS:
             form.add(declared[0], declared[1], f"申报星级「{result.declared}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
             result.declared = None
+    if scheme.class_input:
+        _star_class(form, result)
     held = {F_KIND: kind, F_LAST: last, X_VETO: find_header(grid, X_VETO, X_HIT)}
     result.holds = frozenset(k for k, at in held.items() if at is not None)
 
@@ -223,6 +228,20 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] =
     return result, form.problems
 
 
+def _star_class(form: _Form, result: FormResult) -> None:
+    """The scheme's input class (服务型五星: 晋位升级等次) from its header field, when the form has one."""
+    scheme = form.scheme
+    at = form.right_of(scheme.class_input)
+    if at is None or form.cell_error(at[0], at[1], scheme.class_input):
+        return
+    result.class_cell = cell_name(at[0], at[1])
+    word = text(at[2]) or None
+    if word is not None and word not in scheme.star_class_map:
+        form.add(at[0], at[1], f"{scheme.class_input}「{word}」不是可选的等次", class_fix(scheme))
+        return
+    result.star_class = word
+
+
 def _final_preview(form: _Form, result: FormResult) -> None:
     """The 综合得分（预览） table: weight, score and weighted score of each evaluator."""
     scheme = form.scheme
@@ -233,7 +252,7 @@ def _final_preview(form: _Form, result: FormResult) -> None:
     r = hr + 1
     while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[D_WHO])):
         who = text(cell_at(form.grid, r, cols[D_WHO]))
-        if who == FINAL_PREVIEW:
+        if who in (FINAL, FINAL_PREVIEW):
             result.preview.append((r, cols[D_WEIGHTED], final_score(result.scores, scheme.evaluators, scheme)))
             break
         if who in result.scores:
@@ -486,3 +505,28 @@ def _vetoes(form: _Form, result: FormResult) -> None:
 
 def form_sheets(names: Sequence[str]) -> list[str]:
     return [n for n in names if is_form(n)]
+
+
+def listed_items(grid: Grid) -> tuple[Dimension, ...] | None:
+    """The items a form lists (维度, 维度分值, 评分内容, 评分标准, 分值), read without its scores,
+    so a blank form can be matched to a 类别's items; None when the table cannot be read."""
+    header = find_header(grid, I_DIM, I_CONTENT, I_POINTS)
+    if header is None:
+        return None
+    hr, cols = header
+    if I_DIM_POINTS not in cols:
+        return None
+    c_std = cols.get(I_STANDARD)
+    dims: list[tuple[str, Decimal | None, list[Item]]] = []
+    for line in grid[hr + 1:]:
+        head = text(cell_at([line], 0, cols[I_DIM]))
+        content = text(cell_at([line], 0, cols[I_CONTENT]))
+        points = as_number(cell_at([line], 0, cols[I_POINTS]))
+        if head == TOTAL or (not content and points is None):
+            break
+        if head:
+            dims.append((head, as_number(cell_at([line], 0, cols[I_DIM_POINTS])), []))
+        if not dims or points is None:
+            return None
+        dims[-1][2].append(Item(content, text(cell_at([line], 0, c_std)) if c_std is not None else "", points))
+    return tuple(Dimension(name, points, tuple(items)) for name, points, items in dims if points is not None)

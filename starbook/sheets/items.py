@@ -277,3 +277,20 @@ def check_scheme(table: ItemTable, scheme: Scheme) -> list[Problem]:
         for kind, dims in table.kinds.items()
         if [d.name for d in dims] != wanted
     ]
+
+
+def form_of_kind(grids: dict[str, Grid], table: ItemTable, kind: str | None) -> str | None:
+    """A form of the book listing exactly the items a form of this 类别 is built from (its own, else
+    通用), the last such; None when there is none. 新增评分表 copies it: Excel copies a sheet as
+    it is, so only a form built from the same items gives a form of that 类别."""
+    from . import forms as F
+
+    expected = table.for_kind(kind)
+    if expected is None:
+        return None
+    found = None
+    for sheet in F.form_sheets(list(grids)):
+        listed = F.listed_items(grids[sheet])
+        if listed is not None and same_items(listed, expected) is None:
+            found = sheet
+    return found

@@ -27,6 +27,7 @@ from ..scheme import (
     Evaluator,
     Grade,
     Scheme,
+    StarClass,
     StarRule,
     UpgradeTarget,
     Veto,
@@ -100,6 +101,9 @@ VETO_CODE = "代码"  # the veto table's third column; optional, older workbooks
 T_APPROVING = ("审定机关", ("星级", "审定机关"))
 T_DISTRIBUTION = ("星级分布目标", ("目标", "包含星级", "要求", "比例"))
 T_UPGRADES = ("晋位升级目标", ("上年等次", "上年星级", "升级比例不低于"))
+# An input class bounding the star (服务型五星's 晋位升级等次): the header's first title is the
+# class's own name (the 汇总表 column and form field), found left of this title.
+CLASS_STARS = "可定星级"
 TOTAL_ROW = "合计"
 # 测评导入 (starbook ballots): optional tables read by starbook.ballots.settings; a book
 # without them imports with the defaults (option texts, A/1 = first option …).
@@ -142,6 +146,9 @@ def content(scheme: Scheme, book_kind: str = BOOK_COMMITTEE) -> list[tuple[str, 
     ]
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         sections.append((T_DIMENSIONS[0], T_DIMENSIONS[1], [[d.name, d.points] for d in scheme.dimensions]))
+    if scheme.class_input:
+        sections.append((scheme.class_input, (scheme.class_input, CLASS_STARS),
+                         [[c.name, "、".join(c.stars)] for c in scheme.star_classes]))
     sections += [
         (T_VOTES[0], T_VOTES[1], [[n, p] for n, p in scheme.vote_options]),
         (T_VETOES[0], (*T_VETOES[1], VETO_CODE), [[v.name, v.max_star, v.code or v.name] for v in scheme.vetoes]),
@@ -322,6 +329,7 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
     approving = _approving(rd)
     distribution = _distribution(rd)
     upgrades = _upgrades(rd)
+    class_input, star_classes = _star_classes(rd)
 
     option_names = {n for n, _ in votes}
     for name in values.get("satisfied_options", ()):
@@ -344,6 +352,8 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         distribution_targets=distribution,
         upgrade_targets=upgrades,
         dimensions=dims,
+        class_input=class_input,
+        star_classes=star_classes,
         bottom_grade=min(grades, key=lambda g: g.min_score).name if grades and values["bottom_floor"] else None,
         **values,
     )
@@ -626,6 +636,33 @@ def _upgrades(rd: _Reader) -> tuple[UpgradeTarget, ...]:
         if ratio is not None:
             out.append(UpgradeTarget(text(cell_at(rd.grid, r, cols["上年等次"])), stars, ratio))
     return tuple(out)
+
+
+def _star_classes(rd: _Reader) -> tuple[str, tuple[StarClass, ...]]:
+    """The “<class> | 可定星级” table: the class's name and each word's stars; ("", ()) without one."""
+    at = next(((r, c) for r, line in enumerate(rd.grid) for c, v in enumerate(line)
+               if isinstance(v, str) and text(v) == CLASS_STARS and c > 0), None)
+    if at is None:
+        return "", ()
+    hr, c_stars = at
+    c_name = c_stars - 1
+    name = text(cell_at(rd.grid, hr, c_name))
+    if not name or name in (KEY, T_STARS[1][0]):
+        rd.problem(hr, c_name, f"“{CLASS_STARS}”左边的表头没有填写限定星级的等次名称", "请填写汇总表和评分表中这一栏的名称，如“晋位升级等次”")
+        return "", ()
+    out: list[StarClass] = []
+    r = hr + 1
+    while r < len(rd.grid) and not is_blank(cell_at(rd.grid, r, c_name)) and not text(cell_at(rd.grid, r, c_name)).startswith("【"):
+        word = text(cell_at(rd.grid, r, c_name))
+        stars = rd.stars(r, c_stars, f"“{word}”的可定星级")
+        if any(c.name == word for c in out):
+            rd.problem(r, c_name, f"{name}「{word}」重复", "每个等次只能有一行")
+        elif stars and all(s in STARS for s in stars):
+            out.append(StarClass(word, stars))
+        r += 1
+    if not out and not rd.problems:
+        rd.problem(hr + 1, c_name, f"“{name}”表没有内容", f"请逐行填写{name}及其可定星级，或删除整张表（不限定星级）")
+    return name, tuple(out)
 
 
 def setting_cell(grid: Grid, key: str) -> tuple[int, int] | None:

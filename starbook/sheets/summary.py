@@ -13,7 +13,7 @@ from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank,
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
-from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme, veto_rule, split_vetoes
+from ..scheme import STAR_BY_DIMENSIONS, STARS, Scheme, class_fix, veto_rule, split_vetoes
 
 SHEET = "汇总表"
 S_NO, S_NAME, S_KIND, S_LAST, S_VETO = "序号", "党组织名称", "类别", "上年星级", "否决事项"
@@ -31,7 +31,10 @@ def input_columns(scheme: Scheme) -> list[str]:
     cols = [S_NO, S_NAME, S_KIND, *(e.column for e in scheme.evaluators)]
     if scheme.star_mode == STAR_BY_DIMENSIONS:
         cols += [dimension_column(d.name) for d in scheme.dimensions]
-    return cols + [S_LAST, S_VETO]
+    cols.append(S_LAST)
+    if scheme.class_input:
+        cols.append(scheme.class_input)
+    return cols + [S_VETO]
 
 
 def dimension_column(name: str) -> str:
@@ -60,6 +63,7 @@ class SummaryRow:
     scores: dict[str, Decimal] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)  # evaluator/dimension → column left blank
     dimension_scores: dict[str, Decimal] = field(default_factory=dict)
+    star_class: str | None = None  # the scheme's input class (晋位升级等次), when it has one
 
 
 @dataclass
@@ -73,6 +77,7 @@ class PlainRows:
     last_stars: list[str | None]
     scores: list[dict[str, Decimal]]
     dimension_scores: list | None  # per row {dimension: score}, only for 按维度达标
+    classes: list[str | None] | None = None  # per row the input class, only when the scheme has one
 
     def rows(self) -> list[SummaryRow]:
         n = len(self.names)
@@ -88,6 +93,7 @@ class PlainRows:
                 self.scores,
                 repeat(_EMPTY),
                 self.dimension_scores if self.dimension_scores is not None else repeat(_EMPTY),
+                self.classes if self.classes is not None else repeat(None),
             )
         )
 
@@ -151,6 +157,7 @@ def parse_summary(
     dim_cols = {d.name: columns[dimension_column(d.name)] for d in scheme.dimensions} if scheme.star_mode == STAR_BY_DIMENSIONS else {}
     c_name = columns[S_NAME]
     c_no, c_kind, c_last, c_veto = (columns.get(t) for t in (S_NO, S_KIND, S_LAST, S_VETO))
+    c_class = columns.get(scheme.class_input) if scheme.class_input else None
     checks = [(e.name, score_cols[e.name], False, Decimal(100)) for e in scheme.evaluators]
     checks += [(d.name, dim_cols[d.name], True, d.points) for d in scheme.dimensions if d.name in dim_cols]
     body = grid[hr + 1 :]
@@ -170,13 +177,15 @@ def parse_summary(
         return [v.strip() if type(v) is str else text(v) for v in values]
 
     # Text columns: error values (#REF! …) are reported, never read as text.
-    text_cells = {c: column(c) for c in (c_name, c_kind, c_last, c_veto) if c is not None}
+    text_cells = {c: column(c) for c in (c_name, c_kind, c_last, c_veto, c_class) if c is not None}
     cell_errors = {c: _errors(values) for c, values in text_cells.items()}
     names = texts(text_cells[c_name])
     numbers = column(c_no)
     kinds = [k or None for k in texts(text_cells[c_kind])] if c_kind is not None else [None] * len(body)
     lasts = texts(text_cells[c_last]) if c_last is not None else [""] * len(body)
     veto_cells = text_cells[c_veto] if c_veto is not None else [None] * len(body)
+    classes = [k or None for k in texts(text_cells[c_class])] if c_class is not None else None
+    class_words = set(scheme.star_class_map)
     # Score columns are converted column by column through a cache: a 汇总表 repeats
     # the same few thousand scores, and each distinct value is judged once.
     score_columns = [(key, c, is_dim, _scores(column(c), top, scheme)) for key, c, is_dim, top in checks]
@@ -190,12 +199,13 @@ def parse_summary(
             and len(set(names)) == n
             and set(lasts) <= _STAR_OR_BLANK
             and set(veto_cells) <= {None, ""}
+            and (classes is None or set(classes) - {None} <= class_words)
         ):
             keys = [key for key, _, is_dim, _ in score_columns if not is_dim]
             dim_keys = [key for key, _, is_dim, _ in score_columns if is_dim]
             score_dicts = list(map(dict, map(zip, repeat(keys), zip(*[v for (_, _, is_dim, v) in score_columns if not is_dim]))))
             dim_dicts = list(map(dict, map(zip, repeat(dim_keys), zip(*[v for (_, _, is_dim, v) in score_columns if is_dim])))) if dim_keys else None
-            kept = PlainRows(hr + 1, names, numbers, kinds, [ls or None for ls in lasts], score_dicts, dim_dicts)
+            kept = PlainRows(hr + 1, names, numbers, kinds, [ls or None for ls in lasts], score_dicts, dim_dicts, classes)
             return Summary(hr, columns, None, hr + n, width, kept), problems
 
     def cell_error(i: int, c: int | None, what: str) -> bool:
@@ -229,6 +239,12 @@ def parse_summary(
             ls = ""
         elif ls and ls not in STARS:
             add(r, c_last, f"上年星级「{ls}」不是星级", f"请填写{'、'.join(STARS)}之一，没有请留空")
+        star_class = classes[i] if classes is not None else None
+        if cell_error(i, c_class, f"{name}的{scheme.class_input}"):
+            star_class = None
+        elif star_class is not None and star_class not in class_words:
+            add(r, c_class, f"{scheme.class_input}「{star_class}」不是可选的等次", class_fix(scheme))
+            star_class = None
         vetoes: tuple[str, ...] = ()
         v = veto_cells[i]
         if cell_error(i, c_veto, f"{name}的否决事项"):
@@ -257,7 +273,7 @@ def parse_summary(
                 else:
                     top = d[0]
                     add(r, c, f"{name}的{title} {plain(as_number(raw_value))} 超出范围 0～{plain(top)}", f"请改为 0 到 {plain(top)} 之间的分数")
-        rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, scores, missing or _EMPTY, dims or _EMPTY))
+        rows.append(SummaryRow(r, name, numbers[i], kinds[i], ls or None, vetoes, scores, missing or _EMPTY, dims or _EMPTY, star_class))
     for row in rows:
         if row.name in form_names:
             continue
