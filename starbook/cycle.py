@@ -165,8 +165,9 @@ def write_filled(data: bytes, target: Path, fill, *, before_replace=None) -> Non
         tmp.unlink(missing_ok=True)
 
 
-def _form_fill(grids, sheet: str, member: Member, last_star: str | None) -> list[Edit]:
-    return form_edits(sheet, grids[sheet], FormFill(member.name, member.category or None, last_star))
+def _form_fill(grids, sheet: str, member: Member, last_star: str | None, class_title: str = "") -> list[Edit]:
+    extra = {class_title: member.star_class} if class_title and member.star_class else {}
+    return form_edits(sheet, grids[sheet], FormFill(member.name, member.category or None, last_star, extra=extra))
 
 
 # ---------------------------------------------------------------- distribute
@@ -187,7 +188,7 @@ def plan_distribution(grids: Mapping[str, Grid]) -> tuple[Source | None, list[Ha
     if kind == P.BOOK_BRANCH:
         return None, [], [Problem(P.SHEET, cell_name(*at) if at else "", "这是支部填报工作簿，不能再分发",
                                   "请在党委的汇总工作簿中点击“分发评分表”或运行 starbook distribute")]
-    people = members(grids)
+    people = members(grids, source.scheme.class_input)
     if not people:
         return None, [], [Problem(S.SHEET, "", "工作簿中没有党组织可以分发",
                                   "请先在汇总表中逐行填写党组织名称（及类别、上年星级），或在量化评分表中填写党组织名称")]
@@ -219,7 +220,7 @@ def branch_book(source: Source, grids: Mapping[str, Grid], handout: Handout) -> 
         data = build_book(replace(source, items=table), forms=0, year=source.year, book_kind=P.BOOK_BRANCH, seeds=[_seed(m, last)])
 
     def fill(built: Mapping[str, Grid]) -> list[Edit]:
-        return _form_fill(built, F.form_sheets(list(built))[0], m, last)
+        return _form_fill(built, F.form_sheets(list(built))[0], m, last, source.scheme.class_input)
 
     return data, fill
 
@@ -232,7 +233,7 @@ def _by_kind(source: Source, m: Member) -> bool:
 def _seed(m: Member, last: str | None):
     from .build.workbook import FormSeed
 
-    return FormSeed(m.name, m.category or None, last)
+    return FormSeed(m.name, m.category or None, last, m.star_class)
 
 
 def prepare_folder(folder: Path, files: Sequence[str], *, overwrite: bool) -> Path:
@@ -380,7 +381,7 @@ def plan_next_year(grids: Mapping[str, Grid], name: str) -> tuple[Source | None,
     if not _rated(grids):
         return None, [], [Problem(LOG_SHEET, "", f"“{name}”还没有定星（“定星记录”中没有记录），不能据此生成下一年度工作簿",
                                   f"请先在 Excel 中点击“定星”或运行 starbook rate {name}，再运行 starbook new --from")]
-    people = members(grids)
+    people = members(grids, source.scheme.class_input)
     if not people:
         return None, [], [Problem(S.SHEET, "", f"“{name}”中没有党组织", "请检查汇总表是否有党组织名称")]
     return source, people, []
@@ -418,8 +419,11 @@ def next_year_book(source: Source, grids: Mapping[str, Grid], people: Sequence[M
         edits: list[Edit] = _settings_edits(grids[P.SHEET], built[P.SHEET], skip=(NOTICE_START,))
         rows = []
         for i, (m, sheet, last) in enumerate(zip(people, sheets, lasts), 1):
-            edits += _form_fill(built, sheet, m, last)
-            rows.append({S.S_NO: i, S.S_NAME: m.name, S.S_KIND: m.category or "", S.S_LAST: last or "", S.O_SOURCE: sheet})
+            edits += _form_fill(built, sheet, m, last, source.scheme.class_input)
+            row = {S.S_NO: i, S.S_NAME: m.name, S.S_KIND: m.category or "", S.S_LAST: last or "", S.O_SOURCE: sheet}
+            if source.scheme.class_input:  # the earlier 晋位升级 result does not change with the year
+                row[source.scheme.class_input] = m.star_class or ""
+            rows.append(row)
         edits.append(summary_rows(built[S.SHEET], rows))
         if LEDGER_SHEET in built:
             edits += _ledger_edits(built[LEDGER_SHEET], items)

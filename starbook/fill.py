@@ -26,6 +26,7 @@ class FormFill:
     vetoes: Sequence[str] = ()
     direct: Mapping[str, Value] = field(default_factory=dict)
     declared: str | None = None  # 申报星级, the star the branch declares with its 自评
+    extra: Mapping[str, Value] = field(default_factory=dict)  # a scheme's own header fields (晋位升级等次) → value
 
 
 def _one(sheet: str, r: int, c: int, value: Value) -> CellBlock:
@@ -96,9 +97,10 @@ def form_cells(grid: Grid, labels: Sequence[str] = ()) -> FormCells:
 
 
 def form_edits(sheet: str, grid: Grid, fill: FormFill) -> list[CellBlock]:
-    cells = form_cells(grid)
+    cells = form_cells(grid, tuple(fill.extra))
     edits: list[CellBlock] = []
-    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star), (F.F_DECLARED, fill.declared)):
+    for label, value in ((F.F_NAME, fill.name), (F.F_KIND, fill.category), (F.F_LAST, fill.last_star), (F.F_DECLARED, fill.declared),
+                         *((k, v) for k, v in fill.extra.items() if k in cells.header)):  # an older form may lack a field
         if value is not None:
             edits.append(_one(sheet, *cells.header[label], value))
     for evaluator, scores in fill.items.items():

@@ -30,21 +30,25 @@ class Member:
     star: str | None = None  # the 汇总表's 星级 (after 定星), for next year's 上年星级
     form: str | None = None  # its form sheet, if it has one
     row: int | None = None  # its 0-based 汇总表 row, if it has one
+    star_class: str | None = None  # the scheme's input class (服务型五星's 晋位升级等次), when it has one
 
 
 def _value(grid: Grid, at: tuple[int, int] | None) -> str | None:
     return (text(cell_at(grid, *at)) or None) if at is not None else None
 
 
-def members(grids: Mapping[str, Grid]) -> list[Member]:
+def members(grids: Mapping[str, Grid], class_title: str = "") -> list[Member]:
     """汇总表 rows in order (a row bound to a form by 数据来源 or by name takes the form's
-    name, 类别 and 上年星级 where the form has them), then forms no row names."""
-    forms: dict[str, tuple[str, str | None, str | None]] = {}
+    name, 类别, 上年星级 and `class_title` (the scheme's input class) where the form has them),
+    then forms no row names."""
+    labels = (class_title,) if class_title else ()
+    forms: dict[str, tuple[str, str | None, str | None, str | None]] = {}
     for sheet in F.form_sheets(list(grids)):
-        header = form_cells(grids[sheet]).header
+        header = form_cells(grids[sheet], labels).header
         name = _value(grids[sheet], header.get(F.F_NAME))
         if name:
-            forms[sheet] = (name, _value(grids[sheet], header.get(F.F_KIND)), _value(grids[sheet], header.get(F.F_LAST)))
+            forms[sheet] = (name, _value(grids[sheet], header.get(F.F_KIND)), _value(grids[sheet], header.get(F.F_LAST)),
+                            _value(grids[sheet], header.get(class_title)) if class_title else None)
     by_name = {v[0]: sheet for sheet, v in forms.items()}
     out: list[Member] = []
     taken: set[str] = set()
@@ -65,13 +69,15 @@ def members(grids: Mapping[str, Grid]) -> list[Member]:
             sheet = sheet if sheet in forms and sheet not in taken else by_name.get(name)
             sheet = sheet if sheet not in taken else None
             kind, last = at(r, S.S_KIND), at(r, S.S_LAST)
+            klass = at(r, class_title) if class_title else None
             if sheet is not None:
                 taken.add(sheet)
-                name, kind, last = forms[sheet][0], forms[sheet][1] or kind, forms[sheet][2] or last
-            out.append(Member(name, kind, last, at(r, S.O_STAR), sheet, r))
-    for sheet, (name, kind, last) in forms.items():
+                f = forms[sheet]
+                name, kind, last, klass = f[0], f[1] or kind, f[2] or last, f[3] or klass
+            out.append(Member(name, kind, last, at(r, S.O_STAR), sheet, r, klass))
+    for sheet, (name, kind, last, klass) in forms.items():
         if sheet not in taken:
-            out.append(Member(name, kind, last, None, sheet, None))
+            out.append(Member(name, kind, last, None, sheet, None, klass))
     return out
 
 

@@ -16,11 +16,13 @@ import pytest
 from starbook import api
 from starbook.digests import summary_digests
 from starbook.edits import CellBlock
-from starbook.fill import summary_rows
+from starbook.fill import form_cells, summary_rows
 from starbook.grid import find_cell
 from starbook.presets import find_preset
+from starbook.roster import members
 from starbook.rules.grading import class_bound
 from starbook.scheme import StarClass
+from starbook.sheets.forms import form_sheets
 from starbook.sheets.params import parse_params
 from starbook.xlsx.read import read_grids
 from starbook.xlsx.sheetpatch import patch_workbook
@@ -249,3 +251,22 @@ def test_any_scheme_may_declare_a_class_table_in_params(example):
     assert line[head.index("初定星级")] == "三星级" and line[head.index("星级")] == "四星级"
     assert "本地类别为“示范”（可定五星级、四星级），由三星级调整为四星级" in line[head.index("调整说明")]
     assert sum("未填写本地类别" in p.message for p in outcome.problems) == 1  # the other eleven, in one 提示
+
+
+def test_distribute_and_next_year_carry_each_organization_s_class(tmp_path):
+    """The earlier 晋位升级 result travels with the organization: onto its branch form and into next year."""
+    book = _book(tmp_path / "fw.xlsm", CASES[:3] + [CASES[5], CASES[-1]])
+    given = {n: k or None for n, k in zip(_column(book, "党组织名称"), _column(book, CLASS))}
+    api.rate(book)
+    folder = tmp_path / "分发"
+    api.distribute(book, folder)
+    for name, klass in given.items():
+        grids = read_grids(folder / f"{name}.xlsm")
+        (sheet,) = form_sheets(list(grids))
+        assert members(grids, CLASS)[0].star_class == (klass or None)
+        r, c = form_cells(grids[sheet], (CLASS,)).header[CLASS]
+        assert (grids[sheet][r][c] or None) == klass
+    nxt = tmp_path / "fw2027.xlsm"
+    api.new_from(book, nxt)
+    assert dict(zip(_column(nxt, "党组织名称"), [v or None for v in _column(nxt, CLASS)])) == given
+    assert {m.name: m.star_class for m in members(read_grids(nxt), CLASS)} == given
