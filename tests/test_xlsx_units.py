@@ -327,10 +327,29 @@ def test_sheet_parts_by_the_names_a_cadre_sees(tmp_path):
         sheet_parts(zf)
 
 
-def test_a_sheet_is_scanned_ahead_from_the_bytes_read_once(example_source):
-    """api.rate hands the writer's head start (scan_sheet_part) the workbook's bytes, not its path:
-    they must scan as the file does, or the writer scans the 汇总表 again on the main thread."""
-    from starbook.xlsx.sheetpatch import scan_sheet_part
+def test_rate_inflates_and_scans_the_summary_once(example, monkeypatch):
+    """api.rate's error scan hands the 汇总表's XML to the writer's head start: the part is
+    inflated once (calamine's own read aside) and cut into rows once, off the main thread."""
+    from starbook import api
+    from starbook.xlsx import sheetpatch
 
-    in_memory = scan_sheet_part(io.BytesIO(example_source.read_bytes()), "汇总表")
-    assert in_memory is not None and in_memory == scan_sheet_part(example_source, "汇总表")
+    with zipfile.ZipFile(example) as zf:
+        part = sheet_parts(zf)["汇总表"]
+        xml = zf.read(part)
+    reads, scans = [], []
+    real_read, real_scan = zipfile.ZipFile.read, sheetpatch.scan_sheet
+
+    def read(self, name, pwd=None):
+        reads.append(name if isinstance(name, str) else name.filename)
+        return real_read(self, name, pwd)
+
+    def scan(data, crc=None):
+        scans.append(data == xml)
+        return real_scan(data, crc)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+    monkeypatch.setattr(sheetpatch, "scan_sheet", scan)
+    outcome = api.rate(example, example.with_name("rated.xlsm"))
+    assert outcome.ok
+    assert reads.count(part) == 1
+    assert scans.count(True) == 1
