@@ -197,6 +197,37 @@ def test_a_bands_rows_are_assembled_per_column():
     ]
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_a_band_column_of_mixed_values_is_assembled_as_cell_by_cell(seed, monkeypatch):
+    """The column-wise paths (text, numbers, text among numbers as a ledger's 序号) give the
+    very bytes of the cell-by-cell path; a column of text, blanks and ints never takes it."""
+    import random
+
+    rng = random.Random(seed)
+    pools = [["甲", "乙", "", None, " 序号 ", "a_x0041_b", "<&>"], [1, 2, 0, -3, 10**12], [True, False],
+             [Decimal("85.10"), Decimal("7"), Decimal("1.0"), Decimal("1")], [2.5, 1e-7]]
+    styles = {c: str(rng.randint(1, 5)) for c in range(1, 9) if rng.random() < 0.5}
+    values = {}
+    for c in range(1, rng.randint(2, 8)):
+        pool = sum(rng.sample(pools, rng.randint(1, 3)), []) if c > 1 else pools[0] + pools[1]
+        values[c] = [rng.choice(pool) for _ in range(rng.randint(1, 5))]
+    n = min(map(len, values.values()))
+    values = {c: v[:n] for c, v in values.items()}
+    w = Writer(styles)
+    expected = [
+        "".join(w.new_cell(c, r, styles.get(c), values[c][i]) or w.cell(c, r, styles.get(c), values[c][i], None)[0] for c in sorted(values))
+        for i, r in enumerate(range(3, 3 + n))
+    ]
+    calls = []
+    real = Writer.new_cell
+    monkeypatch.setattr(Writer, "new_cell", lambda self, col, *a: calls.append(col) or real(self, col, *a))
+    band = Band(3, values)
+    band.build(Writer(styles))
+    assert band.encoded() == [e.encode() for e in expected]
+    plain = {c for c, v in values.items() if set(map(type, v)) <= {str, type(None), int}}
+    assert not plain & set(calls)
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_the_band_wide_cell_check_vouches_only_for_what_each_row_would_pass(seed):
     """band_cells_plain lets Band.cut skip its per-row cell check: on random rows (a second
@@ -353,3 +384,23 @@ def test_rate_inflates_and_scans_the_summary_once(example, monkeypatch):
     assert outcome.ok
     assert reads.count(part) == 1
     assert scans.count(True) == 1
+
+
+def test_new_rows_of_a_band_go_as_its_bytes_among_existing_and_other_rows(monkeypatch):
+    """A 公示 or ledger written afresh: the band's rows that do not exist yet are its encoded
+    cells in a new <row>, without the per-row detour through text (Band.cell_text); rows that
+    exist, or get other cells too, still go the general way."""
+    texts = []
+    real = Band.cell_text
+    monkeypatch.setattr(Band, "cell_text", lambda self, i: texts.append(i) or real(self, i))
+    rows = '<row r="2"><c r="A2" t="inlineStr"><is><t>标题</t></is></c></row><row r="70" spans="1:2"><c r="A70"><v>1</v></c></row>'
+    lines = [(f"第{i}行", i) for i in range(100)]
+    edits = [ClearRows("S", 200), CellBlock("S", 3, 1, lines), CellBlock("S", 5, 3, [["另"]])]
+    xml, _ = patch_sheet_xml(sheet_xml(rows).decode(), edits)
+    band = Band(3, {1: [a for a, _ in lines], 2: [b for _, b in lines]})
+    band.build(Writer({}))
+    cells = [e.decode() for e in band.encoded()]
+    assert f'<row r="3">{cells[0]}</row><row r="4">{cells[1]}</row><row r="5">{cells[2]}<c r="C5" t="inlineStr"><is><t>另</t></is></c></row>' in xml
+    assert f'<row r="102">{cells[99]}</row></sheetData>' in xml
+    assert xml.count("<row") == 101
+    assert texts == []  # rows 5 and 70 go cell by cell (patch_row), the others as bytes

@@ -66,6 +66,10 @@ class Band:
         if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
             bodies = {v: f'"{st}{plain_body(w, type(v), v)}'.encode("utf-8") for v in set(values)}
             return [repeat(lead), numbers, map(bodies.__getitem__, values)]
+        if kinds <= {str, type(None), int}:  # text with numbers among it (a ledger's 序号): keyed by type too, 1 is not "1"
+            keys = list(zip(map(type, values), values))
+            bodies = {k: f'"{st}{plain_body(w, *k)}'.encode("utf-8") for k in set(keys)}
+            return [repeat(lead), numbers, map(bodies.__getitem__, keys)]
         if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
             texts = map(str.encode, map(format, values, repeat("f")))  # exactly as typed: 85.10 stays 85.10
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
