@@ -404,3 +404,30 @@ def test_new_rows_of_a_band_go_as_its_bytes_among_existing_and_other_rows(monkey
     assert f'<row r="102">{cells[99]}</row></sheetData>' in xml
     assert xml.count("<row") == 101
     assert texts == []  # rows 5 and 70 go cell by cell (patch_row), the others as bytes
+
+
+def test_texts_escaped_in_one_batch_are_as_escaped_one_by_one(monkeypatch):
+    """texts_xml (a band's distinct texts at once) equals text_xml of each text; a batch with a text
+    that needs more than escaping (an underscore escape, a control character, CR, the separator) goes one by one."""
+    import random
+
+    from starbook.xlsx import cellxml
+    from starbook.xlsx.cellxml import texts_xml
+
+    calls = []
+    real = cellxml.text_xml
+    monkeypatch.setattr(cellxml, "text_xml", lambda v: calls.append(v) or real(v))
+    rng = random.Random(7)
+    alphabet = ["党", "支", "部", "a", " ", "\u3000", "\n", "&", "<", ">", '"', "'", "、", "。"]
+    rare = ["_", "_x0041_", "\r", "\x01", "\ufffe", "\ue000"]
+    batched = 0
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(0, 6))]
+        if texts and rng.random() < 0.2:
+            texts[rng.randrange(len(texts))] += rng.choice(rare)
+        calls.clear()
+        assert texts_xml(texts) == [real(t) for t in texts], texts
+        if texts and not any(r in t for t in texts for r in rare):
+            assert not calls
+            batched += 1
+    assert batched > 1000
