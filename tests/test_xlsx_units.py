@@ -431,3 +431,20 @@ def test_texts_escaped_in_one_batch_are_as_escaped_one_by_one(monkeypatch):
             assert not calls
             batched += 1
     assert batched > 1000
+
+
+def test_a_band_of_new_rows_alone_goes_in_one_piece(monkeypatch):
+    """A ledger or 公示 written below the template's rows: no row of the band exists or has cells of
+    its own, so its rows are joined at once (one call for the band's cells, not one per row)."""
+    calls = []
+    real = Band.encoded
+    monkeypatch.setattr(Band, "encoded", lambda self: calls.append(1) or real(self))
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>标题</t></is></c></row>'
+    lines = [("党组织名称", f"支部{i}", i, None) for i in range(80)]
+    xml, _ = patch_sheet_xml(sheet_xml(rows).decode(), [CellBlock("S", 4, 1, lines), CellBlock("S", 2, 2, [["说明"]])])
+    band = Band(4, {c + 1: [line[c] for line in lines] for c in range(4)})
+    band.build(Writer({}))
+    expected = "".join(f'<row r="{4 + i}">{cells.decode()}</row>' for i, cells in enumerate(real(band)))
+    assert xml.endswith(expected + "</sheetData></worksheet>")
+    assert '<row r="2"><c r="B2" t="inlineStr"><is><t>说明</t></is></c></row>' in xml
+    assert len(calls) == 1

@@ -35,6 +35,7 @@ class Band:
     size: int = 0  # rows, set by build()
     first_col: int = 0  # set by build()
     _encoded: list[bytes] | None = None
+    numbers: list[bytes] = field(default_factory=list)  # the rows' numbers as text, set by build()
     _tail: tuple | None = None
     _left: dict[bytes, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
 
@@ -42,7 +43,7 @@ class Band:
         self.first_col = min(self.values)
         self.size = len(next(iter(self.values.values())))
         rows = range(self.first_row, self.first_row + self.size)
-        numbers = [b"%d" % r for r in rows]
+        numbers = self.numbers = [b"%d" % r for r in rows]
         parts: list = []
         for col in sorted(self.values):
             parts += self._column(w, col, rows, numbers)

@@ -160,13 +160,21 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     previous = 0
     rows_of = target.rows
 
+    alone = {id(b) for b in bands if not any(b.first_row <= r < b.first_row + b.size for r in rows_of)}
+
     def new_rows(before: int) -> None:
         """The pending rows before `before` that do not exist yet; a band's own rows (a 公示 or
-        ledger written afresh) go as its UTF-8, exactly as emit would put them."""
+        ledger written afresh) go as its UTF-8, exactly as emit would put them: a whole band
+        at once when none of its rows exists or has cells of its own."""
         nonlocal k
         while k < len(pending) and pending[k] < before:
             rnum = pending[k]
             hit = in_band.get(rnum)
+            if hit is not None and hit[1] == 0 and rnum + hit[0].size <= before and id(hit[0]) in alone:
+                band = hit[0]
+                out.extend(map(b"".join, zip(repeat(b'<row r="'), band.numbers, repeat(b'">'), band.encoded(), repeat(b"</row>"))))
+                k += band.size
+                continue
             if hit is not None and rnum not in rows_of:
                 out.append(b'<row r="%d">%s</row>' % (rnum, hit[0].encoded()[hit[1]]))
             else:
