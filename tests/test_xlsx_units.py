@@ -448,3 +448,44 @@ def test_a_band_of_new_rows_alone_goes_in_one_piece(monkeypatch):
     assert xml.endswith(expected + "</sheetData></worksheet>")
     assert '<row r="2"><c r="B2" t="inlineStr"><is><t>说明</t></is></c></row>' in xml
     assert len(calls) == 1
+
+
+def test_a_new_height_on_a_plain_row_head_is_as_the_regex_path_gives(monkeypatch):
+    """written_row_head skips taking away ht/customHeight where the head has none (a note's row at a
+    first 定星); on random heads it gives what always running the substitution gave."""
+    import random
+    import re
+
+    from starbook.xlsx import rows as R
+
+    real_sub = re.sub
+
+    def reference(head, rnum, w):
+        if 'r="' not in head:
+            head = head.replace("<row", f'<row r="{rnum}"', 1)
+        if "spans=" in head:
+            head = real_sub(r'\s+spans="[^"]*"', "", head)
+        height = w.heights.get(rnum)
+        if height is not None:
+            head = real_sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
+        elif "customHeight" in head and w.fits(rnum):
+            head = real_sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
+        return head
+
+    subs = []
+    monkeypatch.setattr(R.re, "sub", lambda *a, **k: subs.append(a[0]) or real_sub(*a, **k))
+    rng = random.Random(1)
+    attrs = ['r="5"', 'spans="1:3"', 'ht="30"', 'customHeight="1"', 'customHeight="0"', 's="2"', 'customFormat="1"',
+             'xht="3"', 'dyDescent="0.25"', 'thickBot="1"']
+    plain = 0
+    for _ in range(5000):
+        head = "<row" + "".join(rng.choice([" ", "  ", "\n"]) + a for a in rng.sample(attrs, rng.randint(0, 5)))
+        w = Writer({})
+        w.heights = {5: rng.choice([15.0, 30.0, 22.5])} if rng.random() < 0.7 else {}
+        w.fits = (lambda r: True) if rng.random() < 0.5 else (lambda r: False)
+        subs.clear()
+        assert written_row_head(head, 5, w) == reference(head, 5, w), head
+        if w.heights and "ht" not in head.replace("thickBot", "") and "spans" not in head:
+            assert not subs
+            plain += 1
+    assert plain > 300
