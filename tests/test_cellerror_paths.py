@@ -99,7 +99,9 @@ def _sheet(rng: random.Random) -> bytes:
     tail = '<conditionalFormatting sqref="A1:A9"><cfRule type="expression" priority="1"><formula>$A1&lt;&gt;""</formula></cfRule></conditionalFormatting>'
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:H30"/>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + ('<sheetPr t="e"><tabColor rgb="FFFF0000"/></sheetPr>' if rng.random() < 0.1 else "")  # a hit before any cell
+        + '<dimension ref="A1:H30"/>'
         '<cols><col min="1" max="3" width="9" customWidth="1"/></cols><sheetData>'
         + "".join(rows) + "</sheetData>" + (tail if rng.random() < 0.5 else "") + "</worksheet>"
     ).encode("utf-8")

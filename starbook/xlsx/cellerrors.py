@@ -81,8 +81,8 @@ def _cells_at_hits(xml: bytes, hits: list[int], stop: int) -> list[re.Match] | N
         if p < covered:
             continue
         at = _opening_before(xml, p)
-        if at < 0:
-            return None
+        if at < 0:  # no cell opens before it (the sheet's head): no cell holds it
+            continue
         m = _CELL.match(xml, at, stop)
         if m is None:
             return None
