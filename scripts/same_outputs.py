@@ -5,11 +5,15 @@
 
 The books: a 3,000 and a 100,000 organization 汇总表 (scripts/bench.py make_book)
 and examples/zhangji-2026.xlsm; each is rated once and the result rated again,
-with a fixed `now` and `user` so the 定星记录 rows are comparable.
+with a fixed `now` and `user` so the 定星记录 rows are comparable. Error values
+(which calamine reads as blanks and the error scan finds): the rated example with
+an error cell below its 定星记录 (the next record goes below it), and the 3,000 book
+with an error score and a formula without a result (rated: the problems are compared).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import zipfile
 from datetime import datetime
@@ -37,6 +41,29 @@ def books(work: Path, sizes: list[int]) -> dict[str, Path]:
     return out
 
 
+def with_xml(src: Path, dst: Path, sheet: str, change) -> Path:
+    """A copy of `src` whose `sheet` XML is change(xml)."""
+    from starbook.xlsx.parts import sheet_parts
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        part = sheet_parts(zin)[sheet]
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, change(data) if info.filename == part else data)
+    return dst
+
+
+def error_books(work: Path, rated_example: Path, book_3000: Path | None) -> dict[str, Path]:
+    out = {"errors-log": with_xml(rated_example, work / "errors-log.xlsm", "定星记录", lambda x: x.replace(
+        b"</sheetData>", b'<row r="9"><c r="B9" t="e"><v>#REF!</v></c><c r="C9"><f>1/0</f></c></row></sheetData>'))}
+    if book_3000 is not None:
+        def broken(x: bytes) -> bytes:
+            x = re.sub(rb'<c r="D5"([^>]*)><v>[^<]*</v></c>', rb'<c r="D5"\1 t="e"><v>#DIV/0!</v></c>', x)
+            return re.sub(rb'<c r="E7"([^>]*)><v>[^<]*</v></c>', rb'<c r="E7"\1><f>1/0</f></c>', x)
+        out["errors-summary"] = with_xml(book_3000, work / "errors-summary.xlsm", "汇总表", broken)
+    return out
+
+
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {i.filename: z.read(i) for i in z.infolist()}
@@ -50,6 +77,14 @@ def rate_all(source: Path, work: Path, sizes: list[int]) -> dict[str, Path]:
             outcome = api.rate(src, dst, now=NOW, user=USER)
             assert outcome.ok, [str(p) for p in outcome.problems[:5]]
         results[f"{name}-first"], results[f"{name}-second"] = first, second
+    for name, book in error_books(work, results["example-first"], books(source, sizes).get("3000")).items():
+        rated = work / f"{name}-rated.xlsm"
+        outcome = api.rate(book, rated, now=NOW, user=USER)
+        if not outcome.ok:  # the problems are the output: kept as a one-part "package"
+            rated = work / f"{name}-rated.problems.zip"
+            with zipfile.ZipFile(rated, "w") as z:
+                z.writestr("problems.txt", "\n".join(str(p) for p in outcome.problems))
+        results[name] = rated
     return results
 
 

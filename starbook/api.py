@@ -15,7 +15,6 @@ import os
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -124,15 +123,20 @@ def rate(path: Path, out: Path | None = None, *, now: datetime | None = None, us
     path = Path(path)
 
     def change(data: bytes, write: Callable[..., None]) -> Outcome:
-        with gc_paused(), ThreadPoolExecutor(1) as pool:
-            # The reader parses the 汇总表 without holding the GIL; meanwhile a second
-            # thread cuts the same sheet's XML into rows for the writer.
-            scan = pool.submit(_scan_quietly, data, SUMMARY_SHEET)
+        with gc_paused():
+            # The reader parses the 汇总表 without holding the GIL; meanwhile its
+            # error scan thread, holding the sheet's XML anyway, cuts it into rows for the writer.
+            scans: dict = {}
+
+            def head_start(sheet: str, xml: bytes, crc: int) -> None:
+                if sheet == SUMMARY_SHEET:
+                    scans[sheet] = _scan_quietly(xml, crc)
+
             merges: dict = {}
-            grids = read_grids(path, wanted, data=data, merges=merges)
+            grids = read_grids(path, wanted, data=data, merges=merges, each_part=head_start)
             outcome = rate_book(grids, now=now or datetime.now(), user=user if user is not None else os_user(), merges=merges)
             if outcome.ok:
-                write(outcome.edits, scans={SUMMARY_SHEET: scan.result()})
+                write(outcome.edits, scans=scans)
         return outcome
 
     return _update(path, out, change)
@@ -223,12 +227,12 @@ def _content_types(data: bytes) -> bytes:
         return b""
 
 
-def _scan_quietly(data: bytes, sheet: str):
+def _scan_quietly(xml: bytes, crc: int):
     """A head start for the writer, never an error of its own: the reader reports bad files."""
-    from .xlsx.sheetpatch import scan_sheet_part
+    from .xlsx.sheetpatch import scan_sheet
 
     try:
-        return scan_sheet_part(io.BytesIO(data), sheet)
+        return scan_sheet(xml, crc)
     except Exception:
         return None
 

@@ -485,13 +485,23 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
 
 
 def _declared(grid: Grid, col: int | None, rows: Sequence[int], sources) -> list[str | None]:
-    """Each organization's 申报星级: its form's when the form gives one, else the 汇总表's cell."""
+    """Each organization's 申报星级: its form's when the form gives one, else the 汇总表's cell.
+
+    A column of 100,000 cells holds a few distinct values: each is read as a star once.
+    """
+    star = Memo(lambda v: d if (d := text(v) or None) in STARS else None)
+    if col is None:
+        cells: Sequence[Value] = [None] * len(rows)
+    elif rows and 0 <= rows[0] and rows[-1] < len(grid) and rows == list(range(rows[0], rows[0] + len(rows))):
+        cells = [line[col] if col < len(line) else None for line in grid[rows[0] : rows[-1] + 1]]
+    else:
+        cells = [cell_at(grid, r, col) for r in rows]
+    if not any(sources):
+        return list(map(star.__getitem__, cells))
     out: list[str | None] = []
-    for r, form in zip(rows, sources):
+    for v, form in zip(cells, sources):
         d = form.declared if form is not None else None
-        if d is None and col is not None:
-            d = text(cell_at(grid, r, col)) or None
-        out.append(d if d in STARS else None)
+        out.append((d if d in STARS else None) if d is not None else star[v])
     return out
 
 
@@ -554,13 +564,33 @@ def _rectify_edits(grids, orgs, rating: Rating, problems: list[Problem]) -> list
     return edits
 
 
-def _ledger_entries(orgs, rating: Rating) -> tuple[list[L.Entry], dict[str, str]]:
+def _ledger_entries(orgs, rating: Rating) -> tuple[list[L.Entry], Mapping[str, str]]:
     """The 整改名单's organizations as ledger entries, and every organization's 等次 / 星级."""
     names, grades, stars = (rating.column(c) for c in ("name", "grade", "star"))
-    results = {n: " / ".join(x for x in (g, s) if x) for n, g, s in zip(names, grades, stars)}
-    entries = [L.Entry(names[i], orgs[i].category or "", results[names[i]], "；".join(reasons))
+    results = _Results(names, grades, stars)
+    entries = [L.Entry(names[i], orgs[i].category or "", results.at(i), "；".join(reasons))
                for i, reasons in enumerate(rating.column("rectify")) if reasons]
     return entries, results
+
+
+class _Results(Mapping[str, str]):
+    """Name → "等次 / 星级", made for the few names the ledger asks about, not for all 100,000."""
+
+    def __init__(self, names: Sequence[str], grades: Sequence[str | None], stars: Sequence[str]) -> None:
+        self.grades, self.stars = grades, stars
+        self.index = dict(zip(names, range(len(names))))  # a repeated name: the last one, as a dict would keep
+
+    def at(self, i: int) -> str:
+        return " / ".join(x for x in (self.grades[i], self.stars[i]) if x)
+
+    def __getitem__(self, name: str) -> str:
+        return self.at(self.index[name])
+
+    def __iter__(self):
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 def _stats_edits(grids, rating: Rating, problems: list[Problem]) -> list[Edit]:

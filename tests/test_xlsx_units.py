@@ -197,6 +197,37 @@ def test_a_bands_rows_are_assembled_per_column():
     ]
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_a_band_column_of_mixed_values_is_assembled_as_cell_by_cell(seed, monkeypatch):
+    """The column-wise paths (text, numbers, text among numbers as a ledger's 序号) give the
+    very bytes of the cell-by-cell path; a column of text, blanks and ints never takes it."""
+    import random
+
+    rng = random.Random(seed)
+    pools = [["甲", "乙", "", None, " 序号 ", "a_x0041_b", "<&>"], [1, 2, 0, -3, 10**12], [True, False],
+             [Decimal("85.10"), Decimal("7"), Decimal("1.0"), Decimal("1")], [2.5, 1e-7]]
+    styles = {c: str(rng.randint(1, 5)) for c in range(1, 9) if rng.random() < 0.5}
+    values = {}
+    for c in range(1, rng.randint(2, 8)):
+        pool = sum(rng.sample(pools, rng.randint(1, 3)), []) if c > 1 else pools[0] + pools[1]
+        values[c] = [rng.choice(pool) for _ in range(rng.randint(1, 5))]
+    n = min(map(len, values.values()))
+    values = {c: v[:n] for c, v in values.items()}
+    w = Writer(styles)
+    expected = [
+        "".join(w.new_cell(c, r, styles.get(c), values[c][i]) or w.cell(c, r, styles.get(c), values[c][i], None)[0] for c in sorted(values))
+        for i, r in enumerate(range(3, 3 + n))
+    ]
+    calls = []
+    real = Writer.new_cell
+    monkeypatch.setattr(Writer, "new_cell", lambda self, col, *a: calls.append(col) or real(self, col, *a))
+    band = Band(3, values)
+    band.build(Writer(styles))
+    assert band.encoded() == [e.encode() for e in expected]
+    plain = {c for c, v in values.items() if set(map(type, v)) <= {str, type(None), int}}
+    assert not plain & set(calls)
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_the_band_wide_cell_check_vouches_only_for_what_each_row_would_pass(seed):
     """band_cells_plain lets Band.cut skip its per-row cell check: on random rows (a second
@@ -327,10 +358,134 @@ def test_sheet_parts_by_the_names_a_cadre_sees(tmp_path):
         sheet_parts(zf)
 
 
-def test_a_sheet_is_scanned_ahead_from_the_bytes_read_once(example_source):
-    """api.rate hands the writer's head start (scan_sheet_part) the workbook's bytes, not its path:
-    they must scan as the file does, or the writer scans the 汇总表 again on the main thread."""
-    from starbook.xlsx.sheetpatch import scan_sheet_part
+def test_rate_inflates_and_scans_the_summary_once(example, monkeypatch):
+    """api.rate's error scan hands the 汇总表's XML to the writer's head start: the part is
+    inflated once (calamine's own read aside) and cut into rows once, off the main thread."""
+    from starbook import api
+    from starbook.xlsx import sheetpatch
 
-    in_memory = scan_sheet_part(io.BytesIO(example_source.read_bytes()), "汇总表")
-    assert in_memory is not None and in_memory == scan_sheet_part(example_source, "汇总表")
+    with zipfile.ZipFile(example) as zf:
+        part = sheet_parts(zf)["汇总表"]
+        xml = zf.read(part)
+    reads, scans = [], []
+    real_read, real_scan = zipfile.ZipFile.read, sheetpatch.scan_sheet
+
+    def read(self, name, pwd=None):
+        reads.append(name if isinstance(name, str) else name.filename)
+        return real_read(self, name, pwd)
+
+    def scan(data, crc=None):
+        scans.append(data == xml)
+        return real_scan(data, crc)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+    monkeypatch.setattr(sheetpatch, "scan_sheet", scan)
+    outcome = api.rate(example, example.with_name("rated.xlsm"))
+    assert outcome.ok
+    assert reads.count(part) == 1
+    assert scans.count(True) == 1
+
+
+def test_new_rows_of_a_band_go_as_its_bytes_among_existing_and_other_rows(monkeypatch):
+    """A 公示 or ledger written afresh: the band's rows that do not exist yet are its encoded
+    cells in a new <row>, without the per-row detour through text (Band.cell_text); rows that
+    exist, or get other cells too, still go the general way."""
+    texts = []
+    real = Band.cell_text
+    monkeypatch.setattr(Band, "cell_text", lambda self, i: texts.append(i) or real(self, i))
+    rows = '<row r="2"><c r="A2" t="inlineStr"><is><t>标题</t></is></c></row><row r="70" spans="1:2"><c r="A70"><v>1</v></c></row>'
+    lines = [(f"第{i}行", i) for i in range(100)]
+    edits = [ClearRows("S", 200), CellBlock("S", 3, 1, lines), CellBlock("S", 5, 3, [["另"]])]
+    xml, _ = patch_sheet_xml(sheet_xml(rows).decode(), edits)
+    band = Band(3, {1: [a for a, _ in lines], 2: [b for _, b in lines]})
+    band.build(Writer({}))
+    cells = [e.decode() for e in band.encoded()]
+    assert f'<row r="3">{cells[0]}</row><row r="4">{cells[1]}</row><row r="5">{cells[2]}<c r="C5" t="inlineStr"><is><t>另</t></is></c></row>' in xml
+    assert f'<row r="102">{cells[99]}</row></sheetData>' in xml
+    assert xml.count("<row") == 101
+    assert texts == []  # rows 5 and 70 go cell by cell (patch_row), the others as bytes
+
+
+def test_texts_escaped_in_one_batch_are_as_escaped_one_by_one(monkeypatch):
+    """texts_xml (a band's distinct texts at once) equals text_xml of each text; a batch with a text
+    that needs more than escaping (an underscore escape, a control character, CR, the separator) goes one by one."""
+    import random
+
+    from starbook.xlsx import cellxml
+    from starbook.xlsx.cellxml import texts_xml
+
+    calls = []
+    real = cellxml.text_xml
+    monkeypatch.setattr(cellxml, "text_xml", lambda v: calls.append(v) or real(v))
+    rng = random.Random(7)
+    alphabet = ["党", "支", "部", "a", " ", "\u3000", "\n", "&", "<", ">", '"', "'", "、", "。"]
+    rare = ["_", "_x0041_", "\r", "\x01", "\ufffe", "\ue000"]
+    batched = 0
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(0, 6))]
+        if texts and rng.random() < 0.2:
+            texts[rng.randrange(len(texts))] += rng.choice(rare)
+        calls.clear()
+        assert texts_xml(texts) == [real(t) for t in texts], texts
+        if texts and not any(r in t for t in texts for r in rare):
+            assert not calls
+            batched += 1
+    assert batched > 1000
+
+
+def test_a_band_of_new_rows_alone_goes_in_one_piece(monkeypatch):
+    """A ledger or 公示 written below the template's rows: no row of the band exists or has cells of
+    its own, so its rows are joined at once (one call for the band's cells, not one per row)."""
+    calls = []
+    real = Band.encoded
+    monkeypatch.setattr(Band, "encoded", lambda self: calls.append(1) or real(self))
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>标题</t></is></c></row>'
+    lines = [("党组织名称", f"支部{i}", i, None) for i in range(80)]
+    xml, _ = patch_sheet_xml(sheet_xml(rows).decode(), [CellBlock("S", 4, 1, lines), CellBlock("S", 2, 2, [["说明"]])])
+    band = Band(4, {c + 1: [line[c] for line in lines] for c in range(4)})
+    band.build(Writer({}))
+    expected = "".join(f'<row r="{4 + i}">{cells.decode()}</row>' for i, cells in enumerate(real(band)))
+    assert xml.endswith(expected + "</sheetData></worksheet>")
+    assert '<row r="2"><c r="B2" t="inlineStr"><is><t>说明</t></is></c></row>' in xml
+    assert len(calls) == 1
+
+
+def test_a_new_height_on_a_plain_row_head_is_as_the_regex_path_gives(monkeypatch):
+    """written_row_head skips taking away ht/customHeight where the head has none (a note's row at a
+    first 定星); on random heads it gives what always running the substitution gave."""
+    import random
+    import re
+
+    from starbook.xlsx import rows as R
+
+    real_sub = re.sub
+
+    def reference(head, rnum, w):
+        if 'r="' not in head:
+            head = head.replace("<row", f'<row r="{rnum}"', 1)
+        if "spans=" in head:
+            head = real_sub(r'\s+spans="[^"]*"', "", head)
+        height = w.heights.get(rnum)
+        if height is not None:
+            head = real_sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
+        elif "customHeight" in head and w.fits(rnum):
+            head = real_sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
+        return head
+
+    subs = []
+    monkeypatch.setattr(R.re, "sub", lambda *a, **k: subs.append(a[0]) or real_sub(*a, **k))
+    rng = random.Random(1)
+    attrs = ['r="5"', 'spans="1:3"', 'ht="30"', 'customHeight="1"', 'customHeight="0"', 's="2"', 'customFormat="1"',
+             'xht="3"', 'dyDescent="0.25"', 'thickBot="1"']
+    plain = 0
+    for _ in range(5000):
+        head = "<row" + "".join(rng.choice([" ", "  ", "\n"]) + a for a in rng.sample(attrs, rng.randint(0, 5)))
+        w = Writer({})
+        w.heights = {5: rng.choice([15.0, 30.0, 22.5])} if rng.random() < 0.7 else {}
+        w.fits = (lambda r: True) if rng.random() < 0.5 else (lambda r: False)
+        subs.clear()
+        assert written_row_head(head, 5, w) == reference(head, 5, w), head
+        if w.heights and "ht" not in head.replace("thickBot", "") and "spans" not in head:
+            assert not subs
+            plain += 1
+    assert plain > 300

@@ -284,12 +284,21 @@ def notice_edits(
     if SHEET not in grids:
         return [], []
     settings, problems = parse_settings(grids.get(P.SHEET))
-    rows = notice_lines(scheme, names, stars, settings, kept(grids[SHEET]))
-    if _trimmed(rows) == _trimmed(grids[SHEET]):
+    keep = kept(grids[SHEET])
+    rows = notice_lines(scheme, names, stars, settings, keep)
+    if _same(rows, grids[SHEET], signed=len(rows) - len(keep.rows) - 1):
         # A re-rating that changes nothing on the notice leaves the sheet as it is:
         # tens of thousands of rows not rewritten, and the cadre's formatting kept.
         return [], problems
     return [ClearRows(SHEET, 1), *_blocks(rows)], problems
+
+
+def _same(rows: Sequence[Sequence[Value]], grid: Grid, signed: int) -> bool:
+    """Whether the sheet already holds these rows (as _trimmed sees them). Rows up to
+    the signature line (`signed` of them) are never blank: a sheet shorter than that
+    (the template's, at the first rating) differs without trimming all the rows."""
+    held = _trimmed(grid)
+    return len(held) >= signed and _trimmed(rows) == held
 
 
 def _trimmed(rows: Sequence[Sequence[Value]]) -> list[tuple[Value, ...]]:

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..edits import CellBlock, ClearRows
-from .cellxml import Writer, plain_body
+from .cellxml import Writer, plain_body, texts_xml
 from .rows import Target, written_row_head
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class Band:
     size: int = 0  # rows, set by build()
     first_col: int = 0  # set by build()
     _encoded: list[bytes] | None = None
+    numbers: list[bytes] = field(default_factory=list)  # the rows' numbers as text, set by build()
     _tail: tuple | None = None
     _left: dict[bytes, bool] = field(default_factory=dict)  # a row's last column letters → left of the band?
 
@@ -42,7 +43,7 @@ class Band:
         self.first_col = min(self.values)
         self.size = len(next(iter(self.values.values())))
         rows = range(self.first_row, self.first_row + self.size)
-        numbers = [b"%d" % r for r in rows]
+        numbers = self.numbers = [b"%d" % r for r in rows]
         parts: list = []
         for col in sorted(self.values):
             parts += self._column(w, col, rows, numbers)
@@ -64,8 +65,16 @@ class Band:
         st = f' s="{style}"' if style is not None else ""
         kinds = set(map(type, values))
         if kinds <= {str, type(None)}:  # the usual text column: one body per distinct text
-            bodies = {v: f'"{st}{plain_body(w, type(v), v)}'.encode("utf-8") for v in set(values)}
+            distinct = list(set(values))
+            texts = _inline_texts([v for v in distinct if v])
+            bodies = {v: f'"{st}{texts[v] if v else "/>"}'.encode("utf-8") for v in distinct}
             return [repeat(lead), numbers, map(bodies.__getitem__, values)]
+        if kinds <= {str, type(None), int}:  # text with numbers among it (a ledger's 序号): keyed by type too, 1 is not "1"
+            keys = list(zip(map(type, values), values))
+            distinct = list(set(keys))
+            texts = _inline_texts([v for k, v in distinct if k is str and v])
+            bodies = {(k, v): f'"{st}{texts[v] if k is str and v else plain_body(w, k, v)}'.encode("utf-8") for k, v in distinct}
+            return [repeat(lead), numbers, map(bodies.__getitem__, keys)]
         if kinds == {Decimal} and all(map(Decimal.is_finite, values)):
             texts = map(str.encode, map(format, values, repeat("f")))  # exactly as typed: 85.10 stays 85.10
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
@@ -125,6 +134,11 @@ class Band:
             if styles.get(letters) != style:
                 return None
         return m.start()
+
+
+def _inline_texts(texts: list[str]) -> dict[str, str]:
+    """What follows a new cell's r and s for each text (as plain_body writes it), escaped in one batch."""
+    return {t: f' t="inlineStr"><is>{x}</is></c>' for t, x in zip(texts, texts_xml(texts))}
 
 
 def split_edits(edits) -> tuple[list[Band], list]:

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Union
-from xml.sax.saxutils import escape
 
 from ..edits import Cached
 from .errors import SAVE_AGAIN, PatchError
@@ -17,6 +16,11 @@ _FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
 _COL = re.compile(r"<col\b[^>]*/>")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def escape(value: str) -> str:
+    """&, < and > as entities, as xml.sax.saxutils.escape (which would import urllib, http and email with it)."""
+    return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def col_letters(col: int) -> str:
@@ -53,6 +57,21 @@ def text_xml(value: str) -> str:
         value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     space = ' xml:space="preserve"' if value != value.strip() or "\n" in value or "\r" in value else ""
     return f"<t{space}>{escape(value).replace(chr(13), '&#13;')}</t>"  # a raw CR would read back as LF
+
+
+_SEP = "\ue000"  # a private-use character: a batch with a text holding it goes one by one
+
+
+def texts_xml(values: list[str]) -> list[str]:
+    """text_xml of each text, escaped in one pass over them all (a 公示's 30,000 lines)."""
+    joined = _SEP.join(values)
+    if joined.count(_SEP) != len(values) - 1 or "_" in joined or "\r" in joined or _ILLEGAL.search(joined):
+        return [text_xml(v) for v in values]
+    escaped = escape(joined).split(_SEP)
+    out = [f"<t>{e}</t>" for e in escaped]
+    for i in [i for i, v in enumerate(values) if v[:1].isspace() or v[-1:].isspace() or "\n" in v]:
+        out[i] = f'<t xml:space="preserve">{escaped[i]}</t>'
+    return out
 
 
 def cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:

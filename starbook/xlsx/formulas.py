@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, unescape
 
 from ..edits import Cached
-from .cellxml import Rehome, col_letters, col_number
+from .cellxml import Rehome, col_letters, col_number, escape
 from .errors import SAVE_AGAIN, PatchError
 
 if TYPE_CHECKING:
@@ -61,6 +60,8 @@ def formula_plan(body: bytes, target: "Target", bands: Sequence["Band"]) -> None
         row, col = new = min(survivors)
         where = f"{col_letters(new[1])}{new[0]}"
         try:
+            from xml.sax.saxutils import unescape  # a rare path: no import of urllib for every rating
+
             from openpyxl.formula.translate import Translator
 
             moved = Translator("=" + unescape(text.decode("utf-8")), origin=f"{col_letters(cell[1])}{cell[0]}").translate_formula(where)[1:]

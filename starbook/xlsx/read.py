@@ -99,7 +99,14 @@ def sheet_names(path: Path) -> list[str]:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
 
 
-def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data: bytes | None = None, merges: dict | None = None) -> dict[str, Grid]:
+def read_grids(
+    path: Path,
+    wanted: Callable[[str], bool] | None = None,
+    *,
+    data: bytes | None = None,
+    merges: dict | None = None,
+    each_part: Callable[[str, bytes, int], None] | None = None,
+) -> dict[str, Grid]:
     """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
 
     `data`, when given, are the bytes of `path` already read by read_package:
@@ -108,6 +115,9 @@ def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data:
     ((first row, first col), (last row, last col)), 0-based.
     calamine reads error values and formulas without a result as ''; a second
     thread finds them in the sheets' XML meanwhile (starbook/xlsx/cellerrors.py).
+    `each_part(sheet, xml, crc)`, when given, also runs in that thread on each wanted
+    sheet's XML, so a caller that needs a sheet's bytes (the writer's head start)
+    does not inflate them a second time.
     """
     if data is None:
         check_package(path)
@@ -122,7 +132,7 @@ def read_grids(path: Path, wanted: Callable[[str], bool] | None = None, *, data:
 
     try:
         with ThreadPoolExecutor(1) as pool:
-            scan = pool.submit(_error_scan, source(), wanted)
+            scan = pool.submit(_error_scan, source(), wanted, each_part)
             try:
                 out = _calamine_grids(open_book(source()), wanted, merges)
             except python_calamine.CalamineError as exc:
@@ -150,7 +160,7 @@ def _calamine_grids(wb, wanted: Callable[[str], bool] | None, merges: dict | Non
     return out
 
 
-def _error_scan(path, wanted: Callable[[str], bool] | None) -> tuple[dict[str, dict], dict[str, bool]]:
+def _error_scan(path, wanted: Callable[[str], bool] | None, each_part=None) -> tuple[dict[str, dict], dict[str, bool]]:
     """Error cells per wanted sheet, and per sheet part whether calamine would refuse it."""
     errors: dict[str, dict] = {}
     refused: dict[str, bool] = {}
@@ -161,4 +171,6 @@ def _error_scan(path, wanted: Callable[[str], bool] | None) -> tuple[dict[str, d
             xml = zf.read(part)
             errors[name] = error_cells(xml)
             refused[part] = needs_patch(xml)
+            if each_part is not None:
+                each_part(name, xml, zf.getinfo(part).CRC)
     return errors, refused

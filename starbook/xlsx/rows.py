@@ -88,7 +88,9 @@ def written_row_head(head: str, rnum: int, w: "Writer") -> str:
         head = re.sub(r'\s+spans="[^"]*"', "", head)
     height = w.heights.get(rnum)
     if height is not None:
-        head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head) + f' ht="{height:g}" customHeight="1"'
+        if 'ht="' in head or 'customHeight="' in head:  # else nothing to take away: a note's row on a first 定星
+            head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
+        head += f' ht="{height:g}" customHeight="1"'
     elif "customHeight" in head and w.fits(rnum):
         head = re.sub(r'\s+(ht|customHeight)="[^"]*"', "", head)
     return head

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -36,7 +37,7 @@ from .formulas import formula_plan
 from .limits import check_sizes
 from .parts import sheet_parts
 from .rows import Target, dimension, patch_row, row_number, split_tail, written_row_head
-from .zipwrite import Unsupported, deflate_level, write_package, write_streamed
+from .zipwrite import SPLIT_AT, Unsupported, deflate, deflate_level, write_package, write_streamed
 
 __all__ = ["PatchError", "SheetScan", "col_letters", "col_number", "patch_sheet_xml", "patch_workbook", "scan_sheet",
            "scan_sheet_part", "sheet_parts"]
@@ -120,7 +121,7 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
         in_band.update(zip(range(band.first_row, band.first_row + band.size), zip(repeat(band), range(band.size))))
     clear_from = target.clear_from
     pending = sorted(set(target.rows) | set(in_band))
-    out: list[str] = []
+    out: list[str | bytes] = []
     replaced = 0
 
     def emit(rnum: int, row_xml: str | None, cleared: bool) -> int:
@@ -157,13 +158,34 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     body = raw_body.decode("utf-8")
     k = 0
     previous = 0
+    rows_of = target.rows
+
+    alone = {id(b) for b in bands if not any(b.first_row <= r < b.first_row + b.size for r in rows_of)}
+
+    def new_rows(before: int) -> None:
+        """The pending rows before `before` that do not exist yet; a band's own rows (a 公示 or
+        ledger written afresh) go as its UTF-8, exactly as emit would put them: a whole band
+        at once when none of its rows exists or has cells of its own."""
+        nonlocal k
+        while k < len(pending) and pending[k] < before:
+            rnum = pending[k]
+            hit = in_band.get(rnum)
+            if hit is not None and hit[1] == 0 and rnum + hit[0].size <= before and id(hit[0]) in alone:
+                band = hit[0]
+                out.extend(map(b"".join, zip(repeat(b'<row r="'), band.numbers, repeat(b'">'), band.encoded(), repeat(b"</row>"))))
+                k += band.size
+                continue
+            if hit is not None and rnum not in rows_of:
+                out.append(b'<row r="%d">%s</row>' % (rnum, hit[0].encoded()[hit[1]]))
+            else:
+                emit(rnum, None, False)
+            k += 1
+
     for m in _ROW.finditer(body):
         row_xml = m.group()
         rnum = row_number(row_xml[: row_xml.index(">")], previous)
         previous = rnum
-        while k < len(pending) and pending[k] < rnum:
-            emit(pending[k], None, False)
-            k += 1
+        new_rows(rnum)
         cleared = clear_from is not None and rnum >= clear_from
         if cleared:
             replaced += row_xml.count("<f")
@@ -172,12 +194,10 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
             k += 1
         elif not cleared:
             out.append(row_xml if 'r="' in row_xml[: row_xml.index(">")] else row_xml.replace("<row", f'<row r="{rnum}"', 1))
-    while k < len(pending):
-        emit(pending[k], None, False)
-        k += 1
+    new_rows(1 << 31)
     extents = [(b.first_row, b.first_row + b.size - 1, min(b.values), max(b.values)) for b in bands]
     head = dimension(head, target, extents)
-    return [p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
+    return [p if type(p) is bytes else p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
 
 
 def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
@@ -201,7 +221,7 @@ def patch_workbook(
     complete, right before it replaces `dst` (atomic_write).
     """
     src, dst = Path(src), Path(dst)
-    with zipfile.ZipFile(src) as zin:
+    with zipfile.ZipFile(src) as zin, ThreadPoolExecutor(1) as pool:
         check_sizes(zin, src.name)
         parts = sheet_parts(zin)
         folded = {name.casefold(): part for name, part in parts.items()}  # Excel's names ignore case
@@ -223,6 +243,7 @@ def patch_workbook(
             part = parts.get(name) or folded.get(name.casefold())
             if scan is not None and part is not None and scan.crc == zin.getinfo(part).CRC:
                 ready[part] = scan
+        deflated: dict[str, Future] = {}
         for part, sheet_edits in by_sheet.items():
             try:
                 sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
@@ -230,6 +251,9 @@ def patch_workbook(
                 exc.message = f"工作表“{sheet_edits[0].sheet}”中，{exc.message}"
                 raise
             replaced += n
+            size = sum(map(len, sheets[part]))
+            if size > SPLIT_AT:  # a big sheet is deflated (zlib frees the GIL) while the next ones are patched
+                deflated[part] = pool.submit(deflate, sheets[part], deflate_level(size))
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
                 patched[name] = zin.read(name)
@@ -240,7 +264,7 @@ def patch_workbook(
             dropped = {i.filename for i in infos} - set(names)
             try:
                 with open(src, "rb") as raw:
-                    write_package(raw, fh, new_parts, dropped)
+                    write_package(raw, fh, new_parts, dropped, deflated)
                 return
             except Unsupported:  # ZIP64, encrypted or odd packages: zipfile copies them part by part
                 fh.seek(0)

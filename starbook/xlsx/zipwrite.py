@@ -16,7 +16,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -141,8 +141,13 @@ def deflate_level(size: int) -> int:
     return 1 if size > 1 << 20 else 6
 
 
-def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str]) -> None:
-    """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out."""
+def write_package(
+    src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], deflated: dict[str, Future] | None = None
+) -> None:
+    """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out.
+
+    `deflated` may hold parts whose deflate (of the same pieces) was started ahead, on another thread.
+    """
     entries, comment = read_directory(src)
     sizes = {name: sum(map(len, pieces)) for name, pieces in parts.items()}
     if sum(e.compressed for e in entries) + sum(sizes.values()) > 0x7FFFFFFF:
@@ -155,7 +160,8 @@ def write_package(src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]
         offset = position
         if e.name in parts:
             pieces = parts[e.name]
-            chunks, crc, size = deflate(pieces, deflate_level(sizes[e.name]))
+            ahead = (deflated or {}).get(e.name)
+            chunks, crc, size = ahead.result() if ahead is not None else deflate(pieces, deflate_level(sizes[e.name]))
             compressed = sum(map(len, chunks))
             flags = e.flags & UTF8_FLAG
             head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, e.time, e.date, crc, compressed, size, len(e.name_bytes), 0)
