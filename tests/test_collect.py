@@ -528,3 +528,135 @@ def test_progress_counts_every_file_and_the_same_path_twice_is_read_once(clean_c
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert len(result.books) == 3 and result.organizations == 36
     assert any("同一个文件被指定了两次" in f.message for f in result.findings)
+
+
+def test_each_distinct_params_is_parsed_once_and_a_townships_own_issuer_shares_it(clean_county, monkeypatch):
+    """Speed (issue 9, item 6): most books share their committee's 参数; only what the
+    Scheme holds tells them apart, and cached problems never leak between callers."""
+    from starbook.grid import CellError
+    from starbook.sheets import params as P
+
+    grids = [read_grids(p, lambda n: n == "参数")["参数"] for p in sorted(clean_county.glob("*.xlsm"))]
+    assert grids[0] != grids[1]  # each township's 发布单位
+    P._PARSED.clear()
+    calls = []
+    real = P._parse_params
+    monkeypatch.setattr(P, "_parse_params", lambda g: calls.append(1) or real(g))
+    first, second = P.parse_params(grids[0]), P.parse_params(grids[1])
+    assert len(calls) == 1 and first[0] is second[0] and first[0] is not None
+    first[1].append("a caller's own problem")
+    assert P.parse_params(grids[0])[1] == []
+    broken = [list(line) for line in grids[0]]
+    r, c = P.setting_cell(broken, "发布单位")
+    broken[r][c] = CellError("#REF!")
+    scheme, problems = P.parse_params(broken)
+    assert len(calls) == 2 and [p.cell for p in problems] == [f"{chr(65 + c)}{r + 1}"]
+    changed = [list(line) for line in grids[0]]
+    r, c = P.setting_cell(changed, "五星级名额上限")
+    changed[r][c] = 0.5
+    assert P.parse_params(changed)[0].five_star_cap != first[0].five_star_cap and len(calls) == 3
+
+
+def _charts(book: Path) -> dict[str, str]:
+    with zipfile.ZipFile(book) as z:
+        return {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/charts/")}
+
+
+def _unit_chart(book: Path) -> tuple[str, list[str]]:
+    """The roll-up's chart per 上报单位 (exactly one), and the ranges it draws."""
+    import re
+
+    from starbook.collect.chart import TITLE
+
+    ours = [x for x in _charts(book).values() if f"<a:t>{TITLE}</a:t>" in x]
+    assert len(ours) == 1
+    return ours[0], re.findall(r"<c:f>([^<]*)</c:f>", ours[0])
+
+
+def test_the_rollup_charts_its_stars_per_unit_and_keeps_the_total_chart(clean_county, tmp_path, capsys):
+    """Issue 9, item 5: the native chart of the star distribution per 上报单位, redrawn from
+    the table's cells at each collect; the total's chart stays the template's, unpatched."""
+    from starbook.grid import find_cell
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    charts = _charts(out)
+    total = [x for x in charts.values() if "定星统计!$B$6:$B$11" in x]
+    assert len(charts) == 2 and len(total) == 1 and "定星统计!$A$6:$A$11" in total[0]
+    grid = read_grids(out)["定星统计"]
+    h, c = find_cell(grid, "上报单位")
+    stars = ["五星级", "四星级", "三星级", "二星级", "一星级", "无星"]
+    assert (c, grid[h][1:7]) == (0, stars)
+    units = [grid[h + 1 + i][0] for i in range(3)]
+    assert sorted(units) == ["张纪镇党委", "李集镇党委", "王庄镇党委"] and grid[h + 4][0] == "合计"
+    xml, ranges = _unit_chart(out)
+    cols = "BCDEFG"
+    assert ranges == [r for k in range(6) for r in (f"定星统计!${cols[k]}${h + 1}", f"定星统计!$A${h + 2}:$A${h + 4}",
+                                                    f"定星统计!${cols[k]}${h + 2}:${cols[k]}${h + 4}")]
+    assert '<c:grouping val="stacked"/>' in xml and all(f"<c:v>{u}</c:v>" in xml for u in units)
+
+    township(inbox, "赵河镇党委", start=5)  # a fourth township reports: the chart grows with the table
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    assert [x for x in _charts(out).values() if "定星统计!$B$6:$B$11" in x] == total
+    _, ranges = _unit_chart(out)
+    assert f"定星统计!$A${h + 2}:$A${h + 5}" in ranges and f"定星统计!$G${h + 2}:$G${h + 5}" in ranges
+    with zipfile.ZipFile(out) as z:
+        drawing = z.read("xl/drawings/drawing1.xml").decode("utf-8")
+    assert drawing.count("<xdr:twoCellAnchor") == 2 and f"<xdr:row>{h + 7}</xdr:row>" in drawing  # under 合计 (0-based h + 5), a row between
+
+
+def test_libreoffice_draws_the_chart_per_unit(clean_county, tmp_path, capsys):
+    import subprocess
+
+    from conftest import lo_required
+    from starbook.collect.chart import COLORS, TITLE
+    from starbook.pdf import export_pdf
+
+    lo_required()
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", clean_county, "-o", out)[0] == 0
+    pdf = tmp_path / "定星统计.pdf"
+    export_pdf(out, pdf, ("定星统计",))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    drawn = text[text.index(TITLE):]  # below the table: only the chart's own text
+    assert all(u in drawn for u in ("张纪镇党委", "李集镇党委", "王庄镇党委", "党组织个数", "三星级", "无星"))
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    ppm = next(tmp_path.glob("page*.ppm")).read_bytes()
+    width, height = map(int, ppm.split(b"\n")[1].split())
+    pixels = ppm[-width * height * 3:]
+    gold = bytes.fromhex(COLORS["三星级"])
+    near = sum(1 for i in range(0, len(pixels), 3) if all(abs(pixels[i + k] - gold[k]) < 40 for k in range(3)))
+    assert near > 200  # the 三星级 series' bars are painted
+
+
+def test_a_stats_sheet_without_a_drawing_gets_one_for_the_chart(tmp_path):
+    """An older roll-up's 定星统计 may have no chart at all: the drawing, its relationship and
+    the sheet's <drawing> are added, and the package still loads with its charts."""
+    import io
+
+    import xlsxwriter
+
+    from starbook.collect.chart import TITLE, with_unit_chart
+    from starbook.collect.reports import UnitTable
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("定星统计")
+    ws.write_row(9, 0, ("上报单位", "五星级", "四星级"))
+    ws.write_row(10, 0, ("甲镇党委", 1, 2))
+    ws.set_header("&C页眉")
+    wb.add_worksheet("汇总表")
+    wb.close()
+    book = tmp_path / "old.xlsx"
+    book.write_bytes(with_unit_chart(buf.getvalue(), UnitTable(9, 0, ("五星级", "四星级"), (("甲镇党委", 1, 2, 3, None),))))
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        assert sheet.index("</headerFooter>") < sheet.index("<drawing r:id=") < sheet.index("</worksheet>")
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode("utf-8")
+        assert 'Target="../drawings/drawing1.xml"' in rels
+        assert f"<a:t>{TITLE}</a:t>" in z.read("xl/charts/chart1.xml").decode("utf-8")
+        assert "/xl/drawings/drawing1.xml" in z.read("[Content_Types].xml").decode("utf-8")
+    ws = openpyxl.load_workbook(book)["定星统计"]
+    assert len(ws._charts) == 1 and ws["A11"].value == "甲镇党委"
