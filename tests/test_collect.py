@@ -660,3 +660,31 @@ def test_a_stats_sheet_without_a_drawing_gets_one_for_the_chart(tmp_path):
         assert "/xl/drawings/drawing1.xml" in z.read("[Content_Types].xml").decode("utf-8")
     ws = openpyxl.load_workbook(book)["定星统计"]
     assert len(ws._charts) == 1 and ws["A11"].value == "甲镇党委"
+
+
+def _damage(book: Path, part: str) -> None:
+    """Flip one byte inside a part's compressed data, as a bad mail transfer would."""
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode("utf-8")) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0x55
+    book.write_bytes(bytes(data))
+
+
+def test_a_damaged_sheet_is_refused_and_a_damaged_macro_part_is_not_read(clean_county, tmp_path, capsys):
+    """A collect only reads: a damaged worksheet leaves nothing trustworthy to collect, while
+    damage in the VBA project (never run, never written back) does not touch the results."""
+    from starbook.xlsx.parts import sheet_parts
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    with zipfile.ZipFile(inbox / "张纪镇党委.xlsm") as z:
+        summary = sheet_parts(z)["汇总表"]
+    _damage(inbox / "张纪镇党委.xlsm", summary)
+    _damage(inbox / "李集镇党委.xlsm", "xl/vbaProject.bin")
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1 and "“张纪镇党委.xlsm”已损坏" in text, text
+    assert "李集镇党委" not in text
+    assert {r["上报单位"] for r in rows_of(out)[1]} == {"李集镇党委", "王庄镇党委"}
