@@ -688,3 +688,74 @@ def test_a_damaged_sheet_is_refused_and_a_damaged_macro_part_is_not_read(clean_c
     assert code == 1 and "“张纪镇党委.xlsm”已损坏" in text, text
     assert "李集镇党委" not in text
     assert {r["上报单位"] for r in rows_of(out)[1]} == {"李集镇党委", "王庄镇党委"}
+
+
+def test_county_two_levels_up_flags_every_anomaly_of_issue_9(blank_books, tmp_path, capsys):
+    """Issue 9, item 7 in one run: branches → townships → county, with a star typed by hand,
+    a form changed after 定星, a 50% 五星 cap, a branch that mailed two townships, and every
+    kind of unusable file beside the townships' books."""
+    from starbook.collect.township import form_inputs
+    from starbook.fill import form_edits
+    from starbook.presets import preset
+
+    county = tmp_path / "县委组织部收件箱"
+    county.mkdir()
+    for unit in ("张纪镇", "李集镇", "王庄镇"):
+        mail = tmp_path / unit / "支部来件"
+        branches(mail, unit, blank_books["branch"])
+        if unit == "李集镇":  # 张纪镇第3支部 mailed its workbook to 李集镇 as well
+            shutil.copy(tmp_path / "张纪镇" / "支部来件" / "张纪镇第3支部.xlsm", mail)
+        town = county / f"{unit}党委.xlsm"
+        shutil.copy(blank_books["township"], town)
+        code, text = run(capsys, "collect", mail, "-o", town)
+        assert code == 0, text
+        grids = read_grids(town)
+        sheets = {form_inputs(s, g, preset("fenlei")).name: s for s, g in grids.items() if s.startswith("量化评分表")}
+        edits = [e for i, (name, s) in enumerate(sorted(sheets.items())) for e in form_edits(s, grids[s], _committee_fill(name, i))]
+        edits.append(_setting(grids["参数"], "发布单位", f"{unit}党委"))
+        if unit == "张纪镇":
+            edits.append(_setting(grids["参数"], "五星级名额上限", 0.5))
+        api.write_edits(town, town, edits)
+        assert api.rate(town, user="测试").ok
+    assert len(rows_of(county / "李集镇党委.xlsm")[1]) == 13  # its twelve, and the one copied into a new form
+
+    wang = county / "王庄镇党委.xlsm"
+    star = next(r for r in rows_of(wang)[1] if r["党组织名称"] == "王庄镇第2支部")["星级"]
+    forged = "五星级" if star != "五星级" else "三星级"
+    edit(wang, lambda wb: setattr(cell_of(wb["汇总表"], "王庄镇第2支部", "星级"), "value", forged))
+    li = county / "李集镇党委.xlsm"
+    grids = read_grids(li)
+    sheet = next(s for s, g in grids.items() if s.startswith("量化评分表") and form_inputs(s, g, preset("fenlei")).name == "李集镇第5支部")
+    fill_form(li, sheet, _committee_fill("李集镇第5支部", 20))  # after 定星, never rated again
+
+    (county / "损坏.xlsm").write_bytes(wang.read_bytes()[:5000])
+    (county / "加密.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with zipfile.ZipFile(county / "述职报告.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    township(county, "机关工委", n=3, scheme="黔南机关星级")
+    township(county, "赵河镇党委", n=4)
+    (county / "~$赵河镇党委.xlsm").write_bytes(b"owner")
+
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", county, "-o", out)
+    assert code == 1, text
+    expected = {
+        "张纪镇党委.xlsm": ("参数", "“五星级名额上限”为 50%，与汇总单位的 20% 不同"),
+        "王庄镇党委.xlsm": ("汇总表", f"“王庄镇第2支部”的星级为“{forged}”，按本工作簿的输入和参数重新计算应为“{star}”"),
+        "李集镇党委.xlsm": ("量化评分表", "“李集镇第5支部”的评分表在最后一次定星之后被改动（党委评定得分汇总表为 97、评分表现为 94），星级结果已过期"),
+        "损坏.xlsm": ("", "已损坏"),
+        "加密.xlsx": ("", "设置了打开密码"),
+        "述职报告.xlsx": ("", "不是 Excel 工作簿"),
+        "机关工委.xlsm": ("参数", "方案为“黔南机关星级”"),
+        "赵河镇党委.xlsm": ("", "仍在 Excel"),
+    }
+    listed = problems_of(out)
+    for file, (sheet, words) in expected.items():
+        assert any(p["文件"] == file and (p["工作表"] or "").startswith(sheet) and words in p["问题"] for p in listed), (file, listed)
+        assert words in text
+    assert any("党组织“张纪镇第3支部”同时出现在" in p["问题"] for p in listed)
+    assert "“李集镇第5支部”的综合得分为" not in text  # one finding names the cause, not a result typed by hand
+    rows = rows_of(out)[1]
+    assert sorted({r["上报单位"] for r in rows}) == ["张纪镇党委", "李集镇党委", "王庄镇党委"] and len(rows) == 37
+    assert {r["来源文件"] for r in rows} == {"张纪镇党委.xlsm", "李集镇党委.xlsm", "王庄镇党委.xlsm"}

@@ -101,7 +101,11 @@ def _read(book: Book) -> None:
     if not outcome.ok:
         book.findings += [Finding.of(book.name, p) for p in outcome.problems if p.severity == "错误"]
     elif inputs_current:
-        book.findings += verify.rerated(book.name, grid, outcome, summary)
+        found = verify.rerated(book.name, grid, outcome, summary)
+        if found and F.form_sheets(list(grids)):  # results that do not follow: from forms edited after 定星?
+            stale, names = verify.forms_changed(book.name, grids, scheme, summary)
+            found = stale + verify.rerated(book.name, grid, outcome, summary, names) if stale else found
+        book.findings += found
     book.findings += verify.quotas(book.name, grid, scheme, summary)
 
 
