@@ -1,12 +1,9 @@
 """`collect`: discover, read every file in a process pool, verify across files, write the roll-up."""
 from __future__ import annotations
 
-import importlib
 import io
 import os
-import sys
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -108,8 +105,6 @@ def gather(inputs: Iterable[Path], exclude: Path | None, target_grids: dict | No
         result.findings += book.findings
         if book.kind == UNUSABLE:
             continue
-        if book.kind == classify.COMMITTEE:
-            _warm_pandas()
         if book.digest in seen:
             result.findings.append(Finding(book.name, "", "", f"与“{seen[book.digest]}”内容完全相同（同一个文件报送了两次），只汇总一次", "无需处理；如是误报，请删除多余的一份", WARNING))
             continue
@@ -189,19 +184,6 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
     if rollup.PROBLEMS_SHEET in grids:
         done.edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
     return done
-
-
-def _warm_pandas() -> None:
-    """A committee roll-up's reports import pandas (about a second): begin while the pool reads.
-
-    The workers are all started by then (the pool's map submits every chunk at once),
-    so none is forked while the import runs.
-    """
-    if "pandas" not in sys.modules and not any(t.name == _WARMING for t in threading.enumerate()):
-        threading.Thread(target=importlib.import_module, args=("pandas",), name=_WARMING, daemon=True).start()
-
-
-_WARMING = "starbook-import-pandas"
 
 
 def _duplicates(books: Sequence[Book]) -> list[Finding]:
