@@ -759,3 +759,22 @@ def test_county_two_levels_up_flags_every_anomaly_of_issue_9(blank_books, tmp_pa
     rows = rows_of(out)[1]
     assert sorted({r["上报单位"] for r in rows}) == ["张纪镇党委", "李集镇党委", "王庄镇党委"] and len(rows) == 37
     assert {r["来源文件"] for r in rows} == {"张纪镇党委.xlsm", "李集镇党委.xlsm", "王庄镇党委.xlsm"}
+
+
+def test_a_rollup_whose_drawing_part_is_gone_is_still_written_with_a_warning(clean_county, tmp_path, capsys):
+    """Never a traceback: a 定星统计 whose drawing the package lacks keeps its table, the chart is named as not drawn."""
+    import io
+
+    out = tmp_path / "县汇总.xlsm"
+    api.new("分类定级", out, orgs=0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != "xl/drawings/drawing1.xml":
+                zout.writestr(info, zin.read(info))
+    out.write_bytes(buf.getvalue())
+    code, text = run(capsys, "collect", clean_county, "-o", out)
+    assert code == 1 and "未画“各上报单位星级分布图”" in text, text
+    grids = read_grids(out)  # (openpyxl itself refuses the package: its drawing is gone)
+    assert grids["定星统计"][3][0] == "星级分布"
+    assert sum(any(str(v).endswith("支部") for v in row) for row in grids["汇总表"]) == 36

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -261,9 +262,13 @@ def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool, pool: Poo
         if done.new_sheets:
             data = add_sheets(data, [(name, sheet_xml(header, widths)) for name, header, widths in done.new_sheets])
         if done.chart is not None and done.chart.rows:
-            from .chart import with_unit_chart
+            from .chart import TITLE, with_unit_chart
 
-            data = with_unit_chart(data, done.chart)
+            try:
+                data = with_unit_chart(data, done.chart)
+            except (KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):  # a drawing part missing or garbled
+                result.findings.append(Finding(out.name, reports.STATS_SHEET, "", f"汇总工作簿的图表部件不完整，未画“{TITLE}”（表格已写入）",
+                                               "请在 Excel 中打开汇总工作簿另存一份，或用 starbook new 生成新的汇总工作簿后重新汇总", WARNING))
         tmp = _temp_copy(target, data)
         try:
             write_edits(tmp, target, edits, before_replace=before)
