@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from ..edits import Edit
 from ..xlsx.parts import sheet_parts
 from ..xlsx.sheetpatch import patch_sheet_xml
+from ..xlsx.zipwrite import deflate_level
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WORKSHEET_TYPE = f"{REL}/worksheet"
@@ -148,7 +149,8 @@ def repack(zin: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
             data = changed.get(info.filename)
             zout.writestr(info, zin.read(info.filename) if data is None else data, compress_type=info.compress_type)
         old = set(zin.namelist())
-        for part, xml in changed.items():
-            if part not in old:
-                zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED)
+        added = {part: xml for part, xml in changed.items() if part not in old}
+        level = deflate_level(sum(map(len, added.values())))  # a thousand new forms deflate fast, as a big part does
+        for part, xml in added.items():
+            zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
     return out.getvalue()
