@@ -470,7 +470,10 @@ def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county,
     shutil.copy(blank, by_cli)
     shutil.copy(blank, live)
     assert run(capsys, "collect", inbox, "-o", by_cli)[0] == 0
-    book = xw.Book(json=payload(live))
+    sent = payload(live)
+    for sheet in sent["sheets"]:
+        sheet["charts"] = []  # the client tells the sheets' charts (none yet): the chart per 上报单位 is drawn
+    book = xw.Book(json=sent)
     folder_hex = str(inbox).encode("utf-16-be").hex()  # as the VBA passes it
     result = excel.collect(book=book, folder_hex=folder_hex)
     assert result is not None and result.written
@@ -482,6 +485,14 @@ def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county,
     apply_actions(live, None, kept)
     assert read_grids(live)["汇总表"] == read_grids(by_cli)["汇总表"]
     assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
+    # the chart per 上报单位 over the same cells as the file's (stacked columns, a series per star)
+    from starbook.collect.chart import TITLE
+    from starbook.grid import find_cell
+
+    h, _ = find_cell(read_grids(by_cli)["定星统计"], "上报单位")
+    chart = next(a for a in actions if a["func"] == "addChart")["args"]
+    assert chart[:4] == [TITLE, "ColumnStacked", "定星统计", f"$A${h + 1}:$G${h + 4}"] and chart[9] == f"$A${h + 7}"  # as the file's anchor: under 合计, a row between
+    assert f"定星统计!$A${h + 2}:$A${h + 4}" in _unit_chart(by_cli)[1]
     alert = next(a for a in actions if a["func"] == "alert")
     assert "汇总完成：3 个工作簿，汇总表共 36 个党组织" in alert["args"][0]
 
