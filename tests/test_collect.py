@@ -789,3 +789,30 @@ def test_a_rollup_whose_drawing_part_is_gone_is_still_written_with_a_warning(cle
     grids = read_grids(out)  # (openpyxl itself refuses the package: its drawing is gone)
     assert grids["定星统计"][3][0] == "星级分布"
     assert sum(any(str(v).endswith("支部") for v in row) for row in grids["汇总表"]) == 36
+
+
+def test_ribbon_collects_branches_into_the_same_forms_as_the_command_line(blank_books, tmp_path, capsys):
+    """The township level through the live shell (xlwings' remote engine): the same form cells
+    as `starbook collect`, the same conflict left alone and listed."""
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=3)
+    town = tmp_path / "town.xlsm"
+    shutil.copy(blank_books["township"], town)
+    fill_form(town, "量化评分表1", _branch_fill(names[1], 1, own=90))  # typed before: a conflict
+    by_cli, live = tmp_path / "cli.xlsm", tmp_path / "live.xlsm"
+    shutil.copy(town, by_cli)
+    shutil.copy(town, live)
+    assert run(capsys, "collect", tmp_path / "mail", "-o", by_cli)[0] == 1
+    book = xw.Book(json=payload(live))
+    result = excel.collect(book=book, folder_hex=str(tmp_path / "mail").encode("utf-16-be").hex())
+    assert result is not None and result.written and result.forms == 3
+    actions = book.json()["actions"]
+    names_before = len(payload(live)["sheets"])
+    apply_actions(live, None, [a for a in actions if (a.get("sheet_position") or 0) < names_before])
+    cli, mine = read_grids(by_cli), read_grids(live)
+    for sheet in ("量化评分表1", "量化评分表2", "量化评分表3", "量化评分表4"):
+        assert mine[sheet] == cli[sheet], sheet
+    assert any("未覆盖" in f.message for f in result.findings)
