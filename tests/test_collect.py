@@ -816,3 +816,17 @@ def test_ribbon_collects_branches_into_the_same_forms_as_the_command_line(blank_
     for sheet in ("量化评分表1", "量化评分表2", "量化评分表3", "量化评分表4"):
         assert mine[sheet] == cli[sheet], sheet
     assert any("未覆盖" in f.message for f in result.findings)
+
+
+def test_the_rollups_total_keeps_the_templates_formats_like_a_rating(clean_county, tmp_path, capsys):
+    """定星统计's total table is written in place, as 定星 writes it: shares stay percentages and
+    the rows (six stars, 待定, 合计) stay where the total chart and the formats expect them."""
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", clean_county, "-o", out)[0] == 0
+    rated = tmp_path / "镇.xlsm"
+    shutil.copy(clean_county / "张纪镇党委.xlsm", rated)
+    mine, theirs = (openpyxl.load_workbook(p)["定星统计"] for p in (out, rated))
+    for r in range(4, 14):
+        assert mine.cell(r, 1).value == theirs.cell(r, 1).value
+        assert [mine.cell(r, c).number_format for c in (1, 2, 3)] == [theirs.cell(r, c).number_format for c in (1, 2, 3)], r
+    assert "%" in mine["C7"].number_format and mine["A12"].value == "待定" and mine["B13"].value == 36

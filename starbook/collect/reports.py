@@ -62,14 +62,16 @@ def stats_report(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> tuple
     stars = _stars_seen(df)
     total = len(df)
     counts = df[S.O_STAR].value_counts()
+    # The total table is 定星's own (six stars, 待定, 合计): written in place, so its built formats
+    # (percentages) and the chart over it stay; only the rows below are cleared and rewritten.
+    head: list[tuple] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]
+    for star in (*STARS, PENDING):
+        n = int(counts.get(star, 0))
+        head.append((star, n, Decimal(n) / total if total else None))
+    head.append(("合计", total, Decimal(1) if total else None))
     width = len(stars) + 3
     pad = lambda *cells: tuple(cells) + ("",) * (width - len(cells))  # noqa: E731
-    lines: list[tuple] = [pad(STATS_ANCHOR), pad("星级", "个数", "占比")]
-    for star in stars:
-        n = int(counts.get(star, 0))
-        lines.append(pad(star, n, Decimal(n) / total if total else None))
-    lines.append(pad("合计", total, Decimal(1) if total else None))
-    lines.append(pad())
+    lines: list[tuple] = [pad()]
     lines.append(pad("星级分布目标"))
     lines.append(pad("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))
     for t in distribution_report(list(df[S.O_STAR]), scheme):
@@ -88,8 +90,10 @@ def stats_report(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> tuple
     sums = table.sum(axis=0)
     lines.append(("合计", *(int(sums[s]) for s in stars), int(sums["合计"]),
                   Decimal(int(sums["五星级"])) / int(sums["合计"]) if int(sums["合计"]) else None))
-    units = UnitTable(r0 + header, c0, tuple(stars), tuple(lines[header + 1: header + 1 + len(table)]))
-    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))], units
+    below = r0 + len(head)
+    units = UnitTable(below + header, c0, tuple(stars), tuple(lines[header + 1: header + 1 + len(table)]))
+    return [ClearRows(STATS_SHEET, below + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(head)),
+            CellBlock(STATS_SHEET, below + 1, c0 + 1, tuple(lines))], units
 
 
 @dataclass(frozen=True)
