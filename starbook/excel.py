@@ -26,7 +26,7 @@ from .grid import ERROR_LITERALS, CellError, Grid
 from .problems import BookError, Problem
 from .edits import Cached, CellBlock, ClearRows, Edit, FitRows, RowHeight
 from .gcpause import gc_paused
-from .ratebook import Outcome, rate_book
+from .ratebook import STATS_SHEET, Outcome, rate_book
 from .scheme import METHOD_DIRECT, METHOD_VOTE, PENDING, STARS
 from .sheets.params import parse_params
 from .sheets.forms import F_KIND, F_LAST, F_NAME, PREFIX, is_form
@@ -141,6 +141,12 @@ def _plan(edits: Sequence[Edit]) -> list:
     return ops
 
 
+def _sheet_payload(sheet) -> dict:
+    """What a remote client sent of a sheet (a desktop Excel's sheet, through COM, answers everything)."""
+    api = sheet.api
+    return api if isinstance(api, dict) else {"charts": None}
+
+
 class _Live:
     """The open book during one button press. Every change goes through here and can be undone,
     so a failure never leaves a half-written book behind a message that says it is untouched."""
@@ -196,6 +202,23 @@ class _Live:
         copy = source.copy(after=source, name=name)
         self._undo.append(copy.delete)
         return copy
+
+    def unit_chart(self, sheet, table) -> bool:
+        """定星统计's chart per 上报单位 (collect.chart draws the same into a file), the earlier one
+        replaced; False when the client tells nothing of the sheet's charts (then none is drawn)."""
+        from .collect.chart import HEIGHT_ROWS, TITLE
+
+        if "charts" not in _sheet_payload(sheet):
+            return False
+        for chart in [c for c in sheet.charts if c.name == TITLE]:
+            chart.delete()
+            self._lost = True
+        top, left, units = table.header_row + 1, table.col + 1, len(table.rows)
+        chart = sheet.charts.add(width=640, height=HEIGHT_ROWS * 15, chart_type="column_stacked", name=TITLE, plot_by="columns",
+                                 source=sheet.range((top, left), (top + units, left + len(table.stars))),
+                                 anchor=sheet.range((top + units + 3, left)))
+        self._undo.append(chart.delete)
+        return True
 
     def delete_sheet(self, name: str) -> None:
         self.book.sheets[name].delete()
@@ -802,6 +825,8 @@ def collect(live: _Live, folder: str | None = None, *, folder_hex: str | None = 
             live.write(sheet, 1, 1, [list(header)])
     with gc_paused():
         live.apply(done.edits)
+    if done.chart is not None and done.chart.rows:
+        live.unit_chart(sheets[STATS_SHEET], done.chart)
     result.written = True
     text = f"汇总完成：{len(result.books)} 个工作簿，汇总表共 {result.organizations} 个党组织。" if result.committees else \
         f"汇总完成：{len(result.books)} 个工作簿，支部评分表汇入 {result.forms} 张。"

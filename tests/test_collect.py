@@ -470,7 +470,10 @@ def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county,
     shutil.copy(blank, by_cli)
     shutil.copy(blank, live)
     assert run(capsys, "collect", inbox, "-o", by_cli)[0] == 0
-    book = xw.Book(json=payload(live))
+    sent = payload(live)
+    for sheet in sent["sheets"]:
+        sheet["charts"] = []  # the client tells the sheets' charts (none yet): the chart per 上报单位 is drawn
+    book = xw.Book(json=sent)
     folder_hex = str(inbox).encode("utf-16-be").hex()  # as the VBA passes it
     result = excel.collect(book=book, folder_hex=folder_hex)
     assert result is not None and result.written
@@ -482,6 +485,14 @@ def test_ribbon_collect_gives_the_same_summary_as_the_command_line(clean_county,
     apply_actions(live, None, kept)
     assert read_grids(live)["汇总表"] == read_grids(by_cli)["汇总表"]
     assert read_grids(live)["定星统计"] == read_grids(by_cli)["定星统计"]
+    # the chart per 上报单位 over the same cells as the file's (stacked columns, a series per star)
+    from starbook.collect.chart import TITLE
+    from starbook.grid import find_cell
+
+    h, _ = find_cell(read_grids(by_cli)["定星统计"], "上报单位")
+    chart = next(a for a in actions if a["func"] == "addChart")["args"]
+    assert chart[:4] == [TITLE, "ColumnStacked", "定星统计", f"$A${h + 1}:$G${h + 4}"] and chart[9] == f"$A${h + 7}"  # as the file's anchor: under 合计, a row between
+    assert f"定星统计!$A${h + 2}:$A${h + 4}" in _unit_chart(by_cli)[1]
     alert = next(a for a in actions if a["func"] == "alert")
     assert "汇总完成：3 个工作簿，汇总表共 36 个党组织" in alert["args"][0]
 
@@ -528,3 +539,294 @@ def test_progress_counts_every_file_and_the_same_path_twice_is_read_once(clean_c
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert len(result.books) == 3 and result.organizations == 36
     assert any("同一个文件被指定了两次" in f.message for f in result.findings)
+
+
+def test_each_distinct_params_is_parsed_once_and_a_townships_own_issuer_shares_it(clean_county, monkeypatch):
+    """Speed (issue 9, item 6): most books share their committee's 参数; only what the
+    Scheme holds tells them apart, and cached problems never leak between callers."""
+    from starbook.grid import CellError
+    from starbook.sheets import params as P
+
+    grids = [read_grids(p, lambda n: n == "参数")["参数"] for p in sorted(clean_county.glob("*.xlsm"))]
+    assert grids[0] != grids[1]  # each township's 发布单位
+    P._PARSED.clear()
+    calls = []
+    real = P._parse_params
+    monkeypatch.setattr(P, "_parse_params", lambda g: calls.append(1) or real(g))
+    first, second = P.parse_params(grids[0]), P.parse_params(grids[1])
+    assert len(calls) == 1 and first[0] is second[0] and first[0] is not None
+    first[1].append("a caller's own problem")
+    assert P.parse_params(grids[0])[1] == []
+    broken = [list(line) for line in grids[0]]
+    r, c = P.setting_cell(broken, "发布单位")
+    broken[r][c] = CellError("#REF!")
+    scheme, problems = P.parse_params(broken)
+    assert len(calls) == 2 and [p.cell for p in problems] == [f"{chr(65 + c)}{r + 1}"]
+    changed = [list(line) for line in grids[0]]
+    r, c = P.setting_cell(changed, "五星级名额上限")
+    changed[r][c] = 0.5
+    assert P.parse_params(changed)[0].five_star_cap != first[0].five_star_cap and len(calls) == 3
+
+
+def _charts(book: Path) -> dict[str, str]:
+    with zipfile.ZipFile(book) as z:
+        return {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/charts/")}
+
+
+def _unit_chart(book: Path) -> tuple[str, list[str]]:
+    """The roll-up's chart per 上报单位 (exactly one), and the ranges it draws."""
+    import re
+
+    from starbook.collect.chart import TITLE
+
+    ours = [x for x in _charts(book).values() if f"<a:t>{TITLE}</a:t>" in x]
+    assert len(ours) == 1
+    return ours[0], re.findall(r"<c:f>([^<]*)</c:f>", ours[0])
+
+
+def test_the_rollup_charts_its_stars_per_unit_and_keeps_the_total_chart(clean_county, tmp_path, capsys):
+    """Issue 9, item 5: the native chart of the star distribution per 上报单位, redrawn from
+    the table's cells at each collect; the total's chart stays the template's, unpatched."""
+    from starbook.grid import find_cell
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    charts = _charts(out)
+    total = [x for x in charts.values() if "定星统计!$B$6:$B$11" in x]
+    assert len(charts) == 2 and len(total) == 1 and "定星统计!$A$6:$A$11" in total[0]
+    grid = read_grids(out)["定星统计"]
+    h, c = find_cell(grid, "上报单位")
+    stars = ["五星级", "四星级", "三星级", "二星级", "一星级", "无星"]
+    assert (c, grid[h][1:7]) == (0, stars)
+    units = [grid[h + 1 + i][0] for i in range(3)]
+    assert sorted(units) == ["张纪镇党委", "李集镇党委", "王庄镇党委"] and grid[h + 4][0] == "合计"
+    xml, ranges = _unit_chart(out)
+    cols = "BCDEFG"
+    assert ranges == [r for k in range(6) for r in (f"定星统计!${cols[k]}${h + 1}", f"定星统计!$A${h + 2}:$A${h + 4}",
+                                                    f"定星统计!${cols[k]}${h + 2}:${cols[k]}${h + 4}")]
+    assert '<c:grouping val="stacked"/>' in xml and all(f"<c:v>{u}</c:v>" in xml for u in units)
+
+    township(inbox, "赵河镇党委", start=5)  # a fourth township reports: the chart grows with the table
+    assert run(capsys, "collect", inbox, "-o", out)[0] == 0
+    assert [x for x in _charts(out).values() if "定星统计!$B$6:$B$11" in x] == total
+    _, ranges = _unit_chart(out)
+    assert f"定星统计!$A${h + 2}:$A${h + 5}" in ranges and f"定星统计!$G${h + 2}:$G${h + 5}" in ranges
+    with zipfile.ZipFile(out) as z:
+        drawing = z.read("xl/drawings/drawing1.xml").decode("utf-8")
+    assert drawing.count("<xdr:twoCellAnchor") == 2 and f"<xdr:row>{h + 7}</xdr:row>" in drawing  # under 合计 (0-based h + 5), a row between
+
+
+def test_libreoffice_draws_the_chart_per_unit(clean_county, tmp_path, capsys):
+    import subprocess
+
+    from conftest import lo_required
+    from starbook.collect.chart import COLORS, TITLE
+    from starbook.pdf import export_pdf
+
+    lo_required()
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", clean_county, "-o", out)[0] == 0
+    pdf = tmp_path / "定星统计.pdf"
+    export_pdf(out, pdf, ("定星统计",))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    drawn = text[text.index(TITLE):]  # below the table: only the chart's own text
+    assert all(u in drawn for u in ("张纪镇党委", "李集镇党委", "王庄镇党委", "党组织个数", "三星级", "无星"))
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    ppm = next(tmp_path.glob("page*.ppm")).read_bytes()
+    width, height = map(int, ppm.split(b"\n")[1].split())
+    pixels = ppm[-width * height * 3:]
+    gold = bytes.fromhex(COLORS["三星级"])
+    near = sum(1 for i in range(0, len(pixels), 3) if all(abs(pixels[i + k] - gold[k]) < 40 for k in range(3)))
+    assert near > 200  # the 三星级 series' bars are painted
+
+
+def test_a_stats_sheet_without_a_drawing_gets_one_for_the_chart(tmp_path):
+    """An older roll-up's 定星统计 may have no chart at all: the drawing, its relationship and
+    the sheet's <drawing> are added, and the package still loads with its charts."""
+    import io
+
+    import xlsxwriter
+
+    from starbook.collect.chart import TITLE, with_unit_chart
+    from starbook.collect.reports import UnitTable
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("定星统计")
+    ws.write_row(9, 0, ("上报单位", "五星级", "四星级"))
+    ws.write_row(10, 0, ("甲镇党委", 1, 2))
+    ws.set_header("&C页眉")
+    wb.add_worksheet("汇总表")
+    wb.close()
+    book = tmp_path / "old.xlsx"
+    book.write_bytes(with_unit_chart(buf.getvalue(), UnitTable(9, 0, ("五星级", "四星级"), (("甲镇党委", 1, 2, 3, None),))))
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        assert sheet.index("</headerFooter>") < sheet.index("<drawing r:id=") < sheet.index("</worksheet>")
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode("utf-8")
+        assert 'Target="../drawings/drawing1.xml"' in rels
+        assert f"<a:t>{TITLE}</a:t>" in z.read("xl/charts/chart1.xml").decode("utf-8")
+        assert "/xl/drawings/drawing1.xml" in z.read("[Content_Types].xml").decode("utf-8")
+    ws = openpyxl.load_workbook(book)["定星统计"]
+    assert len(ws._charts) == 1 and ws["A11"].value == "甲镇党委"
+
+
+def _damage(book: Path, part: str) -> None:
+    """Flip one byte inside a part's compressed data, as a bad mail transfer would."""
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode("utf-8")) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0x55
+    book.write_bytes(bytes(data))
+
+
+def test_a_damaged_sheet_is_refused_and_a_damaged_macro_part_is_not_read(clean_county, tmp_path, capsys):
+    """A collect only reads: a damaged worksheet leaves nothing trustworthy to collect, while
+    damage in the VBA project (never run, never written back) does not touch the results."""
+    from starbook.xlsx.parts import sheet_parts
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    with zipfile.ZipFile(inbox / "张纪镇党委.xlsm") as z:
+        summary = sheet_parts(z)["汇总表"]
+    _damage(inbox / "张纪镇党委.xlsm", summary)
+    _damage(inbox / "李集镇党委.xlsm", "xl/vbaProject.bin")
+    out = tmp_path / "out.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1 and "“张纪镇党委.xlsm”已损坏" in text, text
+    assert "李集镇党委" not in text
+    assert {r["上报单位"] for r in rows_of(out)[1]} == {"李集镇党委", "王庄镇党委"}
+
+
+def test_county_two_levels_up_flags_every_anomaly_of_issue_9(blank_books, tmp_path, capsys):
+    """Issue 9, item 7 in one run: branches → townships → county, with a star typed by hand,
+    a form changed after 定星, a 50% 五星 cap, a branch that mailed two townships, and every
+    kind of unusable file beside the townships' books."""
+    from starbook.collect.township import form_inputs
+    from starbook.fill import form_edits
+    from starbook.presets import preset
+
+    county = tmp_path / "县委组织部收件箱"
+    county.mkdir()
+    for unit in ("张纪镇", "李集镇", "王庄镇"):
+        mail = tmp_path / unit / "支部来件"
+        branches(mail, unit, blank_books["branch"])
+        if unit == "李集镇":  # 张纪镇第3支部 mailed its workbook to 李集镇 as well
+            shutil.copy(tmp_path / "张纪镇" / "支部来件" / "张纪镇第3支部.xlsm", mail)
+        town = county / f"{unit}党委.xlsm"
+        shutil.copy(blank_books["township"], town)
+        code, text = run(capsys, "collect", mail, "-o", town)
+        assert code == 0, text
+        grids = read_grids(town)
+        sheets = {form_inputs(s, g, preset("fenlei")).name: s for s, g in grids.items() if s.startswith("量化评分表")}
+        edits = [e for i, (name, s) in enumerate(sorted(sheets.items())) for e in form_edits(s, grids[s], _committee_fill(name, i))]
+        edits.append(_setting(grids["参数"], "发布单位", f"{unit}党委"))
+        if unit == "张纪镇":
+            edits.append(_setting(grids["参数"], "五星级名额上限", 0.5))
+        api.write_edits(town, town, edits)
+        assert api.rate(town, user="测试").ok
+    assert len(rows_of(county / "李集镇党委.xlsm")[1]) == 13  # its twelve, and the one copied into a new form
+
+    wang = county / "王庄镇党委.xlsm"
+    star = next(r for r in rows_of(wang)[1] if r["党组织名称"] == "王庄镇第2支部")["星级"]
+    forged = "五星级" if star != "五星级" else "三星级"
+    edit(wang, lambda wb: setattr(cell_of(wb["汇总表"], "王庄镇第2支部", "星级"), "value", forged))
+    li = county / "李集镇党委.xlsm"
+    grids = read_grids(li)
+    sheet = next(s for s, g in grids.items() if s.startswith("量化评分表") and form_inputs(s, g, preset("fenlei")).name == "李集镇第5支部")
+    fill_form(li, sheet, _committee_fill("李集镇第5支部", 20))  # after 定星, never rated again
+
+    (county / "损坏.xlsm").write_bytes(wang.read_bytes()[:5000])
+    (county / "加密.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with zipfile.ZipFile(county / "述职报告.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    township(county, "机关工委", n=3, scheme="黔南机关星级")
+    township(county, "赵河镇党委", n=4)
+    (county / "~$赵河镇党委.xlsm").write_bytes(b"owner")
+
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", county, "-o", out)
+    assert code == 1, text
+    expected = {
+        "张纪镇党委.xlsm": ("参数", "“五星级名额上限”为 50%，与汇总单位的 20% 不同"),
+        "王庄镇党委.xlsm": ("汇总表", f"“王庄镇第2支部”的星级为“{forged}”，按本工作簿的输入和参数重新计算应为“{star}”"),
+        "李集镇党委.xlsm": ("量化评分表", "“李集镇第5支部”的评分表在最后一次定星之后被改动（党委评定得分汇总表为 97、评分表现为 94），星级结果已过期"),
+        "损坏.xlsm": ("", "已损坏"),
+        "加密.xlsx": ("", "设置了打开密码"),
+        "述职报告.xlsx": ("", "不是 Excel 工作簿"),
+        "机关工委.xlsm": ("参数", "方案为“黔南机关星级”"),
+        "赵河镇党委.xlsm": ("", "仍在 Excel"),
+    }
+    listed = problems_of(out)
+    for file, (sheet, words) in expected.items():
+        assert any(p["文件"] == file and (p["工作表"] or "").startswith(sheet) and words in p["问题"] for p in listed), (file, listed)
+        assert words in text
+    assert any("党组织“张纪镇第3支部”同时出现在" in p["问题"] for p in listed)
+    assert "“李集镇第5支部”的综合得分为" not in text  # one finding names the cause, not a result typed by hand
+    rows = rows_of(out)[1]
+    assert sorted({r["上报单位"] for r in rows}) == ["张纪镇党委", "李集镇党委", "王庄镇党委"] and len(rows) == 37
+    assert {r["来源文件"] for r in rows} == {"张纪镇党委.xlsm", "李集镇党委.xlsm", "王庄镇党委.xlsm"}
+
+
+def test_a_rollup_whose_drawing_part_is_gone_is_still_written_with_a_warning(clean_county, tmp_path, capsys):
+    """Never a traceback: a 定星统计 whose drawing the package lacks keeps its table, the chart is named as not drawn."""
+    import io
+
+    out = tmp_path / "县汇总.xlsm"
+    api.new("分类定级", out, orgs=0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != "xl/drawings/drawing1.xml":
+                zout.writestr(info, zin.read(info))
+    out.write_bytes(buf.getvalue())
+    code, text = run(capsys, "collect", clean_county, "-o", out)
+    assert code == 1 and "未画“各上报单位星级分布图”" in text, text
+    grids = read_grids(out)  # (openpyxl itself refuses the package: its drawing is gone)
+    assert grids["定星统计"][3][0] == "星级分布"
+    assert sum(any(str(v).endswith("支部") for v in row) for row in grids["汇总表"]) == 36
+
+
+def test_ribbon_collects_branches_into_the_same_forms_as_the_command_line(blank_books, tmp_path, capsys):
+    """The township level through the live shell (xlwings' remote engine): the same form cells
+    as `starbook collect`, the same conflict left alone and listed."""
+    xw = pytest.importorskip("xlwings")
+    from starbook import excel
+    from test_excel_shell import apply_actions, payload
+
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=3)
+    town = tmp_path / "town.xlsm"
+    shutil.copy(blank_books["township"], town)
+    fill_form(town, "量化评分表1", _branch_fill(names[1], 1, own=90))  # typed before: a conflict
+    by_cli, live = tmp_path / "cli.xlsm", tmp_path / "live.xlsm"
+    shutil.copy(town, by_cli)
+    shutil.copy(town, live)
+    assert run(capsys, "collect", tmp_path / "mail", "-o", by_cli)[0] == 1
+    book = xw.Book(json=payload(live))
+    result = excel.collect(book=book, folder_hex=str(tmp_path / "mail").encode("utf-16-be").hex())
+    assert result is not None and result.written and result.forms == 3
+    actions = book.json()["actions"]
+    names_before = len(payload(live)["sheets"])
+    apply_actions(live, None, [a for a in actions if (a.get("sheet_position") or 0) < names_before])
+    cli, mine = read_grids(by_cli), read_grids(live)
+    for sheet in ("量化评分表1", "量化评分表2", "量化评分表3", "量化评分表4"):
+        assert mine[sheet] == cli[sheet], sheet
+    assert any("未覆盖" in f.message for f in result.findings)
+
+
+def test_the_rollups_total_keeps_the_templates_formats_like_a_rating(clean_county, tmp_path, capsys):
+    """定星统计's total table is written in place, as 定星 writes it: shares stay percentages and
+    the rows (six stars, 待定, 合计) stay where the total chart and the formats expect them."""
+    out = tmp_path / "县汇总.xlsm"
+    assert run(capsys, "collect", clean_county, "-o", out)[0] == 0
+    rated = tmp_path / "镇.xlsm"
+    shutil.copy(clean_county / "张纪镇党委.xlsm", rated)
+    mine, theirs = (openpyxl.load_workbook(p)["定星统计"] for p in (out, rated))
+    for r in range(4, 14):
+        assert mine.cell(r, 1).value == theirs.cell(r, 1).value
+        assert [mine.cell(r, c).number_format for c in (1, 2, 3)] == [theirs.cell(r, c).number_format for c in (1, 2, 3)], r
+    assert "%" in mine["C7"].number_format and mine["A12"].value == "待定" and mine["B13"].value == 36

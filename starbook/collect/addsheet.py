@@ -10,10 +10,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from xml.sax.saxutils import escape
 
+from ..edits import Edit
 from ..xlsx.parts import sheet_parts
+from ..xlsx.sheetpatch import patch_sheet_xml
+from ..xlsx.zipwrite import deflate_level
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WORKSHEET_TYPE = f"{REL}/worksheet"
@@ -66,11 +70,15 @@ def copyable(data: bytes, source: str) -> bool:
         return links is None or links <= _NOTES_ONLY
 
 
-def with_copies(data: bytes, source: str, names: Sequence[str]) -> bytes:
+def with_copies(data: bytes, source: str, names: Sequence[str], clear: Sequence[Edit] = (), edits: Sequence[Edit] = (),
+                mapper: Callable = map) -> bytes:
     """The package with sheets `names` appended, each a copy of sheet `source` (for 新增评分表).
 
     The copy drops the source's VBA code name (Excel gives each sheet its own) and
     its cell comments (guidance only; a copy cannot share the source's comment parts).
+    `clear` (edits of `source`) empties the copy, then `edits` of each copy by name
+    fill it: a thousand new forms are patched here, each once, in memory (by
+    `mapper`, a process pool's map for many), and the package is written once.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as zin:
         part = sheet_parts(zin)[source]
@@ -81,7 +89,19 @@ def with_copies(data: bytes, source: str, names: Sequence[str]) -> bytes:
     xml = re.sub(rb'(<sheetPr\b[^>]*?)\s+codeName="[^"]*"', rb"\1", xml, count=1)
     xml = re.sub(rb'(<sheetView\b[^>]*?)\s+tabSelected="1"', rb"\1", xml, count=1)
     xml = re.sub(rb"<legacyDrawing\b[^>]*/>", b"", xml)
-    return add_sheets(data, [(n, xml) for n in names])
+    if clear:
+        xml = patch_sheet_xml(xml.decode("utf-8"), clear)[0].encode("utf-8")
+    own: dict[str, list[Edit]] = {}
+    for e in edits:
+        own.setdefault(e.sheet, []).append(e)
+    filled = [n for n in names if n in own]
+    xmls = dict(zip(filled, mapper(partial(patched, xml.decode("utf-8")), [own[n] for n in filled])))
+    return add_sheets(data, [(n, xmls.get(n, xml)) for n in names])
+
+
+def patched(xml: str, edits: Sequence[Edit]) -> bytes:
+    """A sheet's XML with `edits` applied (a module function: a process pool can run it)."""
+    return patch_sheet_xml(xml, edits)[0].encode("utf-8")
 
 
 def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
@@ -115,12 +135,22 @@ def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
         rels = rels.replace("</Relationships>", "".join(added_rels) + "</Relationships>", 1)
         types = types.replace("</Types>", "".join(added_types) + "</Types>", 1)
         changed = {"xl/workbook.xml": book.encode("utf-8"), "xl/_rels/workbook.xml.rels": rels.encode("utf-8"),
-                   "[Content_Types].xml": types.encode("utf-8")}
-        out = io.BytesIO()
-        stamp = zin.infolist()[0].date_time
-        with zipfile.ZipFile(out, "w") as zout:
-            for info in zin.infolist():
-                zout.writestr(info, changed.get(info.filename, zin.read(info.filename)), compress_type=info.compress_type)
-            for part, xml in parts:
-                zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED)
+                   "[Content_Types].xml": types.encode("utf-8"), **dict(parts)}
+        return repack(zin, changed)
+
+
+def repack(zin: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
+    """The package with the `changed` parts' new content, and those it lacks appended in
+    their order; every other entry copied with its content, name and order unchanged."""
+    out = io.BytesIO()
+    stamp = zin.infolist()[0].date_time
+    with zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = changed.get(info.filename)
+            zout.writestr(info, zin.read(info.filename) if data is None else data, compress_type=info.compress_type)
+        old = set(zin.namelist())
+        added = {part: xml for part, xml in changed.items() if part not in old}
+        level = deflate_level(sum(map(len, added.values())))  # a thousand new forms deflate fast, as a big part does
+        for part, xml in added.items():
+            zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
     return out.getvalue()

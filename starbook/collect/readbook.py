@@ -63,10 +63,10 @@ def read_book(path: str) -> Book:
 
 def _read(book: Book) -> None:
     path = Path(book.path)
-    data = read_package(path)
+    data = read_package(path, every_part=False)  # only read, never written back: its VBA and notes are not ours to check
     book.digest = fingerprint(data)
     merges: dict = {}
-    grids = read_grids(path, wanted, data=data, merges=merges)
+    grids = read_grids(path, wanted, data=data, merges=merges, threaded=False)
     for needed in (P.SHEET, S.SHEET):
         if needed not in grids:
             raise BookError(f"“{book.name}”不是星级评定工作簿（没有“{needed}”工作表）", "请只把星级评定工作簿放进汇总文件夹")
@@ -101,20 +101,16 @@ def _read(book: Book) -> None:
     if not outcome.ok:
         book.findings += [Finding.of(book.name, p) for p in outcome.problems if p.severity == "错误"]
     elif inputs_current:
-        book.findings += verify.rerated(book.name, grid, outcome, summary)
+        found = verify.rerated(book.name, grid, outcome, summary)
+        if found and F.form_sheets(list(grids)):  # results that do not follow: from forms edited after 定星?
+            stale, names = verify.forms_changed(book.name, grids, scheme, summary)
+            found = stale + verify.rerated(book.name, grid, outcome, summary, names) if stale else found
+        book.findings += found
     book.findings += verify.quotas(book.name, grid, scheme, summary)
 
 
-_SCHEMES: dict[tuple, tuple] = {}  # per worker: the branches of one committee share one 参数
-
-
 def _scheme(book: Book, grids) -> Scheme:
-    key = tuple(map(tuple, grids[P.SHEET]))
-    if key not in _SCHEMES:
-        if len(_SCHEMES) > 64:
-            _SCHEMES.clear()
-        _SCHEMES[key] = P.parse_params(grids[P.SHEET])
-    scheme, problems = _SCHEMES[key]
+    scheme, problems = P.parse_params(grids[P.SHEET])  # parsed once per distinct 参数 in each worker
     if scheme is None:
         book.findings += [Finding.of(book.name, p) for p in problems]
         raise BookError(f"“{book.name}”的参数表有误，无法核对", "请上报单位改正参数表后重新定星")

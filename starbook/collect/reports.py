@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -49,21 +50,28 @@ def _stars_seen(df: "pd.DataFrame") -> list[str]:
 
 def stats_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[Edit]:
     """定星统计 rewritten from its anchor: the total, the targets, then each 上报单位."""
+    return stats_report(grid, df, scheme)[0]
+
+
+def stats_report(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> tuple[list[Edit], UnitTable | None]:
+    """stats_edits, and where its table per 上报单位 lands (for the chart drawn from it)."""
     if grid is None:
-        return []
+        return [], None
     anchor = find_cell(grid, STATS_ANCHOR, max_rows=20) or (3, 0)
     r0, c0 = anchor
     stars = _stars_seen(df)
     total = len(df)
     counts = df[S.O_STAR].value_counts()
+    # The total table is 定星's own (six stars, 待定, 合计): written in place, so its built formats
+    # (percentages) and the chart over it stay; only the rows below are cleared and rewritten.
+    head: list[tuple] = [(STATS_ANCHOR, "", ""), ("星级", "个数", "占比")]
+    for star in (*STARS, PENDING):
+        n = int(counts.get(star, 0))
+        head.append((star, n, Decimal(n) / total if total else None))
+    head.append(("合计", total, Decimal(1) if total else None))
     width = len(stars) + 3
     pad = lambda *cells: tuple(cells) + ("",) * (width - len(cells))  # noqa: E731
-    lines: list[tuple] = [pad(STATS_ANCHOR), pad("星级", "个数", "占比")]
-    for star in stars:
-        n = int(counts.get(star, 0))
-        lines.append(pad(star, n, Decimal(n) / total if total else None))
-    lines.append(pad("合计", total, Decimal(1) if total else None))
-    lines.append(pad())
+    lines: list[tuple] = [pad()]
     lines.append(pad("星级分布目标"))
     lines.append(pad("目标", "要求", "个数", "党组织数", "实际比例", "是否达到"))
     for t in distribution_report(list(df[S.O_STAR]), scheme):
@@ -74,6 +82,7 @@ def stats_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[E
 
     table = pd.crosstab(df[REPORTER], df[S.O_STAR]).reindex(columns=stars, fill_value=0)
     table["合计"] = table.sum(axis=1)
+    header = len(lines)
     lines.append((REPORTER, *stars, "合计", "五星级占比"))
     for unit, row in table.iterrows():
         n = int(row["合计"])
@@ -81,7 +90,21 @@ def stats_edits(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> list[E
     sums = table.sum(axis=0)
     lines.append(("合计", *(int(sums[s]) for s in stars), int(sums["合计"]),
                   Decimal(int(sums["五星级"])) / int(sums["合计"]) if int(sums["合计"]) else None))
-    return [ClearRows(STATS_SHEET, r0 + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(lines))]
+    below = r0 + len(head)
+    units = UnitTable(below + header, c0, tuple(stars), tuple(lines[header + 1: header + 1 + len(table)]))
+    return [ClearRows(STATS_SHEET, below + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(head)),
+            CellBlock(STATS_SHEET, below + 1, c0 + 1, tuple(lines))], units
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """The table per 上报单位 on 定星统计: its header row and first column (0-based), the stars
+    (its columns after 上报单位) and its rows (上报单位, a count per star, …)."""
+
+    header_row: int
+    col: int
+    stars: tuple[str, ...]
+    rows: tuple[tuple, ...]
 
 
 def approval_lines(df: "pd.DataFrame", scheme: Scheme) -> list[tuple]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -51,35 +52,57 @@ class Collected:
         return bool(self.findings)
 
 
-def read_all(paths: Sequence[Path], progress: Progress | None = None, workers: int | None = None) -> Iterator[Book]:
+class Pool:
+    """All cores for one collect: reading the files, then patching the new forms; started on first use."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable, items: Sequence) -> Iterator:
+        """fn over items in their order; in this process when they are few (workers cost more than they save)."""
+        if len(items) < POOL_FROM or self.workers == 1:
+            return map(fn, items)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool.map(fn, items, chunksize=max(1, min(16, len(items) // (4 * self.workers))))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_all(paths: Sequence[Path], progress: Progress | None = None, workers: int | None = None, pool: Pool | None = None) -> Iterator[Book]:
     """Each file read and checked on its own, by all cores; results in the files' order."""
     total = len(paths)
-    names = [str(p) for p in paths]
-    if total < POOL_FROM or workers == 1:
-        results: Iterable[Book] = map(read_book, names)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count())
-        results = pool.map(read_book, names, chunksize=max(1, min(16, total // (4 * (workers or os.cpu_count() or 1)))))
+    own = pool is None
+    pool = pool or Pool(workers)
     try:
-        for done, book in enumerate(results, 1):
+        for done, book in enumerate(pool.map(read_book, [str(p) for p in paths]), 1):
             if progress is not None:
                 progress(done, total)
             yield book
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if own:
+            pool.close()
 
 
 def gather(inputs: Iterable[Path], exclude: Path | None, target_grids: dict | None, scheme: str | None,
-           progress: Progress | None = None, workers: int | None = None) -> tuple[Collected, Scheme | None]:
+           progress: Progress | None = None, workers: int | None = None, pool: Pool | None = None) -> tuple[Collected, Scheme | None]:
     """Find, read and verify every input; the cross-file checks against the collector's scheme."""
     result = Collected(Path(exclude) if exclude is not None else Path())
     found = discover(inputs, exclude=exclude)
     result.findings += found.findings
     books: list[Book] = []
     seen: dict[str, str] = {}
-    for book in read_all(found.files, progress, workers):
+    for book in read_all(found.files, progress, workers, pool):
         result.findings += book.findings
         if book.kind == UNUSABLE:
             continue
@@ -106,10 +129,11 @@ def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rer
             progress: Progress | None = None, workers: int | None = None) -> Collected:
     """Gather the inputs into `out` (made from the template when it does not exist yet)."""
     out = Path(out)
-    result, ours = gather(inputs, out, _target_grids(out), scheme, progress, workers)
-    if not result.books or ours is None:
-        return result
-    result.organizations = _write(out, ours, result, rerate)
+    with Pool(workers) as pool:
+        result, ours = gather(inputs, out, _target_grids(out), scheme, progress, workers, pool)
+        if not result.books or ours is None:
+            return result
+        result.organizations = _write(out, ours, result, rerate, pool)
     result.written = True
     return result
 
@@ -122,6 +146,8 @@ class Plan:
     new_sheets: list[tuple[str, tuple[str, ...], tuple[float, ...]]] = field(default_factory=list)  # (name, header, widths)
     copies: list[str] = field(default_factory=list)  # new forms, copies of `source`
     source: str | None = None
+    clear: list = field(default_factory=list)  # what empties `source`; `edits` hold it for each copy, first
+    chart: reports.UnitTable | None = None  # 定星统计's table per 上报单位, which the roll-up's chart draws
 
 
 def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name: str, can_copy: Callable[[str], bool]) -> Plan:
@@ -138,7 +164,8 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
         source, names = new_form_names(forms, branch)
         if names and can_copy(source):
             done.source, done.copies = source, names
-            done.edits += forms.add_copies(source, names)
+            done.clear, cleared = forms.add_copies(source, names)
+            done.edits += cleared
         more, found = branch_edits(forms, branch)
         done.edits += more
         result.findings += found
@@ -200,7 +227,7 @@ def _collector_scheme(grids: dict | None, name: str | None, books: Sequence[Book
     return find_preset(counts.most_common(1)[0][0])
 
 
-def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool) -> int:
+def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool, pool: Pool | None = None) -> int:
     """Patch `out` (or a new roll-up made from the template) with the collect's edits, atomically.
 
     An existing `out` is guarded like `rate`: locked, refused when open in Excel,
@@ -226,24 +253,48 @@ def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool) -> int:
 
         grids = read_grids(out, lambda n: True, data=data)
         done = plan(grids, scheme, result, rerate, out.name, lambda sheet: copyable(data, sheet))
-        if done.copies:
-            data = with_copies(data, done.source, done.copies)
+        edits = done.edits
+        if done.copies:  # each new form is written whole as it is added; the patch below leaves it alone
+            copies = set(done.copies)
+            own = _past_clear([e for e in edits if e.sheet in copies], len(done.clear))
+            data = with_copies(data, done.source, done.copies, done.clear, own, (pool or Pool(1)).map)
+            edits = [e for e in edits if e.sheet not in copies]
         if done.new_sheets:
             data = add_sheets(data, [(name, sheet_xml(header, widths)) for name, header, widths in done.new_sheets])
+        if done.chart is not None and done.chart.rows:
+            from .chart import TITLE, with_unit_chart
+
+            try:
+                data = with_unit_chart(data, done.chart)
+            except (KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):  # a drawing part missing or garbled
+                result.findings.append(Finding(out.name, reports.STATS_SHEET, "", f"汇总工作簿的图表部件不完整，未画“{TITLE}”（表格已写入）",
+                                               "请在 Excel 中打开汇总工作簿另存一份，或用 starbook new 生成新的汇总工作簿后重新汇总", WARNING))
         tmp = _temp_copy(target, data)
         try:
-            write_edits(tmp, target, done.edits, before_replace=before)
+            write_edits(tmp, target, edits, before_replace=before)
         finally:
             if tmp.exists():
                 tmp.unlink()
     return result.organizations
 
 
+def _past_clear(edits: Sequence, cleared: int) -> list:
+    """Each copy's edits without the clearing ones plan() put first (with_copies clears once for all)."""
+    seen: Counter = Counter()
+    out = []
+    for e in edits:
+        seen[e.sheet] += 1
+        if seen[e.sheet] > cleared:
+            out.append(e)
+    return out
+
+
 def _report_edits(done: Plan, grids: dict, scheme: Scheme, laid: tuple, committees: Sequence[Book], rerated: list | None) -> None:
     """定星统计, 审定名单 (added when missing) and, unless re-rated (定星 then wrote its own), 整改名单."""
     hr, titles, rows = laid
     df = reports.frame(rerated if rerated is not None else [dict(zip(titles, r)) for r in rows])
-    done.edits += reports.stats_edits(grids.get(reports.STATS_SHEET), df, scheme)
+    stats, done.chart = reports.stats_report(grids.get(reports.STATS_SHEET), df, scheme)
+    done.edits += stats
     if reports.APPROVAL_SHEET not in grids:
         done.new_sheets.append((reports.APPROVAL_SHEET, (), reports.APPROVAL_WIDTHS))
         grids[reports.APPROVAL_SHEET] = [[]]

@@ -107,8 +107,9 @@ class Forms:
             elif pos is not None and not any(not _unset(k, cell_at(grids[sheet], r, c)) for k, (r, c) in places.items()):
                 self.blank.append(sheet)
 
-    def add_copies(self, source: str, names: Sequence[str]) -> list[Edit]:
-        """New blank forms copied from `source`: the edits that clear each copy's inputs."""
+    def add_copies(self, source: str, names: Sequence[str]) -> tuple[list[Edit], list[Edit]]:
+        """New blank forms copied from `source`: (the edits that clear `source`'s inputs,
+        the same for each copy by its name)."""
         from dataclasses import replace
 
         from ..fill import blank_form_edits
@@ -121,7 +122,7 @@ class Forms:
             self.fresh.add(name)
             self.blank.append(name)
             edits += [replace(e, sheet=name) for e in clear]
-        return edits
+        return clear, edits
 
     def value(self, sheet: str, r: int, c: int) -> Value:
         return None if sheet in self.fresh else cell_at(self.grids[sheet], r, c)

@@ -63,15 +63,16 @@ def _expected(outcome: Outcome) -> dict[str, dict[str, str]]:
     return out
 
 
-def rerated(file: str, grid: Grid, outcome: Outcome, summary: S.Summary) -> list[Finding]:
-    """Each result cell that differs from what the book's own inputs and 参数 give."""
+def rerated(file: str, grid: Grid, outcome: Outcome, summary: S.Summary, stale: frozenset[str] = frozenset()) -> list[Finding]:
+    """Each result cell that differs from what the book's own inputs and 参数 give
+    (organizations in `stale`, whose inputs changed after 定星, already have their finding)."""
     if outcome.rating is None:
         return []
     expected = _expected(outcome)
     found: list[Finding] = []
     for row in summary.rows:
         want = expected.get(row.name)
-        if want is None:
+        if want is None or row.name in stale:
             continue
         for title in COMPARED:
             c = summary.columns.get(title)
@@ -84,6 +85,28 @@ def rerated(file: str, grid: Grid, outcome: Outcome, summary: S.Summary) -> list
                 found.append(Finding(file, S.SHEET, cell_name(row.row, c),
                                      f"“{row.name}”的{title}为{shown_have}，按本工作簿的输入和参数重新计算应为{shown_want}", RERATE_FIX))
     return found
+
+
+def forms_changed(file: str, grids: Mapping[str, Grid], scheme: Scheme, summary: S.Summary) -> tuple[list[Finding], frozenset[str]]:
+    """Forms whose scores are no longer those 定星 copied into the 汇总表: edited after the last
+    定星 (the 定星记录 digest covers the 汇总表, where a form's scores land only when rated)."""
+    from ..sheets import forms as F
+
+    rows = {r.name: r for r in summary.rows}
+    found: list[Finding] = []
+    names: set[str] = set()
+    for sheet in F.form_sheets(list(grids)):
+        form, _ = F.parse_form(sheet, grids[sheet], scheme)
+        row = rows.get(form.name) if form is not None else None
+        if row is None:
+            continue
+        changed = [f"{who}得分汇总表为 {canonical(row.scores[who])}、评分表现为 {canonical(v)}"
+                   for who, v in form.scores.items() if who in row.scores and row.scores[who] != v]
+        if changed:
+            names.add(form.name)
+            found.append(Finding(file, sheet, form.name_cell, f"“{form.name}”的评分表在最后一次定星之后被改动（{'；'.join(changed)}），星级结果已过期",
+                                 "请上报单位重新定星后再报送"))
+    return found, frozenset(names)
 
 
 def quotas(file: str, grid: Grid, scheme: Scheme, summary: S.Summary) -> list[Finding]:

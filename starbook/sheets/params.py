@@ -270,8 +270,49 @@ def _error_cells(grid: Grid) -> tuple[Grid, list[Problem]]:
     return (grid if cleaned is None else cleaned), problems
 
 
+_PARSED: dict[tuple, tuple[Scheme | None, list[Problem]]] = {}  # the last few distinct 参数, by content
+
+
 def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
-    """The Scheme the 参数 sheet states, or the problems that stop it."""
+    """The Scheme the 参数 sheet states, or the problems that stop it.
+
+    Each distinct 参数 is parsed once per process: a collect reads hundreds of
+    books that share their committee's 参数 (the Scheme is frozen; the problems
+    are a fresh list each time, as callers extend it).
+    """
+    try:
+        key = tuple(map(_key_line, grid))
+        hash(key)
+    except TypeError:
+        return _parse_params(grid)
+    if key not in _PARSED:
+        if len(_PARSED) >= 16:
+            _PARSED.clear()
+        _PARSED[key] = _parse_params(grid)
+    scheme, problems = _PARSED[key]
+    return scheme, list(problems)
+
+
+_OUTSIDE = frozenset(s.key for s in (*NOTICE_SETTINGS, BOOK_KIND))  # read elsewhere: a township's 发布单位 is its own
+_SAME = object()
+_TABLES = (T_EVALUATORS, T_GRADES, T_STARS, T_DIMENSIONS, T_VOTES, T_VETOES, T_APPROVING, T_DISTRIBUTION, T_UPGRADES)
+_LANDMARKS = frozenset((KEY, VALUE, HELP, TOTAL_ROW, E_TURNOUT, VETO_CODE, *(t[0] for t in _TABLES), *(h for t in _TABLES for h in t[1])))
+
+
+def _key_line(line) -> tuple:
+    """A 参数 row as the parse cache's key: every cell with its type (a CellError equals its
+    text), except the values of the settings the Scheme does not hold, which parse alike
+    unless they are error cells or a title the parser looks for."""
+    out = tuple(zip(map(type, line), line))
+    if _OUTSIDE.isdisjoint(line):
+        return out
+    first = next((i for i, v in enumerate(line) if not is_blank(v)), None)
+    if first is None or text(line[first]) not in _OUTSIDE:
+        return out
+    return out[: first + 1] + tuple(c if isinstance(c[1], CellError) or text(c[1]) in _LANDMARKS else _SAME for c in out[first + 1:])
+
+
+def _parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
     grid, cell_problems = _error_cells(grid)
     rd = _Reader(grid)
     rd.problems += cell_problems

@@ -5,7 +5,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import python_calamine
@@ -28,7 +28,7 @@ def check_exists(path: Path) -> None:
         raise BookError(f"“{path}”是文件夹，不是工作簿", "请指定一个 .xlsm 或 .xlsx 文件")
 
 
-def read_package(path: Path) -> bytes:
+def read_package(path: Path, *, every_part: bool = True) -> bytes:
     """The file's bytes, read once and checked like check_package.
 
     A caller that fingerprints these bytes and parses them (read_grids(data=…))
@@ -39,12 +39,17 @@ def read_package(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise BookError(f"无法读取“{path.name}”：文件被占用或没有读取权限", "请关闭占用它的程序或检查文件权限后重试") from exc
-    check_package(path, data)
+    check_package(path, data, every_part=every_part)
     return data
 
 
-def check_package(path: Path, data: bytes | None = None) -> None:
-    """Raise BookError unless `path` (or its bytes `data`) is an Excel 2007+ workbook we can open."""
+def check_package(path: Path, data: bytes | None = None, *, every_part: bool = True) -> None:
+    """Raise BookError unless `path` (or its bytes `data`) is an Excel 2007+ workbook we can open.
+
+    every_part=False skips the checksums of the parts the reader does not parse
+    (VBA, comments, drawings): for a file only read, never written back (collect),
+    whose parsed parts the reader checks itself.
+    """
     if data is None:
         check_exists(path)
         with path.open("rb") as fh:
@@ -62,7 +67,7 @@ def check_package(path: Path, data: bytes | None = None) -> None:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             check_sizes(zf, path.name)  # before a byte is inflated, here or by calamine
-            bad = _first_damaged(zf)
+            bad = _first_damaged(zf) if every_part else None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试") from exc
     if bad is not None:
@@ -106,6 +111,7 @@ def read_grids(
     data: bytes | None = None,
     merges: dict | None = None,
     each_part: Callable[[str, bytes, int], None] | None = None,
+    threaded: bool = True,
 ) -> dict[str, Grid]:
     """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
 
@@ -118,6 +124,8 @@ def read_grids(
     `each_part(sheet, xml, crc)`, when given, also runs in that thread on each wanted
     sheet's XML, so a caller that needs a sheet's bytes (the writer's head start)
     does not inflate them a second time.
+    threaded=False finds them first, in this thread: for a process pool whose
+    workers already keep every core busy (collect), where a thread only costs.
     """
     if data is None:
         check_package(path)
@@ -131,7 +139,7 @@ def read_grids(
         return python_calamine.CalamineWorkbook.from_filelike(src)
 
     try:
-        with ThreadPoolExecutor(1) as pool:
+        with ThreadPoolExecutor(1) if threaded else _InThisThread() as pool:
             scan = pool.submit(_error_scan, source(), wanted, each_part)
             try:
                 out = _calamine_grids(open_book(source()), wanted, merges)
@@ -147,6 +155,21 @@ def read_grids(
         raise
     except Exception as exc:
         raise BookError(f"“{path.name}”已损坏或格式不受支持", "请在 Excel 中打开后另存为 .xlsm 再试") from exc
+
+
+class _InThisThread:
+    """ThreadPoolExecutor's submit and context, run at once in the calling thread."""
+
+    def __enter__(self) -> "_InThisThread":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
 
 
 def _calamine_grids(wb, wanted: Callable[[str], bool] | None, merges: dict | None = None) -> dict[str, list]:
