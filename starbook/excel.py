@@ -817,8 +817,9 @@ def collect(live: _Live, folder: str | None = None, *, folder_hex: str | None = 
         return result
     done = plan(grids, scheme, result, rerate, str(live.book.name), lambda sheet: True)
     sheets = live.book.sheets
-    for name in done.copies:
-        live.copy_sheet(sheets[done.source], name)
+    for group in done.copies:
+        for name in group.names:
+            live.copy_sheet(sheets[group.source], name)
     for name, header, _widths in done.new_sheets:
         sheet = live.add_sheet(name, after=sheets[len(sheets) - 1])
         if header:

@@ -350,7 +350,7 @@ def test_a_book_without_any_form_refuses_with_the_way_to_add_one(blank_books, tm
     api.new("分类定级", town, orgs=0)
     code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
     assert code == 1
-    assert "没有空白评分表可用" in text and "新增评分表" in text
+    assert "评分表未汇总" in text and "新增评分表" in text and "starbook forms" in text
 
 
 def test_county_of_three_townships_of_twelve_branches_two_levels_up(blank_books, tmp_path, capsys):

@@ -414,3 +414,36 @@ def test_an_organization_without_a_form_is_distributed_with_its_kinds_items(tmp_
     assert main(["distribute", str(book), "-o", str(folder)]) == 0, capsys.readouterr().err
     text = flat_text(read_grids(folder / "兴旺公司支部.xlsm")["量化评分表1"])
     assert "非公企业" in text and not any(word in text for word in VILLAGE_WORDS)
+
+
+def test_a_township_collects_new_organizations_into_forms_of_their_kind(tmp_path, seven, capsys):
+    """Branch books of organizations the township has no form for get copies of a form of their
+    own 类别 (a 机关 branch never lands on a village form), and their 自评 lands in it."""
+    book, _ = _rated_town(tmp_path, seven, capsys)
+    new = (("后进村", "农村"), ("镇中学党支部", "机关事业单位"))
+    api.write_edits(book, book, [summary_rows(read_grids(book)["汇总表"], [
+        {"党组织名称": n, "类别": k} for n, k in (("前进村", "农村"), ("镇政府机关支部", "机关事业单位"), *new)])])
+    mail = tmp_path / "收件箱"
+    assert main(["distribute", str(book), "-o", str(mail)]) == 0, capsys.readouterr().err
+    for name, kind in new:
+        branch = mail / f"{name}.xlsm"
+        grid = read_grids(branch)["量化评分表1"]
+        points = [Decimal(p) for _, _, its in kind_items(kind) for _, _, p in its]
+        api.write_edits(branch, branch, form_edits("量化评分表1", grid, FormFill(name=name, items={"自评": item_scores(points, Decimal(80))})))
+    for name in ("前进村", "镇政府机关支部"):
+        (mail / f"{name}.xlsm").unlink()
+    capsys.readouterr()
+    assert main(["collect", str(mail), "-o", str(book)]) in (0, 1)
+    said = capsys.readouterr()
+    assert "未汇总" not in said.out + said.err
+    grids = read_grids(book)
+    by_name = {}
+    for sheet in ("量化评分表3", "量化评分表4"):
+        text = flat_text(grids[sheet])
+        by_name[next(n for n, _ in new if n in text)] = text
+    assert all(word in by_name["后进村"] for word in VILLAGE_WORDS)
+    assert "机关事业单位党组织班子健全" in by_name["镇中学党支部"]
+    assert not any(word in by_name["镇中学党支部"] for word in VILLAGE_WORDS)
+    outcome = api.check(book)  # the committee's parts are still to do; the branches' 自评 is there
+    on_new = [p for p in outcome.problems if p.sheet in ("量化评分表3", "量化评分表4")]
+    assert on_new and all("党委评定" in p.message or "党员群众测评" in p.message for p in on_new)

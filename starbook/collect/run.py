@@ -139,14 +139,21 @@ def collect(inputs: Iterable[Path], out: Path, *, scheme: str | None = None, rer
 
 
 @dataclass
+class Copies:
+    """New forms copied from one form of the collecting workbook."""
+
+    source: str
+    names: list[str]
+    clear: list  # what empties `source`; the plan's edits hold it for each copy, first
+
+
+@dataclass
 class Plan:
     """What a collect changes in the collecting workbook: sheets to add, forms to copy, then edits."""
 
     edits: list = field(default_factory=list)
     new_sheets: list[tuple[str, tuple[str, ...], tuple[float, ...]]] = field(default_factory=list)  # (name, header, widths)
-    copies: list[str] = field(default_factory=list)  # new forms, copies of `source`
-    source: str | None = None
-    clear: list = field(default_factory=list)  # what empties `source`; `edits` hold it for each copy, first
+    copies: list[Copies] = field(default_factory=list)  # new forms, each group copies of one form
     chart: reports.UnitTable | None = None  # 定星统计's table per 上报单位, which the roll-up's chart draws
 
 
@@ -160,12 +167,12 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
     if committees:
         done.edits, result.organizations, laid = rollup.summary_edits(grids[S.SHEET], scheme, committees)
     if branch:
-        forms = Forms(grids, scheme)
-        source, names = new_form_names(forms, branch)
-        if names and can_copy(source):
-            done.source, done.copies = source, names
-            done.clear, cleared = forms.add_copies(source, names)
-            done.edits += cleared
+        forms = Forms(grids, scheme, _items(grids))
+        for source, names in new_form_names(forms, branch):
+            if names and can_copy(source):
+                clear, cleared = forms.add_copies(source, names)
+                done.copies.append(Copies(source, names, clear))
+                done.edits += cleared
         more, found = branch_edits(forms, branch)
         done.edits += more
         result.findings += found
@@ -185,6 +192,16 @@ def plan(grids: dict, scheme: Scheme, result: Collected, rerate: bool, out_name:
     if rollup.PROBLEMS_SHEET in grids:
         done.edits += rollup.problem_edits(grids[rollup.PROBLEMS_SHEET], result.findings)
     return done
+
+
+def _items(grids: dict):
+    """The collecting workbook's 评分细则, when it has a usable one (new forms then follow 类别)."""
+    from ..sheets import items as I
+
+    if I.SHEET not in grids:
+        return None
+    table, _problems = I.parse_items(grids[I.SHEET])
+    return table
 
 
 def _duplicates(books: Sequence[Book]) -> list[Finding]:
@@ -254,10 +271,10 @@ def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool, pool: Poo
         grids = read_grids(out, lambda n: True, data=data)
         done = plan(grids, scheme, result, rerate, out.name, lambda sheet: copyable(data, sheet))
         edits = done.edits
-        if done.copies:  # each new form is written whole as it is added; the patch below leaves it alone
-            copies = set(done.copies)
-            own = _past_clear([e for e in edits if e.sheet in copies], len(done.clear))
-            data = with_copies(data, done.source, done.copies, done.clear, own, (pool or Pool(1)).map)
+        for group in done.copies:  # each new form is written whole as it is added; the patch below leaves it alone
+            copies = set(group.names)
+            own = _past_clear([e for e in edits if e.sheet in copies], len(group.clear))
+            data = with_copies(data, group.source, group.names, group.clear, own, (pool or Pool(1)).map)
             edits = [e for e in edits if e.sheet not in copies]
         if done.new_sheets:
             data = add_sheets(data, [(name, sheet_xml(header, widths)) for name, header, widths in done.new_sheets])

@@ -6,7 +6,9 @@ township's form of the same 党组织名称, so a form laid out differently stil
 matches. A township cell that is blank receives the branch's value; one that
 already holds another value is a conflict, listed and never overwritten. A new
 organization takes a blank form of the township's workbook, or a new form
-copied from the workbook's last form with its inputs cleared (as 新增评分表 does).
+copied from the workbook's last form with its inputs cleared (as 新增评分表 does);
+with a 评分细则, only a form listing the items of the organization's 类别 will do,
+so a 机关 branch never lands on a village form.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ..fill import form_cells
 from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, text
 from ..scheme import METHOD_DIRECT, Scheme
 from ..sheets import forms as F
+from ..sheets.items import ItemTable, same_items
 from .findings import Finding
 from .readbook import Book
 
@@ -28,7 +31,7 @@ Key = tuple
 
 def slots(grid: Grid, scheme: Scheme) -> dict[Key, tuple[int, int]]:
     """Every input cell of a form by what it means, 0-based (row, col)."""
-    cells = form_cells(grid)
+    cells = form_cells(grid, (scheme.class_input,) if scheme.class_input else ())
     out: dict[Key, tuple[int, int]] = {("header", label): pos for label, pos in cells.header.items()}
     pos = find_cell(grid, DECLARED, max_rows=12)
     if pos is not None:
@@ -90,9 +93,12 @@ class Forms:
     and start blank: they are added without reading them again.
     """
 
-    def __init__(self, grids: Mapping[str, Grid], scheme: Scheme) -> None:
+    def __init__(self, grids: Mapping[str, Grid], scheme: Scheme, items: ItemTable | None = None) -> None:
         self.grids = grids
         self.scheme = scheme
+        self.items = items  # the workbook's 评分细则: a new organization needs a form of its 类别
+        self.copied_from: dict[str, str] = {}
+        self._listed: dict[str, object] = {}
         self.cells: dict[str, dict[Key, tuple[int, int]]] = {}
         self.fresh: set[str] = set()
         self.by_name: dict[str, str] = {}
@@ -119,10 +125,32 @@ class Forms:
         edits: list[Edit] = []
         for name in names:
             self.cells[name] = self.cells[source]
+            self.copied_from[name] = source
             self.fresh.add(name)
             self.blank.append(name)
             edits += [replace(e, sheet=name) for e in clear]
         return clear, edits
+
+    def fits(self, sheet: str, kind: str | None) -> bool:
+        """Whether `sheet` lists the items a form of 类别 `kind` is built from (any form does
+        in a workbook without 评分细则)."""
+        if self.items is None:
+            return True
+        expected = self.items.for_kind(kind)
+        if expected is None:
+            return False
+        sheet = self.copied_from.get(sheet, sheet)  # a copy lists its source's items
+        if sheet not in self._listed:
+            self._listed[sheet] = F.listed_items(self.grids[sheet])
+        listed = self._listed[sheet]
+        return listed is not None and same_items(listed, expected) is None
+
+    def take_blank(self, kind: str | None) -> str | None:
+        """The first blank form that fits `kind`, taken; None when there is none."""
+        for i, sheet in enumerate(self.blank):
+            if self.fits(sheet, kind):
+                return self.blank.pop(i)
+        return None
 
     def value(self, sheet: str, r: int, c: int) -> Value:
         return None if sheet in self.fresh else cell_at(self.grids[sheet], r, c)
@@ -137,12 +165,12 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
             name = form.name
             target = forms.by_name.get(name)
             if target is None:
-                if not forms.blank:
-                    findings.append(Finding(book.name, form.sheet, form.name_cell,
-                                            f"乡镇工作簿中没有“{name}”的评分表，也没有空白评分表可用，未汇总这张表",
-                                            "请在乡镇工作簿中点击“星级评定”选项卡的“新增评分表”（每个新党组织一张），保存后重新汇总"))
+                kind = kind_of(form)
+                target = forms.take_blank(kind)
+                if target is None:
+                    findings.append(_no_form(book.name, form, forms.items is not None, kind))
                     continue
-                target = forms.by_name[name] = forms.blank.pop(0)
+                forms.by_name[name] = target
             forms.placed += 1
             mine = forms.cells[target]
             for key, value in form.values.items():
@@ -159,13 +187,50 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
     return edits, findings
 
 
-def new_form_names(forms: Forms, books: Sequence[Book]) -> tuple[str | None, list[str]]:
-    """(the form to copy, the names of the new forms) so that every new organization has a form."""
+def kind_of(form: FormInputs) -> str | None:
+    """The 类别 a branch's form states, if any."""
+    return text(form.values.get(("header", F.F_KIND))) or None
+
+
+def _no_form(book: str, form: FormInputs, by_kind: bool, kind: str | None) -> Finding:
+    if by_kind:
+        said = f"类别“{kind}”" if kind else "未填类别"
+        return Finding(book, form.sheet, form.name_cell,
+                       f"乡镇工作簿中没有按评分细则为{said}的党组织生成的评分表，“{form.name}”的评分表未汇总",
+                       "请在乡镇工作簿的汇总表中填好该党组织的名称和类别，选中这一行后点击“新增评分表”"
+                       "（或运行 starbook forms / starbook new --items … --kind 生成该类别的评分表），保存后重新汇总")
+    return Finding(book, form.sheet, form.name_cell,
+                   f"乡镇工作簿中没有“{form.name}”的评分表，也没有空白评分表可用，未汇总这张表",
+                   "请在乡镇工作簿中点击“星级评定”选项卡的“新增评分表”（每个新党组织一张），保存后重新汇总")
+
+
+def new_form_names(forms: Forms, books: Sequence[Book]) -> list[tuple[str, list[str]]]:
+    """[(the form to copy, the names of its copies)] so that every new organization has a form:
+    one group per 类别 with a 评分细则 (a copy of the last form listing that 类别's items;
+    none when no form does, which branch_edits reports), else one copy group of the last form."""
     sheets = list(forms.cells)
     if not sheets:
-        return None, []
-    new = {f.name for b in books for f in b.forms if f.name and f.name not in forms.by_name}
-    count = max(0, len(new) - len(forms.blank))
+        return []
+    new: dict[str, str | None] = {}
+    for b in books:
+        for f in b.forms:
+            if f.name and f.name not in forms.by_name and f.name not in new:
+                new[f.name] = kind_of(f) if forms.items is not None else None
+    free = list(forms.blank)
+    need: dict[str | None, int] = {}
+    for kind in new.values():  # the blank forms branch_edits will take, in the same order
+        hit = next((i for i, sheet in enumerate(free) if forms.fits(sheet, kind)), None)
+        if hit is None:
+            need[kind] = need.get(kind, 0) + 1
+        else:
+            free.pop(hit)
     numbers = [int(s[len(F.PREFIX):]) for s in sheets if s[len(F.PREFIX):].isdigit()]
     start = max(numbers, default=len(sheets)) + 1
-    return sheets[-1], [f"{F.PREFIX}{start + i}" for i in range(count)]
+    groups: list[tuple[str, list[str]]] = []
+    for kind, count in need.items():
+        source = next((s for s in reversed(sheets) if forms.fits(s, kind)), None)
+        if source is None:
+            continue
+        groups.append((source, [f"{F.PREFIX}{start + i}" for i in range(count)]))
+        start += count
+    return groups
