@@ -429,13 +429,17 @@ def test_a_township_collects_new_organizations_into_forms_of_their_kind(tmp_path
         branch = mail / f"{name}.xlsm"
         grid = read_grids(branch)["量化评分表1"]
         points = [Decimal(p) for _, _, its in kind_items(kind) for _, _, p in its]
-        api.write_edits(branch, branch, form_edits("量化评分表1", grid, FormFill(name=name, items={"自评": item_scores(points, Decimal(80))})))
+        mine = {"自评": item_scores(points, Decimal(80))}
+        if name == "后进村":  # the committee's part, typed by the branch anyway
+            mine["党委评定"] = item_scores(points, Decimal(99))
+        api.write_edits(branch, branch, form_edits("量化评分表1", grid, FormFill(name=name, items=mine)))
     for name in ("前进村", "镇政府机关支部"):
         (mail / f"{name}.xlsm").unlink()
     capsys.readouterr()
     assert main(["collect", str(mail), "-o", str(book)]) in (0, 1)
     said = capsys.readouterr()
     assert "未汇总" not in said.out + said.err
+    assert "后进村" in said.err and "填写了党委评定，按参数表“填写方”这是党委填写的部分，未汇入" in said.err
     grids = read_grids(book)
     by_name = {}
     for sheet in ("量化评分表3", "量化评分表4"):
@@ -447,3 +451,4 @@ def test_a_township_collects_new_organizations_into_forms_of_their_kind(tmp_path
     outcome = api.check(book)  # the committee's parts are still to do; the branches' 自评 is there
     on_new = [p for p in outcome.problems if p.sheet in ("量化评分表3", "量化评分表4")]
     assert on_new and all("党委评定" in p.message or "党员群众测评" in p.message for p in on_new)
+    assert {p.sheet for p in on_new if "党委评定" in p.message} == {"量化评分表3", "量化评分表4"}  # not taken from 后进村's book

@@ -44,6 +44,7 @@ class Book:
     forms: list = field(default_factory=list)  # a branch's filled forms: township.FormInputs
     findings: list[Finding] = field(default_factory=list)
     rated: bool = False
+    handed_down: bool = False  # marked 支部填报 (made by distribute): only the branch's own parts are taken
     rectify: list[dict[str, Value]] = field(default_factory=list)  # its 整改名单 rows, by title
 
 
@@ -75,6 +76,7 @@ def _read(book: Book) -> None:
     log_rows, log = verify.last_log(grids.get(LOG_SHEET))
     filled = [s for s in F.form_sheets(list(grids)) if _filled(grids[s])]
     book.kind = classify.level(grids[P.SHEET], log_rows, len(filled))
+    book.handed_down = P.book_kind(grids[P.SHEET])[0] == classify.BRANCH
     if book.kind == classify.BRANCH:
         from .township import form_inputs
 

@@ -19,7 +19,8 @@ from ..digests import canonical
 from ..edits import CellBlock, Edit
 from ..fill import form_cells
 from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, text
-from ..scheme import METHOD_DIRECT, Scheme
+from ..problems import WARNING
+from ..scheme import FILLED_BY_COMMITTEE, METHOD_DIRECT, Scheme
 from ..sheets import forms as F
 from ..sheets.items import ItemTable, same_items
 from .findings import Finding
@@ -160,6 +161,7 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
     """The township's form edits for every branch form, and the conflicts and refusals."""
     edits: list[Edit] = []
     findings: list[Finding] = []
+    theirs = {e.name for e in forms.scheme.evaluators if e.filled_by == FILLED_BY_COMMITTEE}
     for book in books:
         for form in book.forms:
             name = form.name
@@ -173,7 +175,11 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
                 forms.by_name[name] = target
             forms.placed += 1
             mine = forms.cells[target]
+            skipped: set[str] = set()
             for key, value in form.values.items():
+                if book.handed_down and key[0] in ("item", "vote", "direct") and key[1] in theirs:
+                    skipped.add(key[1])  # the committee's part, typed in a branch's book
+                    continue
                 if key not in mine:
                     continue
                 tr, tc = mine[key]
@@ -184,6 +190,11 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
                     findings.append(Finding(book.name, target, cell_name(tr, tc),
                                             f"“{name}”的{what(key)}：支部报来「{canonical(value)}」，乡镇工作簿已填「{canonical(have)}」，未覆盖",
                                             f"请与该支部核实后，在乡镇工作簿“{target}”{cell_name(tr, tc)} 中手工改正"))
+            if skipped:
+                parts = "、".join(e.name for e in forms.scheme.evaluators if e.name in skipped)
+                findings.append(Finding(book.name, form.sheet, form.name_cell,
+                                        f"支部填报工作簿中填写了{parts}，按参数表“填写方”这是党委填写的部分，未汇入“{target}”",
+                                        f"请由党委在乡镇工作簿“{target}”中填写{parts}；如确需采用支部报来的数据，请核实后手工录入", WARNING))
     return edits, findings
 
 
