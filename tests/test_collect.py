@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -431,6 +432,9 @@ def test_reports_count_per_unit_list_per_approving_body_and_gather_rectification
         for star in ("五星级", "四星级", "三星级"):
             assert per_unit[unit][star] == sum(r["星级"] == star for r in mine)
     assert per_unit["合计"]["合计"] == 36
+    fives = sum(r["星级"] == "五星级" for r in rows)
+    share = per_unit["合计"]["五星级占比"]  # a percentage as printed, not 0.0833…
+    assert share.endswith("%") and abs(Decimal(share[:-1]) - Decimal(fives * 100) / 36) < Decimal("0.005")
     overall = {r[0]: r[1] for r in stats[:at] if r[0] in ("五星级", "四星级", "合计") and isinstance(r[1], int)}
     assert overall["五星级"] == sum(r["星级"] == "五星级" for r in rows)
     # 审定名单: one list per approving body, every organization with a body once, signature lines
@@ -830,3 +834,23 @@ def test_the_rollups_total_keeps_the_templates_formats_like_a_rating(clean_count
         assert mine.cell(r, 1).value == theirs.cell(r, 1).value
         assert [mine.cell(r, c).number_format for c in (1, 2, 3)] == [theirs.cell(r, c).number_format for c in (1, 2, 3)], r
     assert "%" in mine["C7"].number_format and mine["A12"].value == "待定" and mine["B13"].value == 36
+
+
+def test_the_problem_list_prints_on_a4_landscape_with_its_wrapped_rows_tall_enough(clean_county, tmp_path, capsys):
+    """问题清单 is printed like the other sheets: A4 landscape, every column on the page's width, page
+    numbers, and a long problem's row as tall as its wrapped lines (new and existing roll-ups)."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    shutil.copy(next(inbox.glob("*.xlsm")), inbox / "again.xlsm")  # the same file twice: a finding
+    for out in (tmp_path / "新建.xlsm", tmp_path / "已有.xlsm"):
+        if out.name == "已有.xlsm":
+            api.new("分类定级", out, orgs=0)
+        assert run(capsys, "collect", inbox, "-o", out)[0] == 1
+        wb = openpyxl.load_workbook(out)
+        ws = wb["问题清单"]
+        assert (ws.page_setup.paperSize, ws.page_setup.orientation) == (9, "landscape")
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+        assert "&P" in ws.oddFooter.center.text
+        col = next(c.column for c in ws[1] if c.value == "问题")
+        long = [r for r in range(2, ws.max_row + 1) if len(str(ws.cell(r, col).value or "")) > 30]  # > one line of CJK (width 60)
+        assert long and all((ws.row_dimensions[r].height or 0) >= 30 for r in long)

@@ -830,7 +830,8 @@ def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> No
            "由“定星”自动生成；目标（参数表“星级分布目标”“晋位升级目标”）只作报告，不改变定星结果。图表随定星结果更新。")
     ws.set_row(0, 30)
     ws.merge_range(1, 0, 1, 5, f"填报单位（盖章）：                    年度：{spec.year or '        '}", fmt.subtitle)
-    for c, w in enumerate((30, 14, 12, 14, 14, 14)):
+    # G–J: a roll-up's table per 上报单位 (上报单位, six stars, 待定, 合计, 五星级占比) is wider than the targets.
+    for c, w in enumerate((30, 14, 12, 14, 14, 14, 10, 10, 10, 12)):
         ws.set_column(c, c, w, fmt.col_center if c else fmt.col_text)
     ws.write(3, 0, STATS_ANCHOR, fmt.stats_caption)
     ws.write_row(4, 0, ("星级", "个数", "占比"), fmt.header_result)
@@ -841,9 +842,11 @@ def _stats(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str]) -> No
         ws.write(first + i, 0, star, fmt.label)
         ws.write_blank(first + i, 1, None, fmt.stats_count)
         ws.write_blank(first + i, 2, None, fmt.percent)
-    # The targets below vary with the rating: bordered when filled.
+    # The targets below (and a roll-up's table per 上报单位) vary with the rating: each filled cell of a
+    # filled row is bordered.
     below = first + len(STARS) + 2
-    ws.conditional_format(below, 0, LAST_ROW, 5, {"type": "formula", "criteria": f'=$A{below + 1}<>""', "format": fmt.cf_row})
+    ws.conditional_format(below, 0, LAST_ROW, 9, {"type": "formula", "criteria": f'=AND($A{below + 1}<>"",A{below + 1}<>"")',
+                                                  "format": fmt.cf_row})
     _print_setup(ws, landscape=False, repeat=(0, 0))
 
 

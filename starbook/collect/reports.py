@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..edits import CellBlock, ClearRows, Edit
 from ..grid import Grid, Value, find_cell, find_header, text
+from ..numbers import percent_text, quantize
 from ..ratebook import RECTIFY_COLUMNS, RECTIFY_SHEET, STATS_ANCHOR, STATS_SHEET
 from ..rules.movement import distribution_report
 from ..scheme import PENDING, STARS, Scheme
@@ -86,14 +87,19 @@ def stats_report(grid: Grid | None, df: "pd.DataFrame", scheme: Scheme) -> tuple
     lines.append((REPORTER, *stars, "合计", "五星级占比"))
     for unit, row in table.iterrows():
         n = int(row["合计"])
-        lines.append((unit, *(int(row[s]) for s in stars), n, Decimal(int(row["五星级"])) / n if n else None))
+        lines.append((unit, *(int(row[s]) for s in stars), n, _share(int(row["五星级"]), n)))
     sums = table.sum(axis=0)
-    lines.append(("合计", *(int(sums[s]) for s in stars), int(sums["合计"]),
-                  Decimal(int(sums["五星级"])) / int(sums["合计"]) if int(sums["合计"]) else None))
+    lines.append(("合计", *(int(sums[s]) for s in stars), int(sums["合计"]), _share(int(sums["五星级"]), int(sums["合计"]))))
     below = r0 + len(head)
     units = UnitTable(below + header, c0, tuple(stars), tuple(lines[header + 1: header + 1 + len(table)]))
     return [ClearRows(STATS_SHEET, below + 1), CellBlock(STATS_SHEET, r0 + 1, c0 + 1, tuple(head)),
             CellBlock(STATS_SHEET, below + 1, c0 + 1, tuple(lines))], units
+
+
+def _share(part: int, whole: int) -> str:
+    """A share as the targets table beside it writes one ("8.33%"): a cell written below the
+    template's formatted table has no number format to show a ratio as a percentage."""
+    return percent_text(quantize(Decimal(part) / whole, 4, "四舍五入")) if whole else "—"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..edits import CellBlock, ClearRows, Edit
+from ..edits import CellBlock, ClearRows, Edit, FitRows, RowHeight
 from ..grid import Grid, Value, cell_at, find_header, is_blank, text
 from ..problems import BookError
 from ..scheme import Scheme
@@ -135,6 +135,21 @@ def problem_edits(grid: Grid, findings: Sequence[Finding]) -> list[Edit]:
         block.append(tuple(line))
     if block:
         edits.append(CellBlock(PROBLEMS_SHEET, hr + 2, 1, tuple(block)))
+        edits += _heights(hr + 2, block, cols)
+    return edits
+
+
+def _heights(first: int, block: Sequence[tuple], cols: dict[str, int]) -> list[Edit]:
+    """Wrapped problems and fixes get the rows' height they need (a row Excel or LibreOffice
+    is not asked to fit keeps one line and prints its text over the next)."""
+    from ..ratebook import LINE_POINTS, _lines
+
+    widths = {cols[t]: w - 2 for t, w in zip(COLUMNS, WIDTHS) if t in cols}
+    edits: list[Edit] = [FitRows(PROBLEMS_SHEET, first, first + len(block) - 1)]
+    for i, line in enumerate(block):
+        lines = max((_lines(text(line[c]), w) for c, w in widths.items() if c < len(line)), default=1)
+        if lines > 1:
+            edits.append(RowHeight(PROBLEMS_SHEET, first + i, LINE_POINTS * lines))
     return edits
 
 
@@ -148,3 +163,8 @@ def add_problems_sheet(wb, vba: bool) -> None:
     for c, width in enumerate(WIDTHS):
         ws.set_column(c, c, width, wb.add_format({"text_wrap": True, "valign": "top"}))
     ws.freeze_panes(1, 0)
+    ws.set_paper(9)  # A4 landscape, every column on the page's width, the header on each page
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
