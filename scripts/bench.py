@@ -104,7 +104,7 @@ def kept_notes(doc: Path) -> str:
     rest = lines[lines.index(RERUN) + 1 :]
     while rest and (not rest[0].strip() or rest[0].startswith(LOAD_LINE)):  # the generated load line is made anew
         rest = rest[1:]
-    return "\n".join(rest)
+    return "\n" + "\n".join(rest) if rest else ""
 
 
 def main() -> int:
