@@ -81,3 +81,19 @@ def test_an_error_in_a_sheet_of_the_child_is_raised_as_without_it(tmp_path, monk
     with pytest.raises(PatchError, match="工作表“Chart”中，这是一张图表工作表"):
         patch_workbook(book, out, edits, {"Data": scan_sheet_part(book, "Data")})
     assert len(forks) == 1 and not out.exists()
+
+
+def test_an_error_in_the_parent_s_sheet_ends_the_child(tmp_path, monkeypatch):
+    book = tmp_path / "b.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    wb.add_worksheet("Data").write("A1", "head")
+    wb.add_worksheet("Fresh").write("A1", "head")
+    wb.close()
+    forks = counted_forks(monkeypatch)
+    many = [[f"第{i}行"] for i in range(20000)]  # more than a pipe holds: the child waits to send them
+    edits = [CellBlock("Data", 1, 16384, [[1, 2]]), CellBlock("Fresh", 2, 1, many)]
+    with pytest.raises(PatchError):
+        patch_workbook(book, tmp_path / "o.xlsx", edits, {"Data": scan_sheet_part(book, "Data")})
+    assert len(forks) == 1
+    with pytest.raises(ChildProcessError):  # reaped already, not left waiting on its pipe
+        os.waitpid(forks[0], os.WNOHANG)
