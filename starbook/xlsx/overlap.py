@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,15 @@ class Aside:
     def __init__(self, pid: int, read_end: int) -> None:
         self.pid = pid
         self.read_end = read_end
+
+    def discard(self) -> None:
+        """The caller failed: end the child (its work is of no use now) and reap it."""
+        os.close(self.read_end)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:  # gone already
+            pass
+        os.waitpid(self.pid, 0)
 
     def result(self) -> dict[str, Any] | None:
         chunks = []

@@ -265,14 +265,19 @@ def patch_workbook(
         # forked child while this process patches the scanned one (the 汇总表).
         fresh = [part for part in by_sheet if part not in ready] if ready.keys() & by_sheet.keys() else []
         aside = run_aside({part: partial(_patched_and_deflated, zin.read(part), by_sheet[part]) for part in fresh}) if fresh and can_fork() else None
-        for part, sheet_edits in by_sheet.items():
-            if aside is not None and part in fresh:
-                continue
-            sheets[part], n = _patched(ready.pop(part, None) or zin.read(part), sheet_edits)
-            replaced += n
-            size = sum(map(len, sheets[part]))
-            if size > SPLIT_AT:  # a big sheet is deflated (zlib frees the GIL) while the next ones are patched
-                deflated[part] = pool.submit(deflate, sheets[part], deflate_level(size))
+        try:
+            for part, sheet_edits in by_sheet.items():
+                if aside is not None and part in fresh:
+                    continue
+                sheets[part], n = _patched(ready.pop(part, None) or zin.read(part), sheet_edits)
+                replaced += n
+                size = sum(map(len, sheets[part]))
+                if size > SPLIT_AT:  # a big sheet is deflated (zlib frees the GIL) while the next ones are patched
+                    deflated[part] = pool.submit(deflate, sheets[part], deflate_level(size))
+        except BaseException:
+            if aside is not None:
+                aside.discard()
+            raise
         if aside is not None:
             done = aside.result()
             for part in fresh:
