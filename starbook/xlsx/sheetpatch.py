@@ -13,8 +13,8 @@ time and memory in proportion to its text.
 The work is split by job: cellxml (one cell's XML and values), rows (a row's
 cells, heights, the dimension), bands (tall blocks column by column, the bulk
 path), formulas (shared and array formulas under values), calcchain, parts
-(sheet name → part) and zipwrite (the package). This module scans a sheet and
-runs the patch.
+(sheet name → part), zipwrite (the package) and overlap (sheets patched in a
+forked child meanwhile). This module scans a sheet and runs the patch.
 """
 from __future__ import annotations
 
