@@ -51,7 +51,8 @@ from starbook import api
 outcome = api.rate(sys.argv[1], sys.argv[2])
 seconds = time.perf_counter() - t
 assert outcome.ok, [str(p) for p in outcome.problems[:5]]
-print(json.dumps({"seconds": seconds, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "orgs": len(outcome.names)}))
+rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # the forked writer's too
+print(json.dumps({"seconds": seconds, "rss_mib": rss / 1024, "orgs": len(outcome.names)}))
 """
 
 
@@ -88,6 +89,24 @@ def compiled_env(cache: Path) -> dict:
     return env
 
 
+RERUN = "重新测量：`python scripts/bench.py`。"
+LOAD_LINE = "测量时负载"
+
+
+def kept_notes(doc: Path) -> str:
+    """What follows the generated part of an existing docs/benchmark.md (the notes on each round
+    and the bench_collect section), kept as it is."""
+    if not doc.exists():
+        return ""
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    if RERUN not in lines:
+        return ""
+    rest = lines[lines.index(RERUN) + 1 :]
+    while rest and (not rest[0].strip() or rest[0].startswith(LOAD_LINE)):  # the generated load line is made anew
+        rest = rest[1:]
+    return "\n" + "\n".join(rest) if rest else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100000])
@@ -95,6 +114,7 @@ def main() -> int:
     parser.add_argument("--write", type=Path, default=ROOT / "docs" / "benchmark.md")
     args = parser.parse_args()
     results = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = compiled_env(Path(tmp) / "pycache")
         for n in args.sizes:
@@ -161,12 +181,15 @@ def main() -> int:
             f"机器：{platform.machine()}，{platform.system()}，Python {platform.python_version()}，2 核。"
             f"测量时间：{time.strftime('%Y-%m-%d')}。",
             "",
-            "重新测量：`python scripts/bench.py`。",
+            RERUN,
+            "",
+            f"测量时负载（`uptime` 的 1 分钟平均值）：开始时 {load_before:.1f}，结束时 {os.getloadavg()[0]:.1f}"
+            "（2 核；大于 1 时另有进程在运行，能与主进程并行的工作（写新工作表的子进程、压缩线程）得到的核更少）。",
             "",
         ]
     )
     args.write.parent.mkdir(parents=True, exist_ok=True)
-    args.write.write_text(text, encoding="utf-8")
+    args.write.write_text(text + kept_notes(args.write), encoding="utf-8")
     print(text)
     return 0
 
