@@ -51,7 +51,7 @@ from starbook import api
 outcome = api.rate(sys.argv[1], sys.argv[2])
 seconds = time.perf_counter() - t
 assert outcome.ok, [str(p) for p in outcome.problems[:5]]
-rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # the forked writer's too
+rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # any child process too
 print(json.dumps({"seconds": seconds, "rss_mib": rss / 1024, "orgs": len(outcome.names)}))
 """
 
@@ -184,7 +184,7 @@ def main() -> int:
             RERUN,
             "",
             f"测量时负载（`uptime` 的 1 分钟平均值）：开始时 {load_before:.1f}，结束时 {os.getloadavg()[0]:.1f}"
-            "（2 核；大于 1 时另有进程在运行，能与主进程并行的工作（写新工作表的子进程、压缩线程）得到的核更少）。",
+            "（2 核；大于 1 时另有进程在运行，能与主进程并行的工作（压缩线程）得到的核更少）。",
             "",
         ]
     )

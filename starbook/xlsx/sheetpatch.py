@@ -13,8 +13,8 @@ time and memory in proportion to its text.
 The work is split by job: cellxml (one cell's XML and values), rows (a row's
 cells, heights, the dimension), bands (tall blocks column by column, the bulk
 path), formulas (shared and array formulas under values), calcchain, parts
-(sheet name → part), zipwrite (the package) and overlap (sheets patched in a
-forked child meanwhile). This module scans a sheet and runs the patch.
+(sheet name → part) and zipwrite (the package). This module scans a sheet and
+runs the patch.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -36,7 +35,6 @@ from .cellxml import Writer, col_letters, col_number, column_styles
 from .errors import SAVE_AGAIN, PatchError
 from .formulas import formula_plan
 from .limits import check_sizes
-from .overlap import can_fork, run_aside
 from .parts import sheet_parts
 from .rows import Target, dimension, patch_row, row_number, split_tail, written_row_head
 from .zipwrite import SPLIT_AT, Unsupported, deflate, deflate_level, write_package, write_streamed
@@ -202,21 +200,6 @@ def _patch_sheet_pieces(data: bytes | SheetScan, edits) -> tuple[list[bytes], in
     return [p if type(p) is bytes else p.encode("utf-8") for p in (f"{head}<sheetData>", *out, f"</sheetData>{tail}")], replaced
 
 
-def _patched(data: bytes | SheetScan, edits) -> tuple[list[bytes], int]:
-    """_patch_sheet_pieces, its errors naming the sheet."""
-    try:
-        return _patch_sheet_pieces(data, edits)
-    except PatchError as exc:
-        exc.message = f"工作表“{edits[0].sheet}”中，{exc.message}"
-        raise
-
-
-def _patched_and_deflated(data: bytes, edits) -> tuple[list[bytes], int, tuple[list[bytes], int, int]]:
-    """A sheet patched and deflated, as the sequential path does both (the child's job)."""
-    pieces, n = _patched(data, edits)
-    return pieces, n, deflate(pieces, deflate_level(sum(map(len, pieces))))
-
-
 def patch_sheet_xml(xml: str, edits: Sequence[Union[CellBlock, ClearRows, RowHeight]]) -> tuple[str, int]:
     """The sheet XML with the edits applied, and how many formulas became values."""
     pieces, replaced = _patch_sheet_pieces(xml.encode("utf-8"), edits)
@@ -261,34 +244,16 @@ def patch_workbook(
             if scan is not None and part is not None and scan.crc == zin.getinfo(part).CRC:
                 ready[part] = scan
         deflated: dict[str, Future] = {}
-        # The sheets not scanned ahead (written afresh: 公示, 整改台账 …) are patched in a
-        # forked child while this process patches the scanned one (the 汇总表).
-        fresh = [part for part in by_sheet if part not in ready] if ready.keys() & by_sheet.keys() else []
-        aside = run_aside({part: partial(_patched_and_deflated, zin.read(part), by_sheet[part]) for part in fresh}) if fresh and can_fork() else None
-        try:
-            for part, sheet_edits in by_sheet.items():
-                if aside is not None and part in fresh:
-                    continue
-                sheets[part], n = _patched(ready.pop(part, None) or zin.read(part), sheet_edits)
-                replaced += n
-                size = sum(map(len, sheets[part]))
-                if size > SPLIT_AT:  # a big sheet is deflated (zlib frees the GIL) while the next ones are patched
-                    deflated[part] = pool.submit(deflate, sheets[part], deflate_level(size))
-        except BaseException:
-            if aside is not None:
-                aside.discard()
-            raise
-        if aside is not None:
-            done = aside.result()
-            for part in fresh:
-                sheet_edits = by_sheet[part]
-                if done is None:  # the child failed: the same work here, raising its error if it has one
-                    sheets[part], n, packed = _patched_and_deflated(zin.read(part), sheet_edits)
-                else:
-                    sheets[part], n, packed = done[part]
-                replaced += n
-                deflated[part] = Future()
-                deflated[part].set_result(packed)
+        for part, sheet_edits in by_sheet.items():
+            try:
+                sheets[part], n = _patch_sheet_pieces(ready.pop(part, None) or zin.read(part), sheet_edits)
+            except PatchError as exc:
+                exc.message = f"工作表“{sheet_edits[0].sheet}”中，{exc.message}"
+                raise
+            replaced += n
+            size = sum(map(len, sheets[part]))
+            if size > SPLIT_AT:  # a big sheet is deflated (zlib frees the GIL) while the next ones are patched
+                deflated[part] = pool.submit(deflate, sheets[part], deflate_level(size))
         if replaced:
             for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
                 patched[name] = zin.read(name)
