@@ -66,3 +66,35 @@ def test_workbooks_do_not_force_a_full_recalculation_on_load(example, tmp_path):
         assert "fullCalcOnLoad" not in workbook, path
         assert "<calcPr" in workbook and 'calcMode="manual"' not in workbook
         assert not any("SB_" in s for s in sheets), "no Python worksheet function in a shipped cell"
+
+
+def test_a_branch_s_form_shows_no_total_while_the_committee_s_parts_are_blank(example, tmp_path):
+    """A branch fills 自评 (and its ballot); 党委评定 is the committee's. Its form must not show a
+    partial weighted sum as its 综合得分: blank in the file as 定星 leaves it and after a real
+    recalculation, while the 自评 row shows the branch's own weighted score."""
+    lo_required()
+    from make_example import fills
+    from starbook.fill import FormFill, form_edits
+    from starbook.sheets.forms import form_sheets
+    from starbook.xlsx.read import read_grids
+
+    rated = tmp_path / "rated.xlsm"
+    assert api.rate(example, rated).ok
+    folder = tmp_path / "分发"
+    api.distribute(rated, folder)
+    branch = folder / "东风村党支部.xlsm"
+    grids = read_grids(branch)
+    [sheet] = form_sheets(list(grids))
+    full = next(f for f in fills() if f.name == "东风村党支部")
+    api.write_edits(branch, branch, form_edits(sheet, grids[sheet], FormFill("东风村党支部", items={"自评": full.items["自评"]}, votes=full.votes)))
+    assert api.rate(branch).ok
+    own = read_grids(branch)["汇总表"]
+    head = next(r for r in own if "自评得分" in r)
+    mine = next(r for r in own if "东风村党支部" in r)
+    own_score = float(mine[head.index("自评得分")])
+    for rows in ([list(r) for r in openpyxl.load_workbook(branch, data_only=True)[sheet].iter_rows(values_only=True)],
+                 lo_uno.recalculated_values(branch, sheet)):
+        total = next(r for r in rows if r and r[0] in ("综合得分", "综合得分（预览）"))
+        assert total[3] in (None, ""), total
+        self_row = next(r for r in rows if r and r[0] == "自评" and isinstance(r[1], (int, float)))
+        assert self_row[2] == pytest.approx(own_score) and self_row[3] == pytest.approx(own_score * self_row[1])

@@ -530,6 +530,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
     row = 5  # the sections keep their rows: 申报星级 took the blank line above them
     section = 0
     score_refs: dict[str, str] = {}
+    item_ranges: dict[str, str] = {}  # an item evaluator's score cells: its part is filled once any holds a number
     numerals = "一二三四五六"
     if items_by:
         marked = "【示例评分项】" if example else ""
@@ -613,6 +614,7 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
             c = xl_col_to_name(6 + k)
             ws.write_formula(row, 6 + k, "=" + _rounded(f"SUM({c}{sub_first + 1}:{c}{row})", param_cells), fmt.total_score, 0)
             score_refs[e.name] = f"{c}{row + 1}"
+            item_ranges[e.name] = f"{c}{first_item + 1}:{c}{last_item + 1}"
             ws.write_formula(total_row, 6 + k, f"={c}{row + 1}", fmt.total_score, 0)
         row += 2
         ws.repeat_rows(header, header)
@@ -685,14 +687,20 @@ def _form(ws, fmt: _Formats, spec: BookSpec, param_cells: dict[str, str], dimens
             ws.write_blank(row, 2, None, fmt.input_score)
             ws.data_validation(row, 2, row, 2, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
                                                 "error_message": "得分应在 0 到 100 之间"})
+        elif e.name in item_ranges:  # blank until one of its items is scored: a part not yet filled adds nothing
+            ws.write_formula(row, 2, f'=IF(COUNT({item_ranges[e.name]})=0,"",{score_refs[e.name]})', fmt.score, "")
         else:
-            ws.write_formula(row, 2, f"={score_refs[e.name]}", fmt.score, 0 if e.method == METHOD_ITEMS else "")
-        ws.write_formula(row, 3, f'=IF(C{row + 1}="","",B{row + 1}*C{row + 1})', fmt.score, 0 if e.method == METHOD_ITEMS else "")
+            ws.write_formula(row, 2, f"={score_refs[e.name]}", fmt.score, "")
+        ws.write_formula(row, 3, f'=IF(C{row + 1}="","",B{row + 1}*C{row + 1})', fmt.score, "")
         row += 1
     ws.write(row, 0, F.FINAL, fmt.total_label)
-    ws.write_comment(row, 0, "预览：正式结果以汇总表“定星”为准。", {"x_scale": 1.5, "y_scale": 1})
+    ws.write_comment(row, 0, "预览：正式结果以汇总表“定星”为准；各方得分都填写后才显示。", {"x_scale": 1.5, "y_scale": 1})
     ws.merge_range(row, 1, row, 2, "", fmt.total_label)
-    ws.write_formula(row, 3, "=" + _rounded(f"SUM(D{first_eval + 1}:D{row})", param_cells), fmt.total_score, 0)
+    # Shown only when every part is in: a branch's book leaves the committee's parts blank, and a
+    # partial sum would read as its score.
+    weighted = f"D{first_eval + 1}:D{row}"
+    ws.write_formula(row, 3, f'=IF(COUNT({weighted})<{len(scheme.evaluators)},"",{_rounded(f"SUM({weighted})", param_cells)})',
+                     fmt.total_score, "")
     row += 2
     # Seed 001: the 自评 "经包村干部确认…后加盖本村、本单位党组织公章"; for 非公企业 and 社会组织
     # "充分征求行业主管部门党组织的意见".

@@ -243,17 +243,19 @@ def _star_class(form: _Form, result: FormResult) -> None:
 
 
 def _final_preview(form: _Form, result: FormResult) -> None:
-    """The 综合得分（预览） table: weight, score and weighted score of each evaluator."""
+    """The 综合得分 table: weight, score and weighted score of each evaluator whose part is in,
+    and the total once every part is (blank before, as its formula shows it)."""
     scheme = form.scheme
     header = find_header(form.grid, D_WHO, D_WEIGHTED)
-    if header is None or len(result.scores) != len(scheme.evaluators):
+    if header is None or not result.scores:
         return
     hr, cols = header
     r = hr + 1
     while r < len(form.grid) and not is_blank(cell_at(form.grid, r, cols[D_WHO])):
         who = text(cell_at(form.grid, r, cols[D_WHO]))
         if who in (FINAL, FINAL_PREVIEW):
-            result.preview.append((r, cols[D_WEIGHTED], final_score(result.scores, scheme.evaluators, scheme)))
+            complete = len(result.scores) == len(scheme.evaluators)
+            result.preview.append((r, cols[D_WEIGHTED], final_score(result.scores, scheme.evaluators, scheme) if complete else ""))
             break
         if who in result.scores:
             e = scheme.evaluator(who)
