@@ -22,7 +22,7 @@ from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, text
 from ..problems import WARNING
 from ..scheme import FILLED_BY_COMMITTEE, METHOD_DIRECT, Scheme
 from ..sheets import forms as F
-from ..sheets.items import ItemTable, same_items
+from ..sheets.items import ItemTable, fits_kind
 from .findings import Finding
 from .readbook import Book
 
@@ -99,7 +99,6 @@ class Forms:
         self.scheme = scheme
         self.items = items  # the workbook's 评分细则: a new organization needs a form of its 类别
         self.copied_from: dict[str, str] = {}
-        self._listed: dict[str, object] = {}
         self.cells: dict[str, dict[Key, tuple[int, int]]] = {}
         self.fresh: set[str] = set()
         self.by_name: dict[str, str] = {}
@@ -137,14 +136,7 @@ class Forms:
         in a workbook without 评分细则)."""
         if self.items is None:
             return True
-        expected = self.items.for_kind(kind)
-        if expected is None:
-            return False
-        sheet = self.copied_from.get(sheet, sheet)  # a copy lists its source's items
-        if sheet not in self._listed:
-            self._listed[sheet] = F.listed_items(self.grids[sheet])
-        listed = self._listed[sheet]
-        return listed is not None and same_items(listed, expected) is None
+        return fits_kind(self.grids[self.copied_from.get(sheet, sheet)], self.items, kind)  # a copy lists its source's items
 
     def take_blank(self, kind: str | None) -> str | None:
         """The first blank form that fits `kind`, taken; None when there is none."""

@@ -285,12 +285,19 @@ def form_of_kind(grids: dict[str, Grid], table: ItemTable, kind: str | None) -> 
     it is, so only a form built from the same items gives a form of that 类别."""
     from . import forms as F
 
-    expected = table.for_kind(kind)
-    if expected is None:
-        return None
     found = None
     for sheet in F.form_sheets(list(grids)):
-        listed = F.listed_items(grids[sheet])
-        if listed is not None and same_items(listed, expected) is None:
+        if fits_kind(grids[sheet], table, kind):
             found = sheet
     return found
+
+
+def fits_kind(grid: Grid, table: ItemTable, kind: str | None) -> bool:
+    """Whether a form lists exactly the items a form of 类别 `kind` is built from."""
+    from . import forms as F
+
+    expected = table.for_kind(kind)
+    if expected is None:
+        return False
+    listed = F.listed_items(grid)
+    return listed is not None and same_items(listed, expected) is None
