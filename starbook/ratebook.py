@@ -26,6 +26,7 @@ from .sheets import titles as T
 from .sheets import notice as N
 from .sheets import params as P
 from .sheets import summary as S
+from .textwidth import wrapped_lines
 
 LOG_SHEET = "定星记录"
 LOG_COLUMNS = ("定星时间", "操作人", "方案", "党组织数", *STARS, PENDING, "调整个数", "输入摘要", "结果摘要", "程序版本")
@@ -426,7 +427,7 @@ def _summary_edits(grid, summary: S.Summary, orgs, rows, sources, rating: Rating
     column(S.O_STAR, of("star"))
     column(S.O_NOTE, notes)
     edits.append(FitRows(sheet, first + 1, last + 1))
-    lines_of = Memo(lambda note: _lines(note, NOTE_LINE_WIDTH))
+    lines_of = Memo(lambda note: wrapped_lines(note, NOTE_LINE_WIDTH))
     for r, note in zip(rows, notes):
         if note:
             lines = lines_of[note]
@@ -510,14 +511,6 @@ def _with_declared(notes: Sequence[str], declared: str | None, star: str) -> str
     if declared and star and star != PENDING and declared != star:
         notes = [*notes, f"申报{declared}，定为{star}"]
     return "；".join(notes)
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _lines(text: str, width: int) -> int:
-    return -(-_display_width(text) // max(width, 1)) if text else 1
 
 
 def _preview_edits(forms: Sequence[F.FormResult]) -> list[Edit]:

@@ -34,6 +34,7 @@ from ..sheets import titles as T
 from ..sheets import notice as N
 from ..sheets import params as P
 from ..sheets import summary as S
+from ..textwidth import wrapped_lines
 
 STYLES = tomllib.loads(Path(__file__).with_name("styles.toml").read_text("utf-8"))
 FIXED_DATE = datetime(2026, 1, 1)
@@ -107,9 +108,8 @@ FORM_WIDTHS = (14, 10, 10, 34, 28, 8)
 
 
 def _lines(text: str, width: int) -> int:
-    """Lines a wrapped cell needs: a CJK character takes two columns of width."""
-    used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-    return max(1, -(-used // max(width - 2, 1)))
+    """Lines a wrapped cell of column width `width` needs (its padding takes two)."""
+    return wrapped_lines(text, width - 2)
 
 
 def _title(ws, fmt: _Formats, last_col: int, param_cells: dict[str, str], name: str, guide: str = "") -> None:

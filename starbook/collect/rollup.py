@@ -142,12 +142,13 @@ def problem_edits(grid: Grid, findings: Sequence[Finding]) -> list[Edit]:
 def _heights(first: int, block: Sequence[tuple], cols: dict[str, int]) -> list[Edit]:
     """Wrapped problems and fixes get the rows' height they need (a row Excel or LibreOffice
     is not asked to fit keeps one line and prints its text over the next)."""
-    from ..ratebook import LINE_POINTS, _lines
+    from ..ratebook import LINE_POINTS
+    from ..textwidth import wrapped_lines
 
     widths = {cols[t]: w - 2 for t, w in zip(COLUMNS, WIDTHS) if t in cols}
     edits: list[Edit] = [FitRows(PROBLEMS_SHEET, first, first + len(block) - 1)]
     for i, line in enumerate(block):
-        lines = max((_lines(text(line[c]), w) for c, w in widths.items() if c < len(line)), default=1)
+        lines = max((wrapped_lines(text(line[c]), w) for c, w in widths.items() if c < len(line)), default=1)
         if lines > 1:
             edits.append(RowHeight(PROBLEMS_SHEET, first + i, LINE_POINTS * lines))
     return edits
