@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from starbook import api  # noqa: E402
+from same_outputs import differences  # noqa: E402
 
 VARYING = ("docProps/core.xml",)  # xlsxwriter stamps the creation time of a new roll-up
 
@@ -70,11 +70,6 @@ def collect_all(work: Path, into: Path) -> list[Path]:
     return results
 
 
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {i.filename: z.read(i) for i in z.infolist()}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("save", "check"))
@@ -86,18 +81,7 @@ def main() -> int:
     if args.mode == "save":
         print("saved:", ", ".join(p.name for p in results))
         return 0
-    bad = 0
-    for path in results:
-        old, new = parts(args.dir / "saved" / path.name), parts(path)
-        if list(old) != list(new):
-            print(f"{path.name}: part lists differ: {sorted(set(old) ^ set(new))}")
-            bad += 1
-        for part in old:
-            if part in new and old[part] != new[part] and part not in VARYING:
-                print(f"{path.name}: {part} differs")
-                bad += 1
-    print("same" if not bad else f"{bad} difference(s)")
-    return 1 if bad else 0
+    return 1 if differences({p.name: (args.dir / "saved" / p.name, p) for p in results}, VARYING) else 0
 
 
 if __name__ == "__main__":

@@ -69,6 +69,22 @@ def parts(path: Path) -> dict[str, bytes]:
         return {i.filename: z.read(i) for i in z.infolist()}
 
 
+def differences(pairs: dict[str, tuple[Path, Path]], varying: tuple[str, ...] = ()) -> int:
+    """Print every part that differs between each (saved, new) package, `varying` parts aside; the count."""
+    bad = 0
+    for name, (saved, path) in pairs.items():
+        old, new = parts(saved), parts(path)
+        if list(old) != list(new):
+            print(f"{name}: part lists differ: {sorted(set(old) ^ set(new))}")
+            bad += 1
+        for part in old:
+            if part in new and old[part] != new[part] and part not in varying:
+                print(f"{name}: {part} differs")
+                bad += 1
+    print("same" if not bad else f"{bad} difference(s)")
+    return bad
+
+
 def rate_all(source: Path, work: Path, sizes: list[int]) -> dict[str, Path]:
     results = {}
     for name, book in books(source, sizes).items():
@@ -103,18 +119,7 @@ def main() -> int:
     if args.mode == "save":
         print("saved:", ", ".join(results))
         return 0
-    bad = 0
-    for name, path in results.items():
-        old, new = parts(saved / path.name), parts(path)
-        if list(old) != list(new):
-            print(f"{name}: part lists differ: {sorted(set(old) ^ set(new))}")
-            bad += 1
-        for part in old:
-            if part in new and old[part] != new[part]:
-                print(f"{name}: {part} differs")
-                bad += 1
-    print("same" if not bad else f"{bad} difference(s)")
-    return 1 if bad else 0
+    return 1 if differences({name: (saved / path.name, path) for name, path in results.items()}) else 0
 
 
 if __name__ == "__main__":
