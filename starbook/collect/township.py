@@ -99,6 +99,7 @@ class Forms:
         self.scheme = scheme
         self.items = items  # the workbook's 评分细则: a new organization needs a form of its 类别
         self.copied_from: dict[str, str] = {}
+        self._fits: dict[tuple[str, str | None], bool] = {}
         self.cells: dict[str, dict[Key, tuple[int, int]]] = {}
         self.fresh: set[str] = set()
         self.by_name: dict[str, str] = {}
@@ -136,7 +137,10 @@ class Forms:
         in a workbook without 评分细则)."""
         if self.items is None:
             return True
-        return fits_kind(self.grids[self.copied_from.get(sheet, sheet)], self.items, kind)  # a copy lists its source's items
+        key = (self.copied_from.get(sheet, sheet), kind)  # a copy lists its source's items
+        if key not in self._fits:  # asked for every blank form per new organization: each form read once per 类别
+            self._fits[key] = fits_kind(self.grids[key[0]], self.items, kind)
+        return self._fits[key]
 
     def take_blank(self, kind: str | None) -> str | None:
         """The first blank form that fits `kind`, taken; None when there is none."""
