@@ -75,8 +75,25 @@ def _number(value: int | float | Decimal) -> str:
     return repr(f)
 
 
+_TEXTS: dict[int, tuple[Scheme, str]] = {}  # the last few schemes' texts (a collect digests hundreds of books under one)
+
+
 def scheme_text(scheme: Scheme) -> str:
-    """Every rule of the scheme as canonical text, so the input digest covers 参数 too."""
+    """Every rule of the scheme as canonical text, so the input digest covers 参数 too.
+
+    A Scheme is frozen, and parse_params hands out one object per distinct 参数: its
+    text is kept by identity (the object itself kept alongside, so the id stays its own)."""
+    kept = _TEXTS.get(id(scheme))
+    if kept is not None and kept[0] is scheme:
+        return kept[1]
+    if len(_TEXTS) >= 16:
+        _TEXTS.clear()
+    text = _scheme_text(scheme)
+    _TEXTS[id(scheme)] = (scheme, text)
+    return text
+
+
+def _scheme_text(scheme: Scheme) -> str:
     out: list[str] = []
 
     def walk(v: object) -> None:
@@ -173,9 +190,12 @@ def result_digest(scheme: Scheme, orgs: Sequence[OrgInput], rating: Rating) -> s
     return _hash(RESULTS_HEAD, [of("name"), *(values[t] for t in result_titles(scheme))])
 
 
-def summary_digests(grid: Grid, scheme: Scheme) -> tuple[str, str] | None:
-    """(输入摘要, 结果摘要) recomputed from a rated 汇总表 alone; None when it cannot be read."""
-    summary, problems = S.parse_summary(grid, scheme)
+def summary_digests(grid: Grid, scheme: Scheme, summary: "S.Summary | None" = None) -> tuple[str, str] | None:
+    """(输入摘要, 结果摘要) recomputed from a rated 汇总表 alone; None when it cannot be read.
+
+    `summary`, when the caller has parsed `grid` already, spares a second parse."""
+    if summary is None:
+        summary, _problems = S.parse_summary(grid, scheme)
     if summary is None:
         return None
     rows = summary.rows

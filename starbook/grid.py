@@ -90,7 +90,7 @@ def find_cell(grid: Grid, label: str, *, max_rows: int | None = None) -> tuple[i
     rows = grid if max_rows is None else grid[:max_rows]
     for r, line in enumerate(rows):
         for c, v in enumerate(line):
-            if isinstance(v, str) and text(v) == label:
+            if isinstance(v, str) and label in v and text(v) == label:  # `in` first: the text is part of the cell
                 return r, c
     return None
 

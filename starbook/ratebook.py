@@ -47,6 +47,7 @@ class Outcome(Checked):
     scheme: Scheme | None = None
     rating: Rating | None = None
     names: list[str] = field(default_factory=list)
+    summary: S.Summary | None = None  # the 汇总表 as parsed for this rating (collect's checks reuse it)
 
 
 def rate_book(
@@ -112,7 +113,7 @@ def rate_book(
         rating = _preview(scheme, orgs)
     else:
         rating = rate_organizations(scheme, orgs)
-    outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs])
+    outcome = Outcome(problems, scheme=scheme, rating=rating, names=[o.name for o in orgs], summary=summary)
     if with_edits:
         outcome.edits = _summary_edits(grids[S.SHEET], summary, orgs, rows, sources, rating, scheme)
         outcome.edits += _preview_edits(forms)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from ..edits import Edit
 from ..xlsx.parts import sheet_parts
 from ..xlsx.sheetpatch import patch_sheet_xml
+from ..xlsx.stencil import shape, stencil, values
 from ..xlsx.zipwrite import deflate_level
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -99,8 +100,32 @@ def with_copies(data: bytes, source: str, names: Sequence[str], clear: Sequence[
     for e in edits:
         own.setdefault(e.sheet, []).append(e)
     filled = [n for n in names if n in own]
-    xmls = dict(zip(filled, mapper(partial(patched, xml.decode("utf-8")), [own[n] for n in filled])))
+    source_xml = xml.decode("utf-8")
+    xmls, rest = stenciled(source_xml, {n: own[n] for n in filled})
+    xmls.update(zip(rest, mapper(partial(patched, source_xml), [own[n] for n in rest])))
     return add_sheets(data, [(n, xmls.get(n, xml)) for n in names])
+
+
+def stenciled(xml: str, edits: dict[str, Sequence[Edit]]) -> tuple[dict[str, bytes], list[str]]:
+    """The copies whose edits share a shape with others, each rendered from one stencil
+    (checked against the full patch of the first); and the names left to patch one by one."""
+    groups: dict[tuple, list[str]] = {}
+    rest = []
+    for name, own in edits.items():
+        key = shape(own)
+        if key is None:
+            rest.append(name)
+        else:
+            groups.setdefault(key, []).append(name)
+    out: dict[str, bytes] = {}
+    for names in groups.values():
+        first = edits[names[0]]
+        st = stencil(xml, first) if len(names) > 1 else None
+        if st is None or not st.agrees(xml, first):
+            rest += names
+            continue
+        out.update((n, st.render(values(edits[n])).encode("utf-8")) for n in names)
+    return out, rest
 
 
 def patched(xml: str, edits: Sequence[Edit]) -> bytes:

@@ -17,7 +17,7 @@ from ..sheets import forms as F
 from ..sheets import params as P
 from ..sheets import summary as S
 from ..xlsx.guard import fingerprint
-from ..xlsx.read import read_grids, read_package
+from ..xlsx.read import open_package, read_grids
 from . import classify, verify
 from .findings import Finding
 
@@ -64,10 +64,11 @@ def read_book(path: str) -> Book:
 
 def _read(book: Book) -> None:
     path = Path(book.path)
-    data = read_package(path, every_part=False)  # only read, never written back: its VBA and notes are not ours to check
+    data, zf = open_package(path, every_part=False)  # only read, never written back: its VBA and notes are not ours to check
     book.digest = fingerprint(data)
     merges: dict = {}
-    grids = read_grids(path, wanted, data=data, merges=merges, threaded=False)
+    with zf:
+        grids = read_grids(path, wanted, data=data, merges=merges, threaded=False, zf=zf)
     for needed in (P.SHEET, S.SHEET):
         if needed not in grids:
             raise BookError(f"“{book.name}”不是星级评定工作簿（没有“{needed}”工作表）", "请只把星级评定工作簿放进汇总文件夹")
@@ -93,12 +94,14 @@ def _read(book: Book) -> None:
     outcome = rate_book(grids, with_edits=False, merges=merges)  # parses 参数 once for all the checks
     book.scheme = scheme = outcome.scheme or _scheme(book, grids)
     grid = grids[S.SHEET]
-    summary, _ = S.parse_summary(grid, scheme)
+    summary = outcome.summary  # as 定星 parsed it; a row whose scores only its form holds needs the plain reading
+    if summary is None or any(r.missing for r in summary.rows):
+        summary, _ = S.parse_summary(grid, scheme)
     if summary is None:
         raise BookError(f"“{book.name}”的汇总表找不到表头", "请上报单位使用模板生成的工作簿")
     _rows(book, grid, summary)
     book.rectify = _rectify_rows(grids.get(RECTIFY_SHEET), book.unit)
-    found, inputs_current = verify.digests(book.name, grid, scheme, log)
+    found, inputs_current = verify.digests(book.name, grid, scheme, log, summary)
     book.findings += found
     if not outcome.ok:
         book.findings += [Finding.of(book.name, p) for p in outcome.problems if p.severity == "错误"]
@@ -132,9 +135,13 @@ def _rows(book: Book, grid: Grid, summary: S.Summary) -> None:
 
     titles = sorted(summary.columns, key=summary.columns.get)
     book.titles = titles
+    columns = [(t, summary.columns[t]) for t in titles]
+    c_name = summary.columns[S.S_NAME]
     for row in summary.rows:
-        book.rows.append({t: cell_at(grid, row.row, summary.columns[t]) for t in titles})
-        book.cells.append({S.S_NAME: cell_name(row.row, summary.columns[S.S_NAME])})
+        line = grid[row.row] if 0 <= row.row < len(grid) else []
+        width = len(line)
+        book.rows.append({t: line[c] if c < width else None for t, c in columns})
+        book.cells.append({S.S_NAME: cell_name(row.row, c_name)})
 
 
 def _rectify_rows(grid: Grid | None, unit: str) -> list[dict[str, Value]]:

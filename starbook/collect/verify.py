@@ -37,9 +37,9 @@ def last_log(grid: Grid | None) -> tuple[int, dict[str, str]]:
     return len(rows), {t: text(cell_at(grid, rows[-1], c)) for t, c in cols.items()}
 
 
-def digests(file: str, grid: Grid, scheme: Scheme, log: Mapping[str, str]) -> tuple[list[Finding], bool]:
+def digests(file: str, grid: Grid, scheme: Scheme, log: Mapping[str, str], summary: S.Summary | None = None) -> tuple[list[Finding], bool]:
     """Findings from the digests; True when the inputs are as they were rated."""
-    now = summary_digests(grid, scheme)
+    now = summary_digests(grid, scheme, summary)
     if now is None or not log:
         return [], True
     inputs, results = now

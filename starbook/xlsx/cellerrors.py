@@ -42,6 +42,8 @@ def error_cells(xml: bytes, fast: bool = True) -> dict[tuple[int, int], CellErro
     """
     end = xml.rfind(b"</sheetData>")  # past it, <formula> belongs to conditional formatting
     stop = end if end >= 0 else len(xml)
+    if fast and _nothing_to_find(xml, stop):
+        return {}
     hits = sorted(_positions(xml, b't="e"', stop) + _positions(xml, b"<f", stop))
     if not hits:
         return {}
@@ -65,6 +67,16 @@ def error_cells(xml: bytes, fast: bool = True) -> dict[tuple[int, int], CellErro
         elif value is None:  # a formula with no result at all (<v></v> is an empty text result, as XlsxWriter writes "")
             out[where] = UNCALCULATED
     return out
+
+
+# A formula element followed at once by its value (text and attributes hold no raw '<').
+_VALUED_FORMULA = re.compile(rb'<f\b[^>]*(?:/>|>[^<]*</f>)<v>')
+
+
+def _nothing_to_find(xml: bytes, stop: int) -> bool:
+    """No `t="e"`, and every `<f` opens a formula whose <v> follows at once: the usual
+    sheet, told by counting in C; anything else (a `<v/>`, spaces between) goes to the scan."""
+    return xml.find(b't="e"', 0, stop) < 0 and xml.count(b"<f", 0, stop) == len(_VALUED_FORMULA.findall(xml, 0, stop))
 
 
 def _cells_at_hits(xml: bytes, hits: list[int], stop: int) -> list[re.Match] | None:

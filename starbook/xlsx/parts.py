@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import zipfile
-from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
 from .errors import SAVE_AGAIN, PatchError
@@ -26,6 +25,6 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(sheet.get(f"{{{NS_REL}}}id"))
         if target is None:
             continue
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
         out[sheet.get("name")] = os.path.normpath(part).replace(os.sep, "/")
     return out

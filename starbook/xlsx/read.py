@@ -34,13 +34,20 @@ def read_package(path: Path, *, every_part: bool = True) -> bytes:
     A caller that fingerprints these bytes and parses them (read_grids(data=…))
     knows exactly which content it rated, whatever happens to the file meanwhile.
     """
+    data, zf = open_package(path, every_part=every_part)
+    zf.close()
+    return data
+
+
+def open_package(path: Path, *, every_part: bool = True) -> tuple[bytes, zipfile.ZipFile]:
+    """read_package's bytes and the checked package opened on them: read_grids(zf=…)
+    scans it without reading the ZIP directory again (a collect reads a thousand files)."""
     check_exists(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BookError(f"无法读取“{path.name}”：文件被占用或没有读取权限", "请关闭占用它的程序或检查文件权限后重试") from exc
-    check_package(path, data, every_part=every_part)
-    return data
+    return data, _checked(path, data, every_part)
 
 
 def check_package(path: Path, data: bytes | None = None, *, every_part: bool = True) -> None:
@@ -52,6 +59,12 @@ def check_package(path: Path, data: bytes | None = None, *, every_part: bool = T
     """
     if data is None:
         check_exists(path)
+    _checked(path, data, every_part).close()
+
+
+def _checked(path: Path, data: bytes | None, every_part: bool) -> zipfile.ZipFile:
+    """check_package's checks; the package left open for the caller."""
+    if data is None:
         with path.open("rb") as fh:
             head = fh.read(8)
     else:
@@ -63,17 +76,25 @@ def check_package(path: Path, data: bytes | None = None, *, every_part: bool = T
         )
     if not head.startswith(ZIP_MAGIC):
         raise BookError(f"“{path.name}”不是 Excel 工作簿", "请使用 .xlsm 或 .xlsx 格式的星级评定工作簿")
+    corrupt = BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试")
     try:
-        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-            check_sizes(zf, path.name)  # before a byte is inflated, here or by calamine
-            bad = _first_damaged(zf) if every_part else None
+        zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-        raise BookError(f"“{path.name}”已损坏，无法打开", "请从原件或邮件附件重新保存一份再试") from exc
-    if bad is not None:
-        raise BookError(f"“{path.name}”已损坏（{bad} 校验失败）", "请从原件或邮件附件重新保存一份再试")
-    if "xl/workbook.xml" not in names:
-        raise BookError(f"“{path.name}”不是 Excel 工作簿（可能是 Word 或其他 Office 文件）", "请使用星级评定工作簿（.xlsm）")
+        raise corrupt from exc
+    try:
+        check_sizes(zf, path.name)  # before a byte is inflated, here or by calamine
+        bad = _first_damaged(zf) if every_part else None
+        if bad is not None:
+            raise BookError(f"“{path.name}”已损坏（{bad} 校验失败）", "请从原件或邮件附件重新保存一份再试")
+        if "xl/workbook.xml" not in zf.NameToInfo:
+            raise BookError(f"“{path.name}”不是 Excel 工作簿（可能是 Word 或其他 Office 文件）", "请使用星级评定工作簿（.xlsm）")
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        zf.close()
+        raise corrupt from exc
+    except BaseException:
+        zf.close()
+        raise
+    return zf
 
 
 def _first_damaged(zf: zipfile.ZipFile) -> str | None:
@@ -112,6 +133,7 @@ def read_grids(
     merges: dict | None = None,
     each_part: Callable[[str, bytes, int], None] | None = None,
     threaded: bool = True,
+    zf: zipfile.ZipFile | None = None,
 ) -> dict[str, Grid]:
     """Every wanted sheet as rows of values; blank cells are '', error cells CellError.
 
@@ -126,6 +148,7 @@ def read_grids(
     does not inflate them a second time.
     threaded=False finds them first, in this thread: for a process pool whose
     workers already keep every core busy (collect), where a thread only costs.
+    `zf`, with `data`: the package open_package opened on those bytes, scanned as it is.
     """
     if data is None:
         check_package(path)
@@ -140,7 +163,7 @@ def read_grids(
 
     try:
         with ThreadPoolExecutor(1) if threaded else _InThisThread() as pool:
-            scan = pool.submit(_error_scan, source(), wanted, each_part)
+            scan = pool.submit(_error_scan, source() if zf is None else zf, wanted, each_part)
             try:
                 out = _calamine_grids(open_book(source()), wanted, merges)
             except python_calamine.CalamineError as exc:
@@ -185,15 +208,21 @@ def _calamine_grids(wb, wanted: Callable[[str], bool] | None, merges: dict | Non
 
 def _error_scan(path, wanted: Callable[[str], bool] | None, each_part=None) -> tuple[dict[str, dict], dict[str, bool]]:
     """Error cells per wanted sheet, and per sheet part whether calamine would refuse it."""
+    if isinstance(path, zipfile.ZipFile):
+        return _scan_parts(path, wanted, each_part)
+    with zipfile.ZipFile(path) as zf:
+        return _scan_parts(zf, wanted, each_part)
+
+
+def _scan_parts(zf: zipfile.ZipFile, wanted: Callable[[str], bool] | None, each_part=None) -> tuple[dict[str, dict], dict[str, bool]]:
     errors: dict[str, dict] = {}
     refused: dict[str, bool] = {}
-    with zipfile.ZipFile(path) as zf:
-        for name, part in sheet_parts(zf).items():
-            if wanted is not None and not wanted(name):
-                continue
-            xml = zf.read(part)
-            errors[name] = error_cells(xml)
-            refused[part] = needs_patch(xml)
-            if each_part is not None:
-                each_part(name, xml, zf.getinfo(part).CRC)
+    for name, part in sheet_parts(zf).items():
+        if wanted is not None and not wanted(name):
+            continue
+        xml = zf.read(part)
+        errors[name] = error_cells(xml)
+        refused[part] = needs_patch(xml)
+        if each_part is not None:
+            each_part(name, xml, zf.getinfo(part).CRC)
     return errors, refused
