@@ -857,3 +857,26 @@ def test_the_problem_list_prints_on_a4_landscape_with_its_wrapped_rows_tall_enou
         col = next(c.column for c in ws[1] if c.value == "问题")
         long = [r for r in range(2, ws.max_row + 1) if len(str(ws.cell(r, col).value or "")) > 30]  # > one line of CJK (width 60)
         assert long and all((ws.row_dimensions[r].height or 0) >= 30 for r in long)
+
+
+def test_the_places_a_worker_sends_are_where_find_cell_finds_each_rule(tmp_path):
+    """verify.param_places (one pass, the usual cell looked up as it is) names the same cells
+    as find_cell on each label: labels padded with blanks or a colon, repeated, error values."""
+    import random
+
+    from starbook.collect.verify import _WANTED, param_places
+    from starbook.grid import CellError, find_cell
+
+    book = tmp_path / "b.xlsm"
+    api.new("分类定级", book, orgs=0)
+    params = read_grids(book)["参数"]
+    rng = random.Random(9)
+    labels = sorted(_WANTED)
+    for _ in range(300):
+        grid = [list(line) for line in params]
+        for _ in range(rng.randint(0, 12)):
+            r, c = rng.randrange(len(grid)), rng.randrange(len(grid[0]))
+            grid[r][c] = rng.choice([f" {rng.choice(labels)}", f"{rng.choice(labels)}：", f"{rng.choice(labels)}:\t", rng.choice(labels),
+                                     CellError("#REF!"), "", None, 3.0, f"x{rng.choice(labels)}"])
+        want = {k: find_cell(grid, k) for k in labels if find_cell(grid, k) is not None}
+        assert param_places(grid) == want

@@ -37,7 +37,7 @@ class Book:
     unit: str = ""
     digest: str = ""
     scheme: Scheme | None = None
-    params: list = field(default_factory=list)  # the 参数 grid, to name differences by cell
+    params: dict = field(default_factory=dict)  # where 参数 states each rule (verify.param_places), to name differences by cell
     titles: list[str] = field(default_factory=list)  # the 汇总表's titles, in its order
     rows: list[dict[str, Value]] = field(default_factory=list)  # the 汇总表's organizations, by title
     cells: list[dict[str, str]] = field(default_factory=list)  # per row: {党组织名称: its cell address in the file}
@@ -72,7 +72,7 @@ def _read(book: Book) -> None:
     for needed in (P.SHEET, S.SHEET):
         if needed not in grids:
             raise BookError(f"“{book.name}”不是星级评定工作簿（没有“{needed}”工作表）", "请只把星级评定工作簿放进汇总文件夹")
-    book.params = grids[P.SHEET]
+    book.params = verify.param_places(grids[P.SHEET])
     book.unit = classify.reporting_unit(grids[P.SHEET], path)
     log_rows, log = verify.last_log(grids.get(LOG_SHEET))
     filled = [s for s in F.form_sheets(list(grids)) if _filled(grids[s])]

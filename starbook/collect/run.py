@@ -119,7 +119,7 @@ def gather(inputs: Iterable[Path], exclude: Path | None, target_grids: dict | No
             continue
         if ours is not None and book.scheme is not None:
             result.findings += verify.param_differences(book.name, book.params, book.scheme, ours)
-        book.params = []
+        book.params = {}
         result.books.append(book)
     result.findings += _duplicates(result.committees)
     return result, ours

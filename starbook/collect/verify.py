@@ -143,16 +143,38 @@ def no_log(file: str) -> Finding:
     return Finding(file, LOG_SHEET, "", "工作簿没有定星记录表，无法核对结果是否被改动", "请上报单位使用新版模板重新定星", WARNING)
 
 
-def param_differences(file: str, params: Grid, theirs: Scheme, ours: Scheme) -> list[Finding]:
-    """Each rule in which the book's 参数 differs from the collector's, named."""
-    from dataclasses import fields
-
+def _param_labels() -> tuple[dict[str, str], dict[str, str]]:
+    """The Scheme's fields that 参数 states as a setting (field → 设置项) or as a table (field → its title)."""
     from ..sheets.params import SETTINGS, T_APPROVING, T_DIMENSIONS, T_DISTRIBUTION, T_EVALUATORS, T_GRADES, T_STARS, T_UPGRADES, T_VETOES, T_VOTES
-    from ..grid import find_cell
 
-    names = {s.attr: s.key for s in SETTINGS}
     tables = {"evaluators": T_EVALUATORS, "grades": T_GRADES, "star_rules": T_STARS, "vote_options": T_VOTES, "vetoes": T_VETOES,
               "approving": T_APPROVING, "distribution_targets": T_DISTRIBUTION, "upgrade_targets": T_UPGRADES, "dimensions": T_DIMENSIONS}
+    return {s.attr: s.key for s in SETTINGS}, {f: t[0] for f, t in tables.items()}
+
+
+def param_places(params: Grid) -> dict[str, tuple[int, int]]:
+    """Where each setting and table a difference may name sits in 参数 (find_cell's first
+    cell, found in one pass): a worker sends these few places, not the whole grid."""
+    wanted = _WANTED
+    out: dict[str, tuple[int, int]] = {}
+    for r, line in enumerate(params):
+        for c, v in enumerate(line):
+            if isinstance(v, str) and v:
+                # text(v) differs from v only at blanks or a colon on its ends: the usual cell is looked up as it is
+                t = v if v in wanted else (text(v) if v[0].isspace() or v[-1].isspace() or v[-1] in "：:" else None)
+                if t in wanted and t not in out:
+                    out[t] = (r, c)
+    return out
+
+
+_WANTED = frozenset(v for labels in _param_labels() for v in labels.values())
+
+
+def param_differences(file: str, places: Mapping[str, tuple[int, int]], theirs: Scheme, ours: Scheme) -> list[Finding]:
+    """Each rule in which the book's 参数 differs from the collector's, named (at `places`, param_places of its 参数)."""
+    from dataclasses import fields
+
+    names, tables = _param_labels()
     found: list[Finding] = []
     for f in fields(Scheme):
         if f.name in ("preset", "preset_id", "bottom_grade") or not f.compare:
@@ -162,13 +184,13 @@ def param_differences(file: str, params: Grid, theirs: Scheme, ours: Scheme) -> 
             continue
         if f.name in names:
             key = names[f.name]
-            pos = find_cell(params, key)
+            pos = places.get(key)
             where = cell_name(pos[0], pos[1] + 1) if pos else ""
             found.append(Finding(file, "参数", where, f"“{key}”为 {_shown(a)}，与汇总单位的 {_shown(b)} 不同",
                                  "请核实上报单位是否擅自修改了参数；如须统一，请上报单位改回后重新定星"))
         elif f.name in tables:
-            title = tables[f.name][0]
-            pos = find_cell(params, title)
+            title = tables[f.name]
+            pos = places.get(title)
             detail = _table_diff(a, b)
             found.append(Finding(file, "参数", cell_name(*pos) if pos else "", f"“{title}”表与汇总单位的不同" + (f"：{detail}" if detail else ""),
                                  "请逐行核对该表；如须统一，请上报单位改回后重新定星"))
