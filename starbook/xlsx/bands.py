@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .sheetpatch import SheetScan
 
 BAND_MIN_ROWS = 64
+_KEYED = frozenset((str, type(None), int, float, Decimal, bool))  # values whose cell depends on nothing but the value
 
 
 @dataclass
@@ -80,6 +81,15 @@ class Band:
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
         if kinds == {int}:
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), map(str.encode, map(str, values)), repeat(b"</v></c>")]
+        if kinds <= _KEYED:  # numbers as calamine reads them (floats), mixed with text: one body per distinct value
+            keys = [(type(v), v if type(v) is str else repr(v)) for v in values]  # repr: 85.10 is not 85.1, -0.0 not 0.0
+            bodies: dict = {}
+            skip = len(f'<c r="{w.letter(col)}1')
+            for key, v in zip(keys, values):
+                if key not in bodies:
+                    cell = w.new_cell(col, 1, style, v)
+                    bodies[key] = (cell if cell is not None else w.cell(col, 1, style, v, None)[0])[skip:].encode("utf-8")
+            return [repeat(lead), numbers, map(bodies.__getitem__, keys)]
         cells = []
         for r, v in zip(rows, values):
             cell = w.new_cell(col, r, style, v)
