@@ -238,16 +238,18 @@ def _scan_quietly(xml: bytes, crc: int):
 
 
 def write_edits(
-    src: Path, dst: Path, edits: Sequence[Edit], *, scans: dict | None = None, before_replace: Callable[[], None] | None = None
+    src: Path, dst: Path, edits: Sequence[Edit], *, scans: dict | None = None, before_replace: Callable[[], None] | None = None,
+    verified: bool = False,
 ) -> None:
     """Apply the core's edits to a file, atomically, keeping every other part.
 
     `before_replace` may still refuse (raise) once the new file is ready, before it replaces `dst`.
+    `verified`: `src` was just written by this process from parts it checked (patch_workbook).
     """
     from .xlsx.sheetpatch import PatchError, patch_workbook
 
     try:
-        patch_workbook(src, dst, edits, scans, before_replace=before_replace)
+        patch_workbook(src, dst, edits, scans, before_replace=before_replace, verified=verified)
     except PatchError as exc:
         raise BookError(f"无法写入“{dst.name}”：{exc}", exc.fix) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:

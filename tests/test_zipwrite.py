@@ -98,3 +98,42 @@ def test_a_package_the_writer_does_not_handle_goes_through_zipfile(tmp_path):
     out = tmp_path / "out.xlsx"
     patch_workbook(odd, out, [CellBlock("Data", 2, 1, [["value"]])])
     assert read_grids(out)["Data"][:2] == [["head"], ["value"]]
+
+
+def test_added_parts_follow_the_copied_entries_and_read_back(example):
+    """Parts a collect adds (a thousand new forms) are appended after the copied entries,
+    deflated on two threads, dated as given; zipfile reads every entry back with its CRC."""
+    src = example.read_bytes()
+    rng = random.Random(3)
+    added = [(f"xl/worksheets/new{i}.xml", bytes(rng.randrange(60, 90) for _ in range(rng.randrange(0, 5000)))) for i in range(40)]
+    out = io.BytesIO()
+    zipwrite.write_package(io.BytesIO(src), out, {}, set(), added=added, stamp=(6 << 11 | 30 << 5, (2026 - 1980) << 9 | 12 << 5 | 1))
+    with zipfile.ZipFile(out) as zf, zipfile.ZipFile(example) as before:
+        assert zf.testzip() is None
+        assert zf.namelist() == before.namelist() + [name for name, _ in added]
+        assert all(zf.read(name) == data for name, data in added)
+        assert zf.getinfo(added[0][0]).date_time == (2026, 12, 1, 6, 30, 0)
+    assert {n: e for n, e in raw_entries(out.getvalue()).items() if not n.startswith("xl/worksheets/new")} == raw_entries(src)
+
+
+def test_a_part_added_under_a_name_the_package_has_is_refused(example):
+    with pytest.raises(zipwrite.Unsupported):
+        zipwrite.write_package(io.BytesIO(example.read_bytes()), io.BytesIO(), {}, set(), added=[("xl/workbook.xml", b"<x/>")])
+
+
+def test_without_verify_a_damaged_entry_is_copied_as_it_is_and_with_it_refused(tmp_path):
+    """verify=False is for a package this process has just written: it copies without inflating."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", b"<Types/>" * 50)
+        zf.writestr("xl/workbook.xml", b"<workbook/>" * 50)
+    data = bytearray(buf.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("xl/workbook.xml")
+        at = info.header_offset + 30 + len(info.filename) + 2
+    data[at] ^= 0xFF  # one byte of its compressed data
+    with pytest.raises((zipfile.BadZipFile, zlib.error)):
+        zipwrite.write_package(io.BytesIO(bytes(data)), io.BytesIO(), {}, set())
+    out = io.BytesIO()
+    zipwrite.write_package(io.BytesIO(bytes(data)), out, {}, set(), verify=False)
+    assert raw_entries(out.getvalue())["xl/workbook.xml"] == raw_entries(bytes(data))["xl/workbook.xml"]

@@ -18,7 +18,7 @@ from ..edits import Edit
 from ..xlsx.parts import sheet_parts
 from ..xlsx.sheetpatch import patch_sheet_xml
 from ..xlsx.stencil import shape, stencil, values
-from ..xlsx.zipwrite import deflate_level
+from ..xlsx.zipwrite import Unsupported, deflate_level, write_package
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WORKSHEET_TYPE = f"{REL}/worksheet"
@@ -165,12 +165,21 @@ def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
         types = types.replace("</Types>", "".join(added_types) + "</Types>", 1)
         changed = {"xl/workbook.xml": book.encode("utf-8"), "xl/_rels/workbook.xml.rels": rels.encode("utf-8"),
                    "[Content_Types].xml": types.encode("utf-8"), **dict(parts)}
-        return repack(zin, changed)
+        return repack(zin, changed, data)
 
 
-def repack(zin: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
+def repack(zin: zipfile.ZipFile, changed: dict[str, bytes], data: bytes | None = None) -> bytes:
     """The package with the `changed` parts' new content, and those it lacks appended in
-    their order; every other entry copied with its content, name and order unchanged."""
+    their order; every other entry copied with its content, name and order unchanged.
+
+    Given the package's bytes `data`, entries are copied as they are compressed and the
+    new parts deflated on two threads (zipwrite); else, or for a package zipwrite does
+    not handle, zipfile rewrites every entry."""
+    if data is not None:
+        try:
+            return _repack_raw(zin, changed, data)
+        except Unsupported:
+            pass
     out = io.BytesIO()
     stamp = zin.infolist()[0].date_time
     with zipfile.ZipFile(out, "w") as zout:
@@ -182,4 +191,14 @@ def repack(zin: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
         level = deflate_level(sum(map(len, added.values())))  # a thousand new forms deflate fast, as a big part does
         for part, xml in added.items():
             zout.writestr(zipfile.ZipInfo(part, date_time=stamp), xml, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
+    return out.getvalue()
+
+
+def _repack_raw(zin: zipfile.ZipFile, changed: dict[str, bytes], data: bytes) -> bytes:
+    old = set(zin.namelist())
+    y, mo, d, h, mi, sec = zin.infolist()[0].date_time
+    stamp = (h << 11 | mi << 5 | sec // 2, (y - 1980) << 9 | mo << 5 | d)  # as zipfile dates what it writes
+    out = io.BytesIO()
+    write_package(io.BytesIO(data), out, {n: [x] for n, x in changed.items() if n in old}, set(),
+                  added=[(n, x) for n, x in changed.items() if n not in old], stamp=stamp)
     return out.getvalue()

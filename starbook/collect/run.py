@@ -288,7 +288,7 @@ def _write(out: Path, scheme: Scheme, result: Collected, rerate: bool, pool: Poo
                                                "请在 Excel 中打开汇总工作簿另存一份，或用 starbook new 生成新的汇总工作簿后重新汇总", WARNING))
         tmp = _temp_copy(target, data)
         try:
-            write_edits(tmp, target, edits, before_replace=before)
+            write_edits(tmp, target, edits, before_replace=before, verified=True)  # tmp: the bytes just checked and changed here
         finally:
             if tmp.exists():
                 tmp.unlink()

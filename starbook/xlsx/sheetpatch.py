@@ -213,12 +213,15 @@ def patch_workbook(
     scans: dict[str, SheetScan] | None = None,
     *,
     before_replace: Callable[[], None] | None = None,
+    verified: bool = False,
 ) -> None:
     """Apply `edits` to `src` and write the result atomically to `dst` (may equal src).
 
     `scans` may hold sheets already scanned (by sheet name); one whose part has
     changed since is scanned again. `before_replace` runs once the new file is
-    complete, right before it replaces `dst` (atomic_write).
+    complete, right before it replaces `dst` (atomic_write). verified=True: `src`
+    is a package this process has just written from parts it checked, so the parts
+    copied as they are are not inflated again to check them.
     """
     src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as zin, ThreadPoolExecutor(1) as pool:
@@ -264,7 +267,7 @@ def patch_workbook(
             dropped = {i.filename for i in infos} - set(names)
             try:
                 with open(src, "rb") as raw:
-                    write_package(raw, fh, new_parts, dropped, deflated)
+                    write_package(raw, fh, new_parts, dropped, deflated, verify=not verified)
                 return
             except Unsupported:  # ZIP64, encrypted or odd packages: zipfile copies them part by part
                 fh.seek(0)

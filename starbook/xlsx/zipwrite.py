@@ -142,16 +142,40 @@ def deflate_level(size: int) -> int:
 
 
 def write_package(
-    src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], deflated: dict[str, Future] | None = None
+    src: BinaryIO, out: BinaryIO, parts: dict[str, Sequence[bytes]], drop: set[str], deflated: dict[str, Future] | None = None,
+    *, added: Sequence[tuple[str, bytes]] = (), stamp: tuple[int, int] = (0, 0x21), verify: bool = True,
 ) -> None:
     """Copy `src` to `out`, with `parts` (name → pieces of the new content) rewritten and `drop` left out.
 
     `deflated` may hold parts whose deflate (of the same pieces) was started ahead, on another thread.
+    `added` parts (name, content) follow the copied ones, dated `stamp` (DOS time, date), deflated
+    on two threads (zlib frees the GIL): a thousand new forms. verify=False copies the entries of a
+    package this process has just written itself without inflating them again to check them.
     """
     entries, comment = read_directory(src)
     sizes = {name: sum(map(len, pieces)) for name, pieces in parts.items()}
-    if sum(e.compressed for e in entries) + sum(sizes.values()) > 0x7FFFFFFF:
+    if sum(e.compressed for e in entries) + sum(sizes.values()) + sum(len(d) for _, d in added) > 0x7FFFFFFF:
         raise Unsupported("too big for a plain ZIP")
+    if len(entries) + len(added) >= 0xFFFF:
+        raise Unsupported("too many entries for a plain ZIP")
+    if {name for name, _ in added} & ({e.name for e in entries} - drop):
+        raise Unsupported("an added part is already in the package")
+    level = deflate_level(sum(len(d) for _, d in added))
+    pool = ThreadPoolExecutor(2) if len(added) > 1 else None
+    squeezed = (pool.map if pool is not None else map)(lambda part: _deflate_one(part[1], level), added)
+    try:
+        _write_entries(src, out, entries, comment, parts, sizes, drop, deflated or {}, added, squeezed, stamp, verify)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _deflate_one(data: bytes, level: int) -> tuple[bytes, int, int]:
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(), zlib.crc32(data), len(data)
+
+
+def _write_entries(src, out, entries, comment, parts, sizes, drop, deflated, added, squeezed, stamp, verify) -> None:
     directory = []
     position = 0
     for e in entries:
@@ -160,7 +184,7 @@ def write_package(
         offset = position
         if e.name in parts:
             pieces = parts[e.name]
-            ahead = (deflated or {}).get(e.name)
+            ahead = deflated.get(e.name)
             chunks, crc, size = ahead.result() if ahead is not None else deflate(pieces, deflate_level(sizes[e.name]))
             compressed = sum(map(len, chunks))
             flags = e.flags & UTF8_FLAG
@@ -174,8 +198,19 @@ def write_package(
                                   e.external, offset)
             directory.append(record + e.name_bytes + e.comment)
         else:
-            position += _copy_entry(src, out, e)
+            position += _copy_entry(src, out, e, verify)
             directory.append(e.raw[:42] + struct.pack("<L", offset) + e.raw[46:])
+    time, date = stamp
+    for (name, _), (data, crc, size) in zip(added, squeezed):
+        name_bytes = name.encode("utf-8")
+        flags = 0 if name.isascii() else UTF8_FLAG
+        head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, time, date, crc, len(data), size, len(name_bytes), 0)
+        out.write(head + name_bytes)
+        out.write(data)
+        record = CENTRAL.pack(CENTRAL_SIG, 20, 3, 20, 0, flags, zlib.DEFLATED, time, date, crc, len(data), size,
+                              len(name_bytes), 0, 0, 0, 0, 0o600 << 16, position)
+        directory.append(record + name_bytes)
+        position += len(head) + len(name_bytes) + len(data)
     cd_offset = position
     for record in directory:
         out.write(record)
@@ -183,7 +218,7 @@ def write_package(
     out.write(END.pack(END_SIG, 0, 0, len(directory), len(directory), cd_size, cd_offset, len(comment)) + comment)
 
 
-def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry) -> int:
+def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry, verify: bool = True) -> int:
     """Copy an entry's local header, data and data descriptor verbatim; the number of bytes copied.
 
     The data is inflated on the way and checked against its CRC-32, as zipfile
@@ -203,7 +238,8 @@ def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry) -> int:
     entry = src.read(length)
     if len(entry) < length:
         raise Unsupported(f"{e.name} is cut short")
-    _verify(e, entry[start : start + e.compressed])
+    if verify:
+        _verify(e, entry[start : start + e.compressed])
     out.write(entry)
     return length
 
