@@ -557,6 +557,7 @@ def test_each_distinct_params_is_parsed_once_and_a_townships_own_issuer_shares_i
     grids = [read_grids(p, lambda n: n == "参数")["参数"] for p in sorted(clean_county.glob("*.xlsm"))]
     assert grids[0] != grids[1]  # each township's 发布单位
     P._PARSED.clear()
+    P._SAME_GRID.clear()
     calls = []
     real = P._parse_params
     monkeypatch.setattr(P, "_parse_params", lambda g: calls.append(1) or real(g))
@@ -880,3 +881,26 @@ def test_the_places_a_worker_sends_are_where_find_cell_finds_each_rule(tmp_path)
                                      CellError("#REF!"), "", None, 3.0, f"x{rng.choice(labels)}"])
         want = {k: find_cell(grid, k) for k in labels if find_cell(grid, k) is not None}
         assert param_places(grid) == want
+
+
+def test_a_params_grid_seen_before_is_found_by_its_exact_bytes_and_types_still_count(clean_county, monkeypatch):
+    """The second cache level (the grid's pickle) answers only for the very same values
+    of the very same types: a setting typed as 1, 1.0, True or an error value parses anew."""
+    from starbook.grid import CellError
+    from starbook.sheets import params as P
+
+    grid = read_grids(sorted(clean_county.glob("*.xlsm"))[0], lambda n: n == "参数")["参数"]
+    P._PARSED.clear()
+    P._SAME_GRID.clear()
+    calls = []
+    real = P._parse_params
+    monkeypatch.setattr(P, "_parse_params", lambda g: calls.append(1) or real(g))
+    fresh = P.parse_params(grid)
+    again = P.parse_params([list(line) for line in grid])  # equal values, other list objects
+    assert len(calls) == 1 and again[0] is fresh[0] and again[1] == fresh[1]
+    r, c = P.setting_cell(grid, "五星级名额上限")
+    for value in (1, 1.0, True, "1", CellError("#REF!"), "#REF!"):
+        changed = [list(line) for line in grid]
+        changed[r][c] = value
+        got = P.parse_params(changed)
+        assert (got[0], [(p.cell, p.message) for p in got[1]]) == (lambda s: (s[0], [(p.cell, p.message) for p in s[1]]))(real(changed)), value

@@ -155,6 +155,11 @@ def _param_labels() -> tuple[dict[str, str], dict[str, str]]:
 def param_places(params: Grid) -> dict[str, tuple[int, int]]:
     """Where each setting and table a difference may name sits in 参数 (find_cell's first
     cell, found in one pass): a worker sends these few places, not the whole grid."""
+    from ..sheets.params import grid_bytes
+
+    exact = grid_bytes(params)
+    if exact is not None and exact in _PLACES:
+        return dict(_PLACES[exact])
     wanted = _WANTED
     out: dict[str, tuple[int, int]] = {}
     for r, line in enumerate(params):
@@ -164,9 +169,14 @@ def param_places(params: Grid) -> dict[str, tuple[int, int]]:
                 t = v if v in wanted else (text(v) if v[0].isspace() or v[-1].isspace() or v[-1] in "：:" else None)
                 if t in wanted and t not in out:
                     out[t] = (r, c)
+    if exact is not None:
+        if len(_PLACES) >= 16:
+            _PLACES.clear()
+        _PLACES[exact] = dict(out)
     return out
 
 
+_PLACES: dict[bytes, dict[str, tuple[int, int]]] = {}  # the last few 参数 grids' places, by their exact bytes
 _WANTED = frozenset(v for labels in _param_labels() for v in labels.values())
 
 

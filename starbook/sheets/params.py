@@ -271,6 +271,7 @@ def _error_cells(grid: Grid) -> tuple[Grid, list[Problem]]:
 
 
 _PARSED: dict[tuple, tuple[Scheme | None, list[Problem]]] = {}  # the last few distinct 参数, by content
+_SAME_GRID: dict[bytes, tuple[Scheme | None, list[Problem]]] = {}  # …and by the grid's exact bytes
 
 
 def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
@@ -278,8 +279,14 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
 
     Each distinct 参数 is parsed once per process: a collect reads hundreds of
     books that share their committee's 参数 (the Scheme is frozen; the problems
-    are a fresh list each time, as callers extend it).
+    are a fresh list each time, as callers extend it). A grid identical to one seen
+    (its pickle, which keeps every value's type: 1 is not 1.0, nor a CellError its
+    text) is found by those bytes, cheaper than the key of what the Scheme holds.
     """
+    exact = grid_bytes(grid)
+    if exact is not None and exact in _SAME_GRID:
+        scheme, problems = _SAME_GRID[exact]
+        return scheme, list(problems)
     try:
         key = tuple(map(_key_line, grid))
         hash(key)
@@ -289,8 +296,22 @@ def parse_params(grid: Grid) -> tuple[Scheme | None, list[Problem]]:
         if len(_PARSED) >= 16:
             _PARSED.clear()
         _PARSED[key] = _parse_params(grid)
+    if exact is not None:
+        if len(_SAME_GRID) >= 16:
+            _SAME_GRID.clear()
+        _SAME_GRID[exact] = _PARSED[key]
     scheme, problems = _PARSED[key]
     return scheme, list(problems)
+
+
+def grid_bytes(grid: Grid) -> bytes | None:
+    """The grid's exact content as bytes (pickle: equal bytes, equal values of equal types), or None."""
+    import pickle
+
+    try:
+        return pickle.dumps(grid, 5)
+    except Exception:  # a value pickle cannot take: no shortcut
+        return None
 
 
 _OUTSIDE = frozenset(s.key for s in (*NOTICE_SETTINGS, BOOK_KIND))  # read elsewhere: a township's 发布单位 is its own
