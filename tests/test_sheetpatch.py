@@ -338,7 +338,9 @@ def test_a_band_column_of_mixed_values_is_written_cell_for_cell_as_the_general_w
     for _ in range(200):
         rows = rng.randint(1, 40)
         styles = {2: "7"} if rng.random() < 0.5 else {}
-        values = {c: [rng.choice(pool) for _ in range(rows)] for c in rng.sample(range(1, 6), rng.randint(1, 3))}
+        # half the columns without the values equal to others yet written apart (85.10 and 85.1, -0.0 and 0.0)
+        choices = pool if rng.random() < 0.5 else [v for v in pool if not isinstance(v, Decimal) and not (isinstance(v, float) and v == 0)]
+        values = {c: [rng.choice(choices) for _ in range(rows)] for c in rng.sample(range(1, 6), rng.randint(1, 3))}
         band = Band(rng.randint(2, 50), values)
         w = Writer(styles)
         band.build(w)

@@ -12,9 +12,9 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
-from xml.sax.saxutils import escape
 
 from ..edits import Edit
+from ..xlsx.cellxml import escape
 from ..xlsx.parts import sheet_parts
 from ..xlsx.sheetpatch import patch_sheet_xml
 from ..xlsx.stencil import shape, stencil, values
@@ -156,7 +156,8 @@ def add_sheets(data: bytes, sheets: Sequence[tuple[str, bytes]]) -> bytes:
             names.add(part)
             rid += 1
             sheet_id += 1
-            added_sheets.append(f'<{prefix}sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{sheet_id}" r:id="rId{rid}"/>')
+            shown = escape(name).replace(chr(34), "&quot;")
+            added_sheets.append(f'<{prefix}sheet name="{shown}" sheetId="{sheet_id}" r:id="rId{rid}"/>')
             added_rels.append(f'<Relationship Id="rId{rid}" Type="{WORKSHEET_TYPE}" Target="worksheets/sheet{n}.xml"/>')
             added_types.append(f'<Override PartName="/{part}" ContentType="{WORKSHEET_CONTENT}"/>')
             parts.append((part, xml))

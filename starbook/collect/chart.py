@@ -14,9 +14,9 @@ import io
 import posixpath
 import re
 import zipfile
-from xml.sax.saxutils import escape
 
 from ..ratebook import STATS_SHEET
+from ..xlsx.cellxml import escape
 from ..xlsx.parts import sheet_parts
 from .addsheet import repack
 from .reports import UnitTable

@@ -118,7 +118,8 @@ def approval_lines(df: "pd.DataFrame", scheme: Scheme) -> list[tuple]:
     lines: list[tuple] = []
     rank = {s: i for i, s in enumerate(STARS)}
     rated = df[df[S.O_BODY] != ""]
-    bodies = list(dict.fromkeys(b for _, b in scheme.approving if b in set(rated[S.O_BODY])))
+    present = set(rated[S.O_BODY])
+    bodies = list(dict.fromkeys(b for _, b in scheme.approving if b in present))
     bodies += [b for b in dict.fromkeys(rated[S.O_BODY]) if b not in bodies]
     for body in bodies:
         part = rated[rated[S.O_BODY] == body].copy()

@@ -82,7 +82,9 @@ class Band:
         if kinds == {int}:
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), map(str.encode, map(str, values)), repeat(b"</v></c>")]
         if kinds <= _KEYED:  # numbers as calamine reads them (floats), mixed with text: one body per distinct value
-            keys = [(type(v), v if type(v) is str else repr(v)) for v in values]  # repr: 85.10 is not 85.1, -0.0 not 0.0
+            keys = list(zip(map(type, values), values))
+            if any(k is Decimal or (k is float and (v == 0 or v != v)) for k, v in set(keys)):
+                keys = [(type(v), v if type(v) is str else repr(v)) for v in values]  # equal, written apart: 85.10, 85.1; -0.0, 0.0
             bodies: dict = {}
             skip = len(f'<c r="{w.letter(col)}1')
             for key, v in zip(keys, values):
