@@ -358,6 +358,25 @@ def test_sheet_parts_by_the_names_a_cadre_sees(tmp_path):
         sheet_parts(zf)
 
 
+def test_sheet_parts_kept_by_the_exact_bytes_answer_each_package_as_its_own_parse(tmp_path, monkeypatch):
+    """The answer kept for one package's workbook part and relationships is given again only for
+    the very same bytes: a renamed sheet is parsed anew, and a caller's changes do not stick."""
+    from starbook.xlsx import parts
+
+    parses = []
+    real = parts._parse
+    monkeypatch.setattr(parts, "_parse", lambda *a: parses.append(1) or real(*a))
+    parts._SEEN.clear()
+    one = make_package(tmp_path / "one.xlsx", [("汇总表", sheet_xml("")), ("参数", sheet_xml(""))])
+    same = make_package(tmp_path / "same.xlsx", [("汇总表", sheet_xml("<row/>")), ("参数", sheet_xml(""))])
+    renamed = make_package(tmp_path / "renamed.xlsx", [("汇总表 ", sheet_xml("")), ("参数", sheet_xml(""))])
+    with zipfile.ZipFile(one) as a, zipfile.ZipFile(same) as b, zipfile.ZipFile(renamed) as c:
+        first = sheet_parts(a)
+        first["汇总表"] = "changed by a caller"
+        assert sheet_parts(b) == {"汇总表": "xl/worksheets/sheet1.xml", "参数": "xl/worksheets/sheet2.xml"} and len(parses) == 1
+        assert sheet_parts(c) == {"汇总表 ": "xl/worksheets/sheet1.xml", "参数": "xl/worksheets/sheet2.xml"} and len(parses) == 2
+
+
 def test_rate_inflates_and_scans_the_summary_once(example, monkeypatch):
     """api.rate's error scan hands the 汇总表's XML to the writer's head start: the part is
     inflated once (calamine's own read aside) and cut into rows once, off the main thread."""
