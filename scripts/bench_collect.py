@@ -115,13 +115,14 @@ def measure(code: str, *args: str) -> dict:
 
 
 NOTE = (
-    "**1,000 个支部工作簿达到 2 倍的目标；100 个乡镇工作簿没有达到，原因是固定开销。** "
+    "**1,000 个支部工作簿达到 2 倍的目标。100 个乡镇工作簿没有达到：与文件数无关的固定开销本身就超过了 2 倍的预算，"
+    "每多一个乡镇工作簿也约为裸读取的 2.5～4 倍（两个差值之比，各次测量波动较大）。** "
     "“只汇总第一个文件”是同一文件夹只放第一个文件时 collect 的用时，即与文件数无关的固定开销；"
     "“每多一个文件的倍数”=（collect 用时 − 只汇总第一个文件的用时）÷（裸读取用时 − 只读第一个文件的用时），即每多汇总一个文件所花时间是裸读取它的几倍。"
     "\n\n"
-    "乡镇工作簿：裸读取 100 个文件一共只要约 0.25 s，2 倍的预算约 0.5 s；而任何一次 collect 都先要导入 starbook（约 0.35 s）"
+    "乡镇工作簿：裸读取 100 个文件一共只要约 0.2 s，2 倍的预算约 0.4 s；而任何一次 collect 都先要导入 starbook（约 0.35 s）"
     "和 pandas（约 0.45 s，issue 要求报表用 pandas 计算），再从模板生成汇总工作簿（约 0.2 s）——仅两次导入就已超出整个预算。"
-    "每多一个乡镇工作簿仍约为裸读取的 3～4 倍：每个乡镇工作簿要按它自己的参数把 30 个党组织重新定星、重算输入和结果摘要、核对名额"
+    "每多一个乡镇工作簿仍约为裸读取的 2.5～4 倍：每个乡镇工作簿要按它自己的参数把 30 个党组织重新定星、重算输入和结果摘要、核对名额"
     "（单核约 4 ms，裸读取约 2.5 ms），这是裸读取之外的核对工作，在两个核上分摊后仍超过 2 倍。"
     "\n\n"
     "2026-12-01 的两轮优化（每一步都用 `python scripts/same_collect.py` 核对：汇总工作簿的每个部件与优化前逐字节相同）："
@@ -139,7 +140,7 @@ MARK_BEGIN, MARK_END = "<!-- bench_collect:begin -->", "<!-- bench_collect:end -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 branches and 10 townships")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--write", type=Path, default=ROOT / "docs" / "benchmark.md")
     args = parser.parse_args()
     branches, towns = (100, 10) if args.quick else (1000, 100)
