@@ -904,3 +904,111 @@ def test_a_params_grid_seen_before_is_found_by_its_exact_bytes_and_types_still_c
         changed[r][c] = value
         got = P.parse_params(changed)
         assert (got[0], [(p.cell, p.message) for p in got[1]]) == (lambda s: (s[0], [(p.cell, p.message) for p in s[1]]))(real(changed)), value
+
+
+def test_an_error_value_or_a_date_in_a_branch_form_is_named_and_not_passed_on(blank_books, tmp_path, capsys):
+    """A branch's 自评 cell holding #DIV/0! or a date (Excel's reading of "5-1") is no score: the
+    township's form keeps that cell blank, and 问题清单 names the branch's cell; the other
+    branches and the rest of that form are collected (this once crashed the new forms' writer)."""
+    import datetime
+
+    import openpyxl
+
+    from starbook.fill import form_cells
+
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=2)
+    bad = tmp_path / "mail" / f"{names[0]}.xlsm"
+    places = form_cells(read_grids(bad)["量化评分表1"]).items["自评"]
+    wb = openpyxl.load_workbook(bad, keep_vba=True)
+    ws = wb["量化评分表1"]
+    (r0, c0), (r1, c1) = places[0], places[1]
+    ws.cell(r0 + 1, c0 + 1).value = datetime.datetime(2026, 5, 1)
+    wb.save(bad)
+    with zipfile.ZipFile(bad) as zf:  # and an error value as Excel saves one: t="e" with its literal
+        from starbook.xlsx.parts import sheet_parts
+
+        part = sheet_parts(zf)["量化评分表1"]
+        xml = zf.read(part).decode("utf-8")
+    import re
+
+    ref = f"{chr(65 + c1)}{r1 + 1}"
+    xml, n = re.subn(rf'<c r="{ref}"([^>]*?)(?: t="n")?>(?:<v>[^<]*</v>)?</c>|<c r="{ref}"([^>]*?)/>',
+                     lambda m: f'<c r="{ref}"{m.group(1) or m.group(2) or ""} t="e"><v>#DIV/0!</v></c>', xml)
+    assert n == 1
+    from test_sheetpatch import _replace_part
+
+    _replace_part(bad, part, xml.encode("utf-8"))
+    town = tmp_path / "张纪镇党委.xlsm"  # its one form taken: both branches land on new copies of it
+    api.new("分类定级", town, orgs=1)
+    fill_form(town, "量化评分表1", _committee_fill("张纪镇机关支部", 0))
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1, text
+    assert f"【量化评分表1】{chr(65 + c0)}{r0 + 1}：“{names[0]}”的自评第 1 项得分是日期或时间「2026-05-01」，不是数字，未汇入" in text
+    assert f"【量化评分表1】{ref}：“{names[0]}”的自评第 2 项得分是错误值 #DIV/0!，未汇入" in text
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    scheme = preset("fenlei")
+    forms = {form_inputs(s, g, scheme).name: form_inputs(s, g, scheme) for s, g in read_grids(town).items() if s.startswith("量化评分表")}
+    assert set(names) <= set(forms)
+    got = forms[names[0]].values
+    assert ("item", "自评", 0) not in got and ("item", "自评", 1) not in got and ("item", "自评", 2) in got
+
+
+def test_a_date_in_a_townships_scores_is_named_by_cell_not_called_a_missing_header(clean_county, tmp_path, capsys):
+    """A township's 汇总表 whose score Excel turned into a date cannot be checked: 问题清单 names the
+    cell and what it holds, and the township is left out (it once read as 汇总表找不到表头)."""
+    import datetime
+    import warnings
+
+    import openpyxl
+
+    from starbook.grid import find_cell
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = sorted(inbox.glob("*.xlsm"))[0]
+    r, c = find_cell(read_grids(book)["汇总表"], "党委评定得分")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["汇总表"].cell(r + 2, c + 1).value = datetime.datetime(2026, 5, 1)
+    wb.save(book)
+    code, text = run(capsys, "collect", inbox, "-o", tmp_path / "县汇总.xlsm")
+    assert code == 1, text
+    assert f"“{book.name}”【汇总表】{chr(65 + c)}{r + 2}：" in text and "党委评定得分是日期或时间「2026-05-01」，不是数字" in text
+    assert f"“{book.name}”的汇总表有误（见上面各条），无法核对，未汇总" in text
+    assert "找不到表头" not in text
+    rows = read_grids(tmp_path / "县汇总.xlsm")["汇总表"]
+    assert not any(book.stem in str(v) for line in rows for v in line)  # that township is not in the roll-up
+
+
+def test_a_branch_form_whose_name_is_an_error_value_is_named_and_not_collected(blank_books, tmp_path, capsys):
+    """No organization to match: the form is left out with its cell named, no form made for “#REF!”."""
+    names = branches(tmp_path / "mail", "张纪镇", blank_books["branch"], n=2)
+    bad = tmp_path / "mail" / f"{names[0]}.xlsm"
+    from starbook.grid import find_cell
+    from starbook.xlsx.parts import sheet_parts
+    from test_sheetpatch import _replace_part
+
+    r, c = find_cell(read_grids(bad)["量化评分表1"], "党组织名称", max_rows=12)
+    ref = f"{chr(65 + c + 1)}{r + 1}"
+    with zipfile.ZipFile(bad) as zf:
+        part = sheet_parts(zf)["量化评分表1"]
+        xml = zf.read(part).decode("utf-8")
+    import re
+
+    xml, n = re.subn(rf'<c r="{ref}"([^>]*?) t="inlineStr"><is><t>[^<]*</t></is></c>', rf'<c r="{ref}"\1 t="e"><v>#REF!</v></c>', xml)
+    assert n == 1
+    _replace_part(bad, part, xml.encode("utf-8"))
+    town = tmp_path / "张纪镇党委.xlsm"
+    shutil.copy(blank_books["township"], town)
+    code, text = run(capsys, "collect", tmp_path / "mail", "-o", town)
+    assert code == 1, text
+    assert f"【量化评分表1】{ref}：支部评分表的党组织名称是错误值 #REF!，这张表未汇总" in text
+    from starbook.collect.township import form_inputs
+    from starbook.presets import preset
+
+    scheme = preset("fenlei")
+    named = [form_inputs(s, g, scheme).name for s, g in read_grids(town).items() if s.startswith("量化评分表")]
+    assert names[1] in named and "#REF!" not in named and names[0] not in named

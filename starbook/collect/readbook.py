@@ -96,9 +96,10 @@ def _read(book: Book) -> None:
     grid = grids[S.SHEET]
     summary = outcome.summary  # as 定星 parsed it; a row whose scores only its form holds needs the plain reading
     if summary is None or any(r.missing for r in summary.rows):
-        summary, _ = S.parse_summary(grid, scheme)
-    if summary is None:
-        raise BookError(f"“{book.name}”的汇总表找不到表头", "请上报单位使用模板生成的工作簿")
+        summary, found = S.parse_summary(grid, scheme)
+        if summary is None:  # each cell that stops it (a date or an error value in a score, no header …) is named
+            book.findings += [Finding.of(book.name, p) for p in found]
+            raise BookError(f"“{book.name}”的汇总表有误（见上面各条），无法核对", "请上报单位改正后重新定星再报送")
     _rows(book, grid, summary)
     book.rectify = _rectify_rows(grids.get(RECTIFY_SHEET), book.unit)
     found, inputs_current = verify.digests(book.name, grid, scheme, log, summary)

@@ -13,12 +13,12 @@ so a 机关 branch never lands on a village form.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..digests import canonical
 from ..edits import CellBlock, Edit
 from ..fill import form_cells
-from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, text
+from ..grid import CellError, Grid, Value, cell_at, cell_name, find_cell, is_blank, is_date, not_a_number, text
 from ..problems import WARNING
 from ..scheme import FILLED_BY_COMMITTEE, METHOD_DIRECT, Scheme
 from ..sheets import forms as F
@@ -60,13 +60,21 @@ class FormInputs:
     name: str
     name_cell: str
     values: dict[Key, Value]
+    unusable: dict[Key, tuple[str, str]] = field(default_factory=dict)  # an error value or a date: (its cell, why)
 
 
 def form_inputs(sheet: str, grid: Grid, scheme: Scheme) -> FormInputs:
     places = slots(grid, scheme)
     values = {k: cell_at(grid, r, c) for k, (r, c) in places.items() if not _unset(k, cell_at(grid, r, c))}
+    # An error value (or a formula saved without its result) or a date is no input to pass on:
+    # the township's form would show it as text, or could not hold it at all.
+    unusable = {k: (cell_name(*places[k]), not_a_number(v) if not isinstance(v, CellError) else v.describe())
+                for k, v in values.items() if isinstance(v, CellError) or is_date(v)}
+    for k in unusable:
+        del values[k]
     pos = places.get(("header", F.F_NAME), (0, 0))
-    return FormInputs(sheet, text(cell_at(grid, *pos)), cell_name(*pos), values)
+    name = "" if ("header", F.F_NAME) in unusable else text(cell_at(grid, *pos))  # no organization to match it to
+    return FormInputs(sheet, name, cell_name(*pos), values, unusable)
 
 
 def what(key: Key) -> str:
@@ -161,6 +169,11 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
     for book in books:
         for form in book.forms:
             name = form.name
+            if not name:  # its 党组织名称 is an error value or a date
+                cell, why = form.unusable.get(("header", F.F_NAME), (form.name_cell, "为空"))
+                findings.append(Finding(book.name, form.sheet, cell, f"支部评分表的党组织名称{why}，这张表未汇总",
+                                        "请该支部在党组织名称一栏填写本支部的名称后重新发回"))
+                continue
             target = forms.by_name.get(name)
             if target is None:
                 kind = kind_of(form)
@@ -171,6 +184,9 @@ def branch_edits(forms: Forms, books: Sequence[Book]) -> tuple[list[Edit], list[
                 forms.by_name[name] = target
             forms.placed += 1
             mine = forms.cells[target]
+            for key, (cell, why) in form.unusable.items():
+                findings.append(Finding(book.name, form.sheet, cell, f"“{name}”的{what(key)}{why}，未汇入“{target}”",
+                                        "请该支部改正后重新发回；或核实后在乡镇工作簿中手工填写"))
             skipped: set[str] = set()
             for key, value in form.values.items():
                 if book.handed_down and key[0] in ("item", "vote", "direct") and key[1] in theirs:
