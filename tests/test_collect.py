@@ -1012,3 +1012,35 @@ def test_a_branch_form_whose_name_is_an_error_value_is_named_and_not_collected(b
     scheme = preset("fenlei")
     named = [form_inputs(s, g, scheme).name for s, g in read_grids(town).items() if s.startswith("量化评分表")]
     assert names[1] in named and "#REF!" not in named and names[0] not in named
+
+
+def test_results_typed_over_with_dates_and_times_are_collected_as_the_text_shown(clean_county, tmp_path, capsys):
+    """A township's 综合得分 typed over with a date and its 星级 with a time (Excel's reading of
+    "5-1" and "9:30"): the roll-up is written, these cells hold what the cadre saw, the lists
+    order by the numbers they have, and 问题清单 names each result that does not follow."""
+    import datetime
+    import warnings
+
+    import openpyxl
+
+    from starbook.grid import find_cell
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = sorted(inbox.glob("*.xlsm"))[0]
+    grid = read_grids(book)["汇总表"]
+    (rf, cf), (rs, cs) = find_cell(grid, "综合得分"), find_cell(grid, "星级")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["汇总表"].cell(rf + 2, cf + 1).value = datetime.datetime(2026, 5, 1)
+    wb["汇总表"].cell(rs + 3, cs + 1).value = datetime.time(9, 30)
+    wb.save(book)
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code == 1, text
+    assert f"【汇总表】{chr(65 + cf)}{rf + 2}：" in text and f"【汇总表】{chr(65 + cs)}{rs + 3}：" in text
+    grids = read_grids(out)
+    values = {v for line in grids["汇总表"] for v in line}
+    assert "2026-05-01" in values and "09:30:00" in values
+    assert any("审定的" in str(v) for line in grids["审定名单"] for v in line)

@@ -42,6 +42,8 @@ def frame(rows: Sequence[Mapping[str, Value]]) -> "pd.DataFrame":
     df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
     for c in (REPORTER, S.S_NAME, S.S_KIND, S.O_GRADE, S.O_STAR, S.O_BODY):
         df[c] = df[c].map(lambda v: text(v) if v is not None else "")
+    # 综合得分 orders the lists: a score typed over by hand with text or a date is no number to order by
+    df[S.O_FINAL] = df[S.O_FINAL].map(lambda v: v if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else None)
     return df
 
 
@@ -130,7 +132,7 @@ def approval_lines(df: "pd.DataFrame", scheme: Scheme) -> list[tuple]:
         lines.append(APPROVAL_COLUMNS)
         shown = part[[REPORTER, S.S_NAME, S.S_KIND, S.O_FINAL, S.O_STAR]]
         for i, r in enumerate(shown.itertuples(index=False, name=None), 1):
-            lines.append((i, *r))
+            lines.append((i, *(None if isinstance(v, float) and v != v else v for v in r)))  # pandas' NaN: a blank cell
         lines.append(("", "", "", "", "", ""))
         lines.append(SIGNATURE)
         lines.append(DATE_LINE)
