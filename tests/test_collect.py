@@ -1044,3 +1044,17 @@ def test_results_typed_over_with_dates_and_times_are_collected_as_the_text_shown
     values = {v for line in grids["汇总表"] for v in line}
     assert "2026-05-01" in values and "09:30:00" in values
     assert any("审定的" in str(v) for line in grids["审定名单"] for v in line)
+
+
+def test_the_reporting_unit_is_the_file_name_when_the_issuer_is_an_error_value_or_a_date():
+    import datetime
+
+    from starbook.collect.classify import reporting_unit
+    from starbook.grid import CellError
+
+    def params(value):
+        return [["设置项", "值"], ["发布单位", value]]
+
+    assert reporting_unit(params("盖德乡党委"), Path("收件箱/盖德乡.xlsm")) == "盖德乡党委"
+    for value in (CellError("#REF!"), datetime.datetime(2026, 5, 1), "", None):
+        assert reporting_unit(params(value), Path("收件箱/盖德乡.xlsm")) == "盖德乡"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..grid import Grid, cell_at, text
+from ..grid import CellError, Grid, cell_at, is_date, text
 from ..sheets import params as P
 
 BRANCH, COMMITTEE = P.BOOK_BRANCH, P.BOOK_COMMITTEE
@@ -33,5 +33,10 @@ def level(params: Grid | None, log_rows: int, filled_forms: int) -> str:
 
 
 def reporting_unit(params: Grid | None, path: Path) -> str:
-    """上报单位: the workbook's 发布单位 (填报单位) when filled, else the file name without suffix."""
-    return setting(params, ISSUER) or Path(path).stem
+    """上报单位: the workbook's 发布单位 (填报单位) when filled with a name, else the file name
+    without suffix (also for an error value or a date there: no unit is called “#REF!”)."""
+    at = P.setting_cell(params, ISSUER) if params else None
+    value = cell_at(params, *at) if at is not None else None
+    if isinstance(value, CellError) or is_date(value):
+        return Path(path).stem
+    return text(value) or Path(path).stem
