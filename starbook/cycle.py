@@ -188,7 +188,9 @@ def plan_distribution(grids: Mapping[str, Grid]) -> tuple[Source | None, list[Ha
     if kind == P.BOOK_BRANCH:
         return None, [], [Problem(P.SHEET, cell_name(*at) if at else "", "这是支部填报工作簿，不能再分发",
                                   "请在党委的汇总工作簿中点击“分发评分表”或运行 starbook distribute")]
-    people = members(grids, source.scheme.class_input)
+    people = members(grids, source.scheme.class_input, problems)
+    if problems:
+        return None, [], problems
     if not people:
         return None, [], [Problem(S.SHEET, "", "工作簿中没有党组织可以分发",
                                   "请先在汇总表中逐行填写党组织名称（及类别、上年星级），或在量化评分表中填写党组织名称")]
@@ -381,7 +383,9 @@ def plan_next_year(grids: Mapping[str, Grid], name: str) -> tuple[Source | None,
     if not _rated(grids):
         return None, [], [Problem(LOG_SHEET, "", f"“{name}”还没有定星（“定星记录”中没有记录），不能据此生成下一年度工作簿",
                                   f"请先在 Excel 中点击“定星”或运行 starbook rate {name}，再运行 starbook new --from")]
-    people = members(grids, source.scheme.class_input)
+    people = members(grids, source.scheme.class_input, problems)
+    if problems:
+        return None, [], problems
     if not people:
         return None, [], [Problem(S.SHEET, "", f"“{name}”中没有党组织", "请检查汇总表是否有党组织名称")]
     return source, people, []

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .fill import form_cells
-from .grid import Grid, Value, cell_at, find_cell, find_header, is_blank, text
+from .grid import CellError, Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, is_date, shown_value, text
 from .numbers import parse_number
+from .problems import Problem
 from .scheme import Dimension, Item
 from .sheets import forms as F
 from .sheets import summary as S
@@ -37,14 +38,41 @@ def _value(grid: Grid, at: tuple[int, int] | None) -> str | None:
     return (text(cell_at(grid, *at)) or None) if at is not None else None
 
 
-def members(grids: Mapping[str, Grid], class_title: str = "") -> list[Member]:
+_FIX = "请改正该单元格（日期请把单元格设为“文本”格式后重新输入），再分发或生成下一年度工作簿"
+
+
+def _unusable(value: Value) -> str | None:
+    """Why a name, 类别 or star cell holds no text a branch's book can take: an error value, or a
+    date or time (Excel's reading of "5-1" or "9:30"); None for text, numbers and blanks."""
+    if isinstance(value, CellError):
+        return value.describe()
+    if is_date(value):
+        return f"是日期或时间「{shown_value(value)}」，不是文字"
+    return None
+
+
+def members(grids: Mapping[str, Grid], class_title: str = "", problems: list[Problem] | None = None) -> list[Member]:
     """汇总表 rows in order (a row bound to a form by 数据来源 or by name takes the form's
     name, 类别, 上年星级 and `class_title` (the scheme's input class) where the form has them),
-    then forms no row names."""
+    then forms no row names. `problems`, when given, receives each name, 类别 or star cell
+    holding an error value or a date (that row or form is left out)."""
     labels = (class_title,) if class_title else ()
+
+    def usable(sheet: str, grid: Grid, places: Mapping[str, tuple[int, int] | None]) -> bool:
+        ok = True
+        for title, at in places.items():
+            why = _unusable(cell_at(grid, *at)) if at is not None else None
+            if why is not None:
+                ok = False
+                if problems is not None:
+                    problems.append(Problem(sheet, cell_name(*at), f"{title}{why}", _FIX))
+        return ok
+
     forms: dict[str, tuple[str, str | None, str | None, str | None]] = {}
     for sheet in F.form_sheets(list(grids)):
         header = form_cells(grids[sheet], labels).header
+        if not usable(sheet, grids[sheet], {t: header.get(t) for t in (F.F_NAME, F.F_KIND, F.F_LAST, *labels)}):
+            continue
         name = _value(grids[sheet], header.get(F.F_NAME))
         if name:
             forms[sheet] = (name, _value(grids[sheet], header.get(F.F_KIND)), _value(grids[sheet], header.get(F.F_LAST)),
@@ -62,6 +90,11 @@ def members(grids: Mapping[str, Grid], class_title: str = "") -> list[Member]:
             return (text(cell_at(grid, r, cols[title])) or None) if title in cols else None
 
         for r in range(hr + 1, len(grid)):
+            if is_blank(cell_at(grid, r, cols.get(S.S_NAME, -1))):
+                continue  # no organization on this row, whatever else it holds
+            titles = (S.S_NAME, S.S_KIND, S.S_LAST, S.O_STAR, *labels)
+            if not usable(S.SHEET, grid, {t: (r, cols[t]) for t in titles if t in cols}):
+                continue
             name = at(r, S.S_NAME)
             if not name:
                 continue

@@ -379,3 +379,62 @@ def test_each_scheme_s_params_say_which_parts_a_branch_fills(tmp_path, preset_id
         e.name for e in scheme.evaluators} - due
     api.write_edits(book, book, [CellBlock(P.SHEET, at[0] + 1, at[1] + 1, (("党委汇总",),))])
     assert not api.check(book).ok
+
+
+def _typed_over(book: Path, out: Path, cells: dict[tuple[str, int, int], object]) -> Path:
+    """The book with values typed into cells (1-based rows and columns) as Excel stores them."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+    for (sheet, r, c), value in cells.items():
+        wb[sheet].cell(r, c).value = value
+    wb.save(out)
+    return out
+
+
+def test_a_name_or_star_that_excel_turned_into_a_date_stops_distribute_and_next_year_with_its_cell(rated, tmp_path, capsys):
+    """“5-1” typed as a 党组织名称 is a date to Excel: distribute would make “2026-05-01.xlsm”, next year
+    an organization of that name. Both refuse, naming the cell; a row without a name is no organization."""
+    import datetime
+
+    from starbook.grid import CellError, find_cell
+
+    grid = read_grids(rated)["汇总表"]
+    (rn, cn), (rl, cl) = find_cell(grid, "党组织名称"), find_cell(grid, "上年星级")
+    form = read_grids(rated)["量化评分表3"]
+    rf, cf = find_cell(form, "党组织名称", max_rows=12)
+    bad = _typed_over(rated, tmp_path / "bad.xlsm", {("汇总表", rn + 2, cn + 1): datetime.datetime(2026, 5, 1),
+                                                    ("量化评分表3", rf + 1, cf + 2): datetime.time(9, 30),
+                                                    ("汇总表", len(grid) + 3, cl + 1): datetime.date(2026, 1, 2)})  # a stray cell, no name
+    written, problems = api.distribute(bad, tmp_path / "分发")
+    assert written == [] and not (tmp_path / "分发").exists()
+    said = {(p.sheet, p.cell, p.message) for p in problems}
+    assert ("汇总表", f"{chr(65 + cn)}{rn + 2}", "党组织名称是日期或时间「2026-05-01」，不是文字") in said
+    assert ("量化评分表3", f"{chr(66 + cf)}{rf + 1}", "党组织名称是日期或时间「09:30:00」，不是文字") in said
+    assert len(said) == 2
+    out, problems = api.new_from(bad, tmp_path / "2027.xlsm")
+    assert out is None and not (tmp_path / "2027.xlsm").exists() and len(problems) == 2
+    # and check names the 汇总表's cell the same way
+    code = main(["check", str(bad)])
+    said_out = capsys.readouterr()
+    text_out = said_out.out + said_out.err
+    assert code == 1 and f"【汇总表】{chr(65 + cn)}{rn + 2}：党组织名称是日期或时间「2026-05-01」，不是文字" in text_out
+    assert CellError("#REF!").describe() == "是错误值 #REF!"  # the same sentence an error value there gets
+
+
+def test_a_forms_name_or_last_star_that_excel_turned_into_a_time_is_an_error_not_a_new_name(rated, tmp_path):
+    """A form's 党组织名称 typed as "9:30" would rename the organization to “09:30:00”: reported instead."""
+    import datetime
+
+    from starbook.grid import find_cell
+
+    form = read_grids(rated)["量化评分表3"]
+    (rn, cn), (rl, cl) = find_cell(form, "党组织名称", max_rows=12), find_cell(form, "上年星级", max_rows=12)
+    bad = _typed_over(rated, tmp_path / "bad.xlsm", {("量化评分表3", rn + 1, cn + 2): datetime.time(9, 30),
+                                                    ("量化评分表3", rl + 1, cl + 2): datetime.date(2026, 5, 1)})
+    outcome = api.check(bad)
+    said = {(p.sheet, p.cell, p.message) for p in outcome.problems if p.severity == "错误"}
+    assert said == {("量化评分表3", f"{chr(66 + cn)}{rn + 1}", "党组织名称是日期或时间「09:30:00」，不是文字"),
+                    ("量化评分表3", f"{chr(66 + cl)}{rl + 1}", "上年星级是日期或时间「2026-05-01」，不是文字")}

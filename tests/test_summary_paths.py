@@ -7,7 +7,7 @@ values, duplicates. Both paths must give the same problems and the same rows.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -56,13 +56,13 @@ def _grid(rng: random.Random, scheme, header: list) -> list[list]:
         line = []
         for t in titles:
             if t == "党组织名称":
-                v = NAMES[i] if clean else rng.choice(NAMES + ["", None, CellError("#REF!"), 7])
+                v = NAMES[i] if clean else rng.choice(NAMES + ["", None, CellError("#REF!"), 7, date(2026, 5, 1)])
             elif t == "序号":
                 v = rng.choice([i + 1, None, "", CellError("#VALUE!")])
             elif t == "类别":
-                v = rng.choice(["农村", "", None] + ([] if clean else [CellError("#NAME?"), 3]))
+                v = rng.choice(["农村", "", None] + ([] if clean else [CellError("#NAME?"), 3, datetime(2026, 1, 2)]))
             elif t == "上年星级":
-                v = rng.choice(["三星级", "", None] + ([] if clean else ["四颗星", CellError("#REF!"), 4]))
+                v = rng.choice(["三星级", "", None] + ([] if clean else ["四颗星", CellError("#REF!"), 4, time(9, 30)]))
             elif t == "否决事项":
                 v = "" if clean or not veto_names else rng.choice(
                     ["", None, rng.choice(veto_names), "；".join(rng.sample(veto_names, min(2, len(veto_names)))), "不存在的事项", "无", CellError("#N/A")]

@@ -107,6 +107,17 @@ class _Form:
             return True
         return False
 
+    def text_error(self, r: int, c: int, what: str) -> bool:
+        """A text field (名称, 类别, 星级): an error value, or a date or time that Excel made of
+        what was typed as "5-1" or "9:30"; reported, never read as that text."""
+        if self.cell_error(r, c, what):
+            return True
+        v = cell_at(self.grid, r, c)
+        if is_date(v):
+            self.add(r, c, f"{what}是日期或时间「{shown_value(v)}」，不是文字", "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）")
+            return True
+        return False
+
     def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
         """A score cell: a number in [0, top]; text, dates, error values and blanks are reported."""
         v = cell_at(self.grid, r, c)
@@ -189,14 +200,14 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] =
         return None, [Problem(sheet, "", f"找不到“{F_NAME}”栏", "请从模板复制一张新的量化评分表")]
     nr, nc, name_v = name_at
     name = text(name_v)
-    if form.cell_error(nr, nc, "党组织名称"):
+    if form.text_error(nr, nc, "党组织名称"):
         name = ""
     elif not name:
         form.add(nr, nc, "党组织名称未填写，但表中已有得分", "请填写党组织名称")
     kind = form.right_of(F_KIND)
-    category = text(kind[2]) or None if kind and not form.cell_error(kind[0], kind[1], "类别") else None
+    category = text(kind[2]) or None if kind and not form.text_error(kind[0], kind[1], "类别") else None
     last = form.right_of(F_LAST)
-    last_star = text(last[2]) or None if last and not form.cell_error(last[0], last[1], "上年星级") else None
+    last_star = text(last[2]) or None if last and not form.text_error(last[0], last[1], "上年星级") else None
     if last and last_star and last_star not in STARS:
         form.add(last[0], last[1], f"上年星级「{last_star}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空")
         last_star = None

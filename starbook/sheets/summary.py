@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ..memo import Memo
-from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, text
+from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, shown_value, text
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
@@ -284,11 +285,28 @@ def parse_summary(
     return Summary(hr, columns, rows, last, width), []
 
 
-def _errors(values: list) -> dict[int, CellError]:
-    """Row index → error value, for the cells of a column holding one."""
-    if not any(issubclass(t, CellError) for t in set(map(type, values))):
+def _errors(values: list) -> dict[int, "CellError | DateInText"]:
+    """Row index → error value, for the cells of a text column holding one; a date or time
+    counts as one (Excel's reading of a name or star typed as "5-1" or "9:30")."""
+    if not any(issubclass(t, CellError) or issubclass(t, _DATES) for t in set(map(type, values))):
         return {}
-    return {i: v for i, v in enumerate(values) if isinstance(v, CellError)}
+    return {i: (v if isinstance(v, CellError) else DateInText(v)) for i, v in enumerate(values) if isinstance(v, (CellError, *_DATES))}
+
+
+_DATES = (date, time, timedelta)  # datetime is a date
+
+
+class DateInText:
+    """A date or time where text belongs, reported as an error value is."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def describe(self) -> str:
+        return f"是日期或时间「{shown_value(self.value)}」，不是文字"
+
+    def fix(self) -> str:
+        return "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）"
 
 
 _NOT_NUMBER = ("not a number",)
