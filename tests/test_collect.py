@@ -1058,3 +1058,31 @@ def test_the_reporting_unit_is_the_file_name_when_the_issuer_is_an_error_value_o
     assert reporting_unit(params("盖德乡党委"), Path("收件箱/盖德乡.xlsm")) == "盖德乡党委"
     for value in (CellError("#REF!"), datetime.datetime(2026, 5, 1), "", None):
         assert reporting_unit(params(value), Path("收件箱/盖德乡.xlsm")) == "盖德乡"
+
+
+def test_a_townships_rectification_list_with_dates_is_gathered_as_the_text_shown(clean_county, tmp_path, capsys):
+    """整改名单 rows typed over with dates (Excel's reading of "5-1") land in the roll-up's
+    整改名单 as the text the cadre saw; they once stopped the roll-up from being written."""
+    import datetime
+    import warnings
+
+    import openpyxl
+
+    from starbook.grid import find_header
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(clean_county, inbox)
+    book = sorted(inbox.glob("*.xlsm"))[0]
+    grid = read_grids(book)["整改名单"]
+    hr, cols = find_header(grid, "党组织名称", "列入原因")
+    assert len(grid) > hr + 1 and grid[hr + 1][cols["党组织名称"]]  # the township has one to rectify
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["整改名单"].cell(hr + 2, cols["列入原因"] + 1).value = datetime.datetime(2026, 5, 1)
+    wb.save(book)
+    out = tmp_path / "县汇总.xlsm"
+    code, text = run(capsys, "collect", inbox, "-o", out)
+    assert code in (0, 1), text
+    rows = read_grids(out)["整改名单"]
+    assert any("2026-05-01" in map(str, line) for line in rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..grid import Grid, Value, cell_at, is_blank, text
+from ..grid import Grid, Value, cell_at, is_blank, is_date, shown_value, text
 from ..problems import BookError
 from ..ratebook import LOG_SHEET, RECTIFY_SHEET, rate_book
 from ..scheme import Scheme
@@ -115,6 +115,12 @@ def _read(book: Book) -> None:
     book.findings += verify.quotas(book.name, grid, scheme, summary)
 
 
+def collected(value: Value) -> Value:
+    """A cell as the roll-up takes it from a reported book: a date or time (a result typed over
+    by hand, Excel's reading of "5-1") as the text the cadre saw, which a worksheet cell can hold."""
+    return shown_value(value) if is_date(value) else value
+
+
 def _scheme(book: Book, grids) -> Scheme:
     scheme, problems = P.parse_params(grids[P.SHEET])  # parsed once per distinct 参数 in each worker
     if scheme is None:
@@ -141,7 +147,10 @@ def _rows(book: Book, grid: Grid, summary: S.Summary) -> None:
     for row in summary.rows:
         line = grid[row.row] if 0 <= row.row < len(grid) else []
         width = len(line)
-        book.rows.append({t: line[c] if c < width else None for t, c in columns})
+        values = {t: line[c] if c < width else None for t, c in columns}
+        if any(map(is_date, values.values())):
+            values = {t: collected(v) for t, v in values.items()}
+        book.rows.append(values)
         book.cells.append({S.S_NAME: cell_name(row.row, c_name)})
 
 
@@ -155,7 +164,7 @@ def _rectify_rows(grid: Grid | None, unit: str) -> list[dict[str, Value]]:
     out = []
     for r in range(hr + 1, len(grid)):
         if not is_blank(cell_at(grid, r, cols[S.S_NAME])):
-            row = {t: cell_at(grid, r, c) for t, c in cols.items()}
+            row = {t: collected(cell_at(grid, r, c)) for t, c in cols.items()}
             row["上报单位"] = unit
             out.append(row)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..edits import CellBlock, ClearRows, Edit, FitRows, RowHeight
-from ..grid import Grid, Value, cell_at, find_header, is_blank, is_date, shown_value, text
+from ..grid import Grid, Value, cell_at, find_header, is_blank, text
 from ..problems import BookError
 from ..scheme import Scheme
 from ..sheets import summary as S
@@ -89,12 +89,8 @@ def rollup_rows(grid: Grid, scheme: Scheme, books: Sequence[Book]) -> tuple[int,
 
 
 def _plain(value: Value) -> Value:
-    """A collected cell as the roll-up holds it: a date or time (a result typed over by hand,
-    Excel reading "5-1" as a date) as the text the cadre saw, which a worksheet cell can hold."""
     if value == "":
         return None
-    if is_date(value):
-        return shown_value(value)
     return value
 
 
