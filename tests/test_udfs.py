@@ -114,7 +114,7 @@ def test_error_messages_name_the_item():
     assert U.SB_SUBTOTAL([[8, 9], [1, 2]], 15) == "#错误：得分区域应为一行或一列，收到 2 行 2 列的区域"
     assert U.SB_GRADE([[90, 80]], GRADES) == "#错误：综合得分应为一个单元格，收到 1 行 2 列的区域"
     assert U.SB_GRADE(True, GRADES) == "#错误：综合得分「TRUE」不是数字"
-    assert U.SB_VOTESCORE(dt.datetime(2026, 1, 1), 1, 0, 0) == "#错误：“好”票数「2026-01-01 00:00:00」是日期，不是数字"
+    assert U.SB_VOTESCORE(dt.datetime(2026, 1, 1), 1, 0, 0) == "#错误：“好”票数「2026-01-01」是日期，不是数字"
     assert U.SB_VOTESCORE(None, 1, 0, 0) == "#错误：“好”票数未填写"
     assert U.SB_GRADE(80, [["好", 90], ["较差", "#N/A"]]) == "#错误：等次表第2行第2列是错误值 #N/A，请先改正该单元格"
 

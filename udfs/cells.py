@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from starbook.grid import as_number, is_blank
+from starbook.grid import as_number, is_blank, shown_value
 from starbook.numbers import plain
 
 ERROR_PREFIX = "#错误："
@@ -125,5 +125,5 @@ def _quoted(value: object) -> str:
     if isinstance(value, bool):
         return f"「{'TRUE' if value else 'FALSE'}」"
     if isinstance(value, (dt.date, dt.time)):
-        return f"「{value}」是日期，"
+        return f"「{shown_value(value)}」是日期，"  # as the cadre sees it: 2026-01-01, no 00:00:00
     return f"「{value}」"
