@@ -379,3 +379,14 @@ def test_a_workbook_from_before_the_import_uses_the_defaults(book, tmp_path):
     assert {o.name: o.counts for o in outcome.orgs} == {org: {o: c[o] for o in OPTIONS} for org, c in expected().items()}
     with pytest.raises(BookError, match="不能相加"):
         plan_import(grids, [Export(export.name, export.read_bytes())], add=True)
+
+
+def test_a_number_with_a_fraction_is_no_choice_letter_and_dot():
+    """“3.5” (a number in the export, or typed) once read as choice 3 (一般): an answer that fits
+    no option is listed, never guessed; “3.好” and “C、一般” still read by their text or letter."""
+    from starbook.ballots.answers import AnswerKey
+
+    key = AnswerKey(("好", "较好", "一般", "较差"), {"A": "好", "B": "较好", "C": "一般", "D": "较差", "1": "好", "2": "较好", "3": "一般", "4": "较差"})
+    for value in (3.5, "3.5", "1.0", "2.25", 10, "10"):
+        assert key.option(value) is None, value
+    assert [key.option(v) for v in ("3.好", "C、一般", "(A)好", 3.0, "３", "Ｂ", "D.较差")] == ["好", "一般", "好", "一般", "一般", "较好", "较差"]

@@ -35,7 +35,8 @@ class AnswerKey:
         if text.upper() in self.codes:
             return self.codes[text.upper()]
         m = _PREFIXED.match(text)
-        if m and (m.group(2) or not m.group(3)[0].isascii()):  # "10" is not "1" and "0"
+        # "10" is not "1" and "0", and "3.5" (a number, typed or exported) is not choice 3 of "5"
+        if m and (m.group(2) or not m.group(3)[0].isascii()) and not m.group(3).isdigit():
             code, rest = m.group(1).upper(), m.group(3)
             if rest in self.options:  # the text says it; the letter is only its position
                 return rest
