@@ -216,7 +216,7 @@ def parse_form(sheet: str, grid: Grid, scheme: Scheme, not_due: frozenset[str] =
     if declared and not form.cell_error(declared[0], declared[1], F_DECLARED):
         result.declared = text(declared[2]) or None
         if result.declared and result.declared not in STARS:
-            form.add(declared[0], declared[1], f"申报星级「{result.declared}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
+            form.add(declared[0], declared[1], f"申报星级「{result.declared if isinstance(declared[2], str) else shown_value(declared[2])}」不是星级", f"请选择{'、'.join(STARS)}之一，没有请留空", WARNING)
             result.declared = None
     if scheme.class_input:
         _star_class(form, result)
