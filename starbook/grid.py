@@ -134,6 +134,24 @@ def is_date(value: Value) -> bool:
     return isinstance(value, (date, time, timedelta))
 
 
+DATE_TYPED_AS_TEXT_FIX = "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）"
+
+
+def not_text(value: Value) -> str | None:
+    """Why a name, 类别 or star cell holds no text, as the middle of a sentence: an error value, or
+    a date or time Excel made of what was typed ("5-1", "9:30"); None for anything else."""
+    if isinstance(value, CellError):
+        return value.describe()
+    if is_date(value):
+        return f"是日期或时间「{shown_value(value)}」，不是文字"
+    return None
+
+
+def not_text_fix(value: Value) -> str:
+    """The fix for a cell not_text reports."""
+    return value.fix() if isinstance(value, CellError) else DATE_TYPED_AS_TEXT_FIX
+
+
 def not_a_number(value: Value) -> str:
     """Why a cell that should hold a number does not, as the middle of a sentence."""
     if isinstance(value, CellError):

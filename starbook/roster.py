@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .fill import form_cells
-from .grid import CellError, Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, is_date, shown_value, text
+from .grid import Grid, Value, cell_at, cell_name, find_cell, find_header, is_blank, not_text, not_text_fix, text
 from .numbers import parse_number
 from .problems import Problem
 from .scheme import Dimension, Item
@@ -38,19 +38,6 @@ def _value(grid: Grid, at: tuple[int, int] | None) -> str | None:
     return (text(cell_at(grid, *at)) or None) if at is not None else None
 
 
-_FIX = "请改正该单元格（日期请把单元格设为“文本”格式后重新输入），再分发或生成下一年度工作簿"
-
-
-def _unusable(value: Value) -> str | None:
-    """Why a name, 类别 or star cell holds no text a branch's book can take: an error value, or a
-    date or time (Excel's reading of "5-1" or "9:30"); None for text, numbers and blanks."""
-    if isinstance(value, CellError):
-        return value.describe()
-    if is_date(value):
-        return f"是日期或时间「{shown_value(value)}」，不是文字"
-    return None
-
-
 def members(grids: Mapping[str, Grid], class_title: str = "", problems: list[Problem] | None = None) -> list[Member]:
     """汇总表 rows in order (a row bound to a form by 数据来源 or by name takes the form's
     name, 类别, 上年星级 and `class_title` (the scheme's input class) where the form has them),
@@ -61,11 +48,12 @@ def members(grids: Mapping[str, Grid], class_title: str = "", problems: list[Pro
     def usable(sheet: str, grid: Grid, places: Mapping[str, tuple[int, int] | None]) -> bool:
         ok = True
         for title, at in places.items():
-            why = _unusable(cell_at(grid, *at)) if at is not None else None
+            value = cell_at(grid, *at) if at is not None else None
+            why = not_text(value)
             if why is not None:
                 ok = False
                 if problems is not None:
-                    problems.append(Problem(sheet, cell_name(*at), f"{title}{why}", _FIX))
+                    problems.append(Problem(sheet, cell_name(*at), f"{title}{why}", not_text_fix(value)))
         return ok
 
     forms: dict[str, tuple[str, str | None, str | None, str | None]] = {}

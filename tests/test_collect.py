@@ -1086,3 +1086,21 @@ def test_a_townships_rectification_list_with_dates_is_gathered_as_the_text_shown
     assert code in (0, 1), text
     rows = read_grids(out)["整改名单"]
     assert any("2026-05-01" in map(str, line) for line in rows)
+
+
+def test_a_branch_forms_header_date_is_no_text_and_its_score_date_no_number(blank_books):
+    import datetime
+
+    from starbook.collect.township import form_inputs, slots
+    from starbook.presets import preset
+
+    scheme = preset("fenlei")
+    grid = [list(line) for line in read_grids(blank_books["branch"])["量化评分表1"]]
+    places = slots(grid, scheme)
+    (rn, cn), (ri, ci) = places[("header", "党组织名称")], places[("item", "自评", 0)]
+    grid[rn][cn] = datetime.datetime(2026, 5, 1)
+    grid[ri][ci] = datetime.time(9, 30)
+    form = form_inputs("量化评分表1", grid, scheme)
+    assert form.name == ""  # no organization to match it to
+    assert form.unusable[("header", "党组织名称")][1] == "是日期或时间「2026-05-01」，不是文字"
+    assert form.unusable[("item", "自评", 0)][1] == "是日期或时间「09:30:00」，不是数字"

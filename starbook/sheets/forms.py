@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..grid import CellError, Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, is_date, not_a_number, shown_value, text
+from ..grid import CellError, Grid, as_number, cell_at, cell_name, find_cell, find_header, is_blank, is_date, not_a_number, not_text, not_text_fix, shown_value, text
 from ..numbers import parse_number, percent_text, plain
 from ..problems import ERROR, Problem, WARNING
 from ..rules.scoring import (
@@ -110,13 +110,12 @@ class _Form:
     def text_error(self, r: int, c: int, what: str) -> bool:
         """A text field (名称, 类别, 星级): an error value, or a date or time that Excel made of
         what was typed as "5-1" or "9:30"; reported, never read as that text."""
-        if self.cell_error(r, c, what):
-            return True
         v = cell_at(self.grid, r, c)
-        if is_date(v):
-            self.add(r, c, f"{what}是日期或时间「{shown_value(v)}」，不是文字", "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）")
-            return True
-        return False
+        why = not_text(v)
+        if why is None:
+            return False
+        self.add(r, c, f"{what}{why}", not_text_fix(v))
+        return True
 
     def score(self, r: int, c: int, what: str, top: Decimal | None) -> Decimal | None:
         """A score cell: a number in [0, top]; text, dates, error values and blanks are reported."""

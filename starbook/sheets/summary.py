@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ..memo import Memo
-from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, shown_value, text
+from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, not_text, not_text_fix, text
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
@@ -303,10 +303,10 @@ class DateInText:
         self.value = value
 
     def describe(self) -> str:
-        return f"是日期或时间「{shown_value(self.value)}」，不是文字"
+        return not_text(self.value)
 
     def fix(self) -> str:
-        return "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）"
+        return not_text_fix(self.value)
 
 
 _NOT_NUMBER = ("not a number",)
