@@ -147,10 +147,7 @@ def _rows(book: Book, grid: Grid, summary: S.Summary) -> None:
     for row in summary.rows:
         line = grid[row.row] if 0 <= row.row < len(grid) else []
         width = len(line)
-        values = {t: line[c] if c < width else None for t, c in columns}
-        if any(map(is_date, values.values())):
-            values = {t: collected(v) for t, v in values.items()}
-        book.rows.append(values)
+        book.rows.append({t: collected(line[c]) if c < width else None for t, c in columns})
         book.cells.append({S.S_NAME: cell_name(row.row, c_name)})
 
 
