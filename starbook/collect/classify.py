@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..grid import CellError, Grid, cell_at, is_date, text
+from ..grid import Grid, cell_at, not_text, text
 from ..sheets import params as P
 
 BRANCH, COMMITTEE = P.BOOK_BRANCH, P.BOOK_COMMITTEE
@@ -37,6 +37,4 @@ def reporting_unit(params: Grid | None, path: Path) -> str:
     without suffix (also for an error value or a date there: no unit is called “#REF!”)."""
     at = P.setting_cell(params, ISSUER) if params else None
     value = cell_at(params, *at) if at is not None else None
-    if isinstance(value, CellError) or is_date(value):
-        return Path(path).stem
-    return text(value) or Path(path).stem
+    return (text(value) if not_text(value) is None else "") or Path(path).stem

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ..digests import canonical
 from ..edits import CellBlock, Edit
 from ..fill import form_cells
-from ..grid import CellError, Grid, Value, cell_at, cell_name, find_cell, is_blank, is_date, not_a_number, not_text, text
+from ..grid import Grid, Value, cell_at, cell_name, find_cell, is_blank, not_a_number, not_text, text
 from ..problems import WARNING
 from ..scheme import FILLED_BY_COMMITTEE, METHOD_DIRECT, Scheme
 from ..sheets import forms as F
@@ -69,7 +69,7 @@ def form_inputs(sheet: str, grid: Grid, scheme: Scheme) -> FormInputs:
     # An error value (or a formula saved without its result) or a date is no input to pass on:
     # the township's form would show it as text, or could not hold it at all.
     unusable = {k: (cell_name(*places[k]), not_text(v) if k[0] == "header" else not_a_number(v))
-                for k, v in values.items() if isinstance(v, CellError) or is_date(v)}
+                for k, v in values.items() if not_text(v) is not None}
     for k in unusable:
         del values[k]
     pos = places.get(("header", F.F_NAME), (0, 0))
