@@ -162,17 +162,12 @@ def write_package(
         raise Unsupported("an added part is already in the package")
     level = deflate_level(sum(len(d) for _, d in added))
     pool = ThreadPoolExecutor(2) if len(added) > 1 else None
-    squeezed = (pool.map if pool is not None else map)(lambda part: _deflate_one(part[1], level), added)
+    squeezed = (pool.map if pool is not None else map)(lambda part: deflate([part[1]], level), added)
     try:
         _write_entries(src, out, entries, comment, parts, sizes, drop, deflated or {}, added, squeezed, stamp, verify)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-
-
-def _deflate_one(data: bytes, level: int) -> tuple[bytes, int, int]:
-    c = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return c.compress(data) + c.flush(), zlib.crc32(data), len(data)
 
 
 def _write_entries(src, out, entries, comment, parts, sizes, drop, deflated, added, squeezed, stamp, verify) -> None:
@@ -185,37 +180,42 @@ def _write_entries(src, out, entries, comment, parts, sizes, drop, deflated, add
         if e.name in parts:
             pieces = parts[e.name]
             ahead = deflated.get(e.name)
-            chunks, crc, size = ahead.result() if ahead is not None else deflate(pieces, deflate_level(sizes[e.name]))
-            compressed = sum(map(len, chunks))
-            flags = e.flags & UTF8_FLAG
-            head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, e.time, e.date, crc, compressed, size, len(e.name_bytes), 0)
-            out.write(head + e.name_bytes)
-            for chunk in chunks:
-                out.write(chunk)
-            position += len(head) + len(e.name_bytes) + compressed
-            record = CENTRAL.pack(CENTRAL_SIG, e.create_version, e.create_system, 20, 0, flags, zlib.DEFLATED, e.time,
-                                  e.date, crc, compressed, size, len(e.name_bytes), 0, len(e.comment), 0, e.internal,
-                                  e.external, offset)
-            directory.append(record + e.name_bytes + e.comment)
+            squeezed_part = ahead.result() if ahead is not None else deflate(pieces, deflate_level(sizes[e.name]))
+            written, record = _deflated_entry(out, e.name_bytes, e.flags & UTF8_FLAG, (e.time, e.date), squeezed_part, offset,
+                                              (e.create_version, e.create_system, e.internal, e.external), e.comment)
+            position += written
+            directory.append(record)
         else:
             position += _copy_entry(src, out, e, verify)
             directory.append(e.raw[:42] + struct.pack("<L", offset) + e.raw[46:])
-    time, date = stamp
-    for (name, _), (data, crc, size) in zip(added, squeezed):
-        name_bytes = name.encode("utf-8")
-        flags = 0 if name.isascii() else UTF8_FLAG
-        head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, time, date, crc, len(data), size, len(name_bytes), 0)
-        out.write(head + name_bytes)
-        out.write(data)
-        record = CENTRAL.pack(CENTRAL_SIG, 20, 3, 20, 0, flags, zlib.DEFLATED, time, date, crc, len(data), size,
-                              len(name_bytes), 0, 0, 0, 0, 0o600 << 16, position)
-        directory.append(record + name_bytes)
-        position += len(head) + len(name_bytes) + len(data)
+    for (name, _), squeezed_part in zip(added, squeezed):
+        written, record = _deflated_entry(out, name.encode("utf-8"), 0 if name.isascii() else UTF8_FLAG, stamp, squeezed_part, position,
+                                          (20, 3, 0, 0o600 << 16))  # made on Unix, read-write, as zipfile writes one
+        position += written
+        directory.append(record)
     cd_offset = position
     for record in directory:
         out.write(record)
     cd_size = sum(map(len, directory))
     out.write(END.pack(END_SIG, 0, 0, len(directory), len(directory), cd_size, cd_offset, len(comment)) + comment)
+
+
+def _deflated_entry(out: BinaryIO, name: bytes, flags: int, stamp: tuple[int, int], squeezed: tuple[list[bytes], int, int],
+                    offset: int, made: tuple[int, int, int, int], comment: bytes = b"") -> tuple[int, bytes]:
+    """Write one deflated entry (local header and data); (bytes written, its central directory record).
+    `squeezed` is deflate()'s (chunks, CRC-32, size); `made` the creator's version and system and the
+    internal and external attributes the central record keeps."""
+    chunks, crc, size = squeezed
+    time, date = stamp
+    compressed = sum(map(len, chunks))
+    head = LOCAL.pack(LOCAL_SIG, 20, flags, zlib.DEFLATED, time, date, crc, compressed, size, len(name), 0)
+    out.write(head + name)
+    for chunk in chunks:
+        out.write(chunk)
+    version, system, internal, external = made
+    record = CENTRAL.pack(CENTRAL_SIG, version, system, 20, 0, flags, zlib.DEFLATED, time, date, crc, compressed, size,
+                          len(name), 0, len(comment), 0, internal, external, offset)
+    return len(head) + len(name) + compressed, record + name + comment
 
 
 def _copy_entry(src: BinaryIO, out: BinaryIO, e: Entry, verify: bool = True) -> int:
