@@ -129,9 +129,12 @@ def shown_value(value: Value) -> str:
     return str(value)
 
 
+DATE_TYPES = (date, time, timedelta)  # datetime is a date
+
+
 def is_date(value: Value) -> bool:
     """A date or time cell: Excel turns "1-2" or "9:30" into one when the cell is not set to 数值."""
-    return isinstance(value, (date, time, timedelta))
+    return isinstance(value, DATE_TYPES)
 
 
 DATE_TYPED_AS_TEXT_FIX = "请把该单元格设为“文本”格式后重新输入（Excel 会把“5-1”这类输入当成日期）"

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
-from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ..memo import Memo
-from ..grid import CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, not_text, not_text_fix, text
+from ..grid import DATE_TYPES, CellError, Grid, as_number, cell_name, find_header, is_blank, not_a_number, not_text, not_text_fix, text
 from ..problems import Problem
 from ..numbers import plain
 from ..rules.scoring import shown
@@ -288,12 +287,9 @@ def parse_summary(
 def _errors(values: list) -> dict[int, "CellError | DateInText"]:
     """Row index → error value, for the cells of a text column holding one; a date or time
     counts as one (Excel's reading of a name or star typed as "5-1" or "9:30")."""
-    if not any(issubclass(t, CellError) or issubclass(t, _DATES) for t in set(map(type, values))):
+    if not any(issubclass(t, CellError) or issubclass(t, DATE_TYPES) for t in set(map(type, values))):
         return {}
-    return {i: (v if isinstance(v, CellError) else DateInText(v)) for i, v in enumerate(values) if isinstance(v, (CellError, *_DATES))}
-
-
-_DATES = (date, time, timedelta)  # datetime is a date
+    return {i: (v if isinstance(v, CellError) else DateInText(v)) for i, v in enumerate(values) if isinstance(v, (CellError, *DATE_TYPES))}
 
 
 class DateInText:
