@@ -12,14 +12,13 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..edits import CellBlock, ClearRows
-from .cellxml import Writer, plain_body, texts_xml
+from .cellxml import PLAIN_VALUES, Writer, plain_body, texts_xml
 from .rows import Target, written_row_head
 
 if TYPE_CHECKING:
     from .sheetpatch import SheetScan
 
 BAND_MIN_ROWS = 64
-_KEYED = frozenset((str, type(None), int, float, Decimal, bool))  # values whose cell depends on nothing but the value
 
 
 @dataclass
@@ -81,7 +80,7 @@ class Band:
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), texts, repeat(b"</v></c>")]
         if kinds == {int}:
             return [repeat(lead), numbers, repeat(f'"{st}><v>'.encode("ascii")), map(str.encode, map(str, values)), repeat(b"</v></c>")]
-        if kinds <= _KEYED:  # numbers as calamine reads them (floats), mixed with text: one body per distinct value
+        if kinds <= PLAIN_VALUES:  # numbers as calamine reads them (floats), mixed with text: one body per distinct value
             keys = list(zip(map(type, values), values))
             if any(k is Decimal or (k is float and (v == 0 or v != v)) for k, v in set(keys)):
                 keys = [(type(v), v if type(v) is str else repr(v)) for v in values]  # equal, written apart: 85.10, 85.1; -0.0, 0.0

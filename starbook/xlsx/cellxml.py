@@ -74,6 +74,11 @@ def texts_xml(values: list[str]) -> list[str]:
     return out
 
 
+# Values whose new cell depends on nothing but the value, its reference and its style (cell_xml),
+# so one rendering serves every cell holding the same value: a band's column, a stencil's copies.
+PLAIN_VALUES = frozenset((str, int, float, Decimal, bool, type(None)))
+
+
 def cell_xml(ref: str, style: str | None, value, existing: str | None) -> tuple[str, bool]:
     """New cell XML, and whether a formula was replaced by a plain value."""
     s = f' s="{style}"' if style is not None else ""

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 
 from ..edits import CellBlock
-from .cellxml import cell_xml
+from .cellxml import PLAIN_VALUES, cell_xml
 from .sheetpatch import patch_sheet_xml
 
-PLAIN = (str, int, float, Decimal, bool, type(None))  # values rendered from reference and style alone
 _OPEN, _CLOSE = "\ue100", "\ue101"  # private-use characters around a marker's number
 _MARK = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
 _HEAD = re.compile(r'<c r="([A-Z]{1,3}\d+)"(?: s="(\d+)")? t="inlineStr"><is><t>$')
@@ -33,7 +31,7 @@ def shape(edits: Sequence[object]) -> tuple | None:
             return None
         widths = []
         for line in e.values:
-            if not isinstance(line, (list, tuple)) or any(type(v) not in PLAIN for v in line):
+            if not isinstance(line, (list, tuple)) or any(type(v) not in PLAIN_VALUES for v in line):
                 return None
             widths.append(len(line))
         out.append((e.row, e.col, tuple(widths)))  # the sheet is the copy's own
